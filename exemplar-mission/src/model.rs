@@ -1,0 +1,328 @@
+//! The in-memory shape of a mission file: design nodes, signal entries, history entries.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A 1-based line and column in a mission file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Pos {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column (in characters), from 1.
+    pub column: usize,
+}
+
+/// A parsed, validated mission file.
+#[derive(Debug, Clone)]
+pub struct Mission {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The exact text that was parsed (the rewrite splices into it).
+    pub source: String,
+    /// The mission's id (`kv`).
+    pub id: String,
+    /// The mission's name.
+    pub name: String,
+    /// The implementation language, informative (`Rust`).
+    pub lang: Option<String>,
+    /// The design tree, in file order.
+    pub design: Vec<Node>,
+    /// The signal as last written.
+    pub signal: Vec<SignalEntry>,
+    /// The gradient history, oldest first.
+    pub history: Vec<HistoryEntry>,
+    /// Top-level keys with the line each starts on, in file order (used by the rewrite).
+    pub(crate) top_keys: Vec<(String, usize)>,
+}
+
+impl Mission {
+    /// The design node with this id.
+    pub fn node(&self, id: &str) -> Option<&Node> {
+        self.design.iter().find(|n| n.id == id)
+    }
+
+    /// Ids of the nodes a `#[design(...)]` attribute may name (every node not retired).
+    pub fn linkable_ids(&self) -> Vec<&str> {
+        self.design
+            .iter()
+            .filter(|n| n.status != Status::Retired)
+            .map(|n| n.id.as_str())
+            .collect()
+    }
+
+    /// The children of a node, in file order.
+    pub fn children<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.design
+            .iter()
+            .filter(move |n| n.aspect_id.as_deref() == Some(id))
+    }
+
+    /// The ids of a node and all its descendants.
+    pub fn subtree(&self, id: &str) -> Vec<String> {
+        let mut out = vec![id.to_owned()];
+        let mut i = 0;
+        while i < out.len() {
+            let cur = out[i].clone();
+            for c in self.children(&cur) {
+                if !out.contains(&c.id) {
+                    out.push(c.id.clone());
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+}
+
+/// Whether a node is an idea (a tenet in prose) or a directive (a testable invariant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeKind {
+    /// `aspect_id: null`.
+    Idea,
+    /// Has a parent.
+    Directive,
+}
+
+/// The lifecycle of a design node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Measured and shown, never fails the gate.
+    Proposed,
+    /// The default: measured, and gates.
+    #[default]
+    Active,
+    /// Kept for the record; not measured, not linkable.
+    Retired,
+}
+
+impl Status {
+    /// The word used in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Proposed => "proposed",
+            Status::Active => "active",
+            Status::Retired => "retired",
+        }
+    }
+}
+
+impl FromStr for Status {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "proposed" => Ok(Status::Proposed),
+            "active" => Ok(Status::Active),
+            "retired" => Ok(Status::Retired),
+            _ => Err(()),
+        }
+    }
+}
+
+/// A value under `detail:`: text, a list or a mapping, kept in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DetailValue {
+    /// A scalar, as written.
+    Text(String),
+    /// A sequence.
+    List(Vec<DetailValue>),
+    /// A mapping, in file order.
+    Map(Vec<(String, DetailValue)>),
+}
+
+/// The `detail:` mapping of a node (`invariant`, `constraint`, `tradeoff`, `type`, `content`...).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Detail(pub Vec<(String, DetailValue)>);
+
+impl Detail {
+    /// The text under `key`, when it is a scalar.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.0.iter().find_map(|(k, v)| match v {
+            DetailValue::Text(t) if k == key => Some(t.as_str()),
+            _ => None,
+        })
+    }
+}
+
+/// One node of the design tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// `S1`.
+    pub id: String,
+    /// Human name.
+    pub name: String,
+    /// The parent; `None` for an idea.
+    pub aspect_id: Option<String>,
+    /// Lifecycle.
+    pub status: Status,
+    /// The detail mapping.
+    pub detail: Detail,
+    /// Where the node's `id` value is.
+    pub pos: Pos,
+    /// Where its `aspect_id` value is (its `id` position when absent).
+    pub aspect_pos: Pos,
+}
+
+impl Node {
+    /// Idea or directive.
+    pub fn kind(&self) -> NodeKind {
+        if self.aspect_id.is_none() {
+            NodeKind::Idea
+        } else {
+            NodeKind::Directive
+        }
+    }
+}
+
+/// A test outcome as the signal records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Ran and passed.
+    Passed,
+    /// Ran and failed (panic, `Err`, or a `should_panic` that did not).
+    Failed,
+    /// Not run (`#[ignore]`): not evidence.
+    Ignored,
+    /// Its process died while it ran.
+    Crashed,
+    /// Ran past the timeout and was killed.
+    Timeout,
+}
+
+impl Outcome {
+    /// The word used in files and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::Ignored => "ignored",
+            Outcome::Crashed => "crashed",
+            Outcome::Timeout => "timeout",
+        }
+    }
+
+    /// Failed, crashed or timeout.
+    pub fn is_failing(self) -> bool {
+        matches!(self, Outcome::Failed | Outcome::Crashed | Outcome::Timeout)
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "passed" => Ok(Outcome::Passed),
+            "failed" => Ok(Outcome::Failed),
+            "ignored" => Ok(Outcome::Ignored),
+            "crashed" => Ok(Outcome::Crashed),
+            "timeout" => Ok(Outcome::Timeout),
+            _ => Err(()),
+        }
+    }
+}
+
+/// A stable test id, `T0`, `T1`...: assigned on first sight, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TestId(pub u32);
+
+impl fmt::Display for TestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "T{}", self.0)
+    }
+}
+
+impl FromStr for TestId {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let digits = s.strip_prefix('T').ok_or(())?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(());
+        }
+        if digits.len() > 1 && digits.starts_with('0') {
+            return Err(());
+        }
+        digits.parse().map(TestId).map_err(|_| ())
+    }
+}
+
+/// The latest result of a test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalResult {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// Wall time in seconds.
+    pub duration: f64,
+    /// When it was recorded (RFC 3339, UTC).
+    pub timestamp: String,
+}
+
+/// One entry of `signal:`: a tagged test and its latest result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignalEntry {
+    /// Stable id.
+    pub id: TestId,
+    /// `tests/kv.rs::wal_ordering`: the file (relative to the package) and the test's name.
+    pub reference: String,
+    /// The design ids it verifies.
+    pub spec_ids: Vec<String>,
+    /// The latest result; `None` when the test is known but has never run.
+    pub result: Option<SignalResult>,
+}
+
+/// Design nodes added, changed and removed since the previous history entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DesignDelta {
+    /// New ids.
+    #[serde(default)]
+    pub added: Vec<String>,
+    /// Ids whose fingerprint (name and detail) changed.
+    #[serde(default)]
+    pub changed: Vec<String>,
+    /// Ids gone (or retired).
+    #[serde(default)]
+    pub removed: Vec<String>,
+}
+
+impl DesignDelta {
+    /// No change at all.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// One entry of `history:`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    /// 1, 2, 3...
+    pub iteration: u64,
+    /// When (RFC 3339, UTC).
+    pub timestamp: String,
+    /// The git commit, short, with `+dirty` when the tree had changes.
+    pub commit: Option<String>,
+    /// Mission loss.
+    pub loss: f64,
+    /// Change of mission loss from the previous entry (`None` for the first).
+    pub delta: Option<f64>,
+    /// Direct loss per measured node.
+    pub directives: Vec<(String, f64)>,
+    /// Design change since the previous entry.
+    pub design: DesignDelta,
+    /// Free text from `run --note`.
+    pub note: Option<String>,
+    /// Short fingerprint (16 hex digits) of every node at this entry: the eras of the loss
+    /// curves, and staleness of old evidence, are derived from them.
+    pub fingerprints: Vec<(String, String)>,
+    /// The next test id to assign, so ids of deleted tests are never reused.
+    pub next_test_id: Option<u32>,
+}

@@ -1,0 +1,213 @@
+//! Rewriting a mission file: only `signal:` and `history:` change; every other byte stays.
+//!
+//! The top-level mapping must be in block style (keys at column 1), which is how mission files
+//! are written. A section spans from its key's line to the next top-level key, minus the
+//! comment and blank lines right before that key (they belong to what follows). A missing
+//! section is added: `signal:` before `history:` or at the end, `history:` after `signal:`.
+//!
+//! The new text is parsed back before anything is written: if the design, signal or history it
+//! reads differs from what was meant, nothing is written. The write is atomic: a temporary file
+//! in the same folder with the original's permissions, fsync, a check that the file on disk is
+//! still the one that was read, rename over it, fsync of the folder.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use crate::errors::RewriteError;
+use crate::fingerprint::Fingerprint;
+use crate::model::{HistoryEntry, Mission, SignalEntry};
+use crate::{parse, render};
+
+/// The full text of `mission` with its `signal:` and `history:` replaced.
+pub fn render(
+    mission: &Mission,
+    signal: &[SignalEntry],
+    history: &[HistoryEntry],
+) -> Result<String, RewriteError> {
+    let src = mission.source.as_str();
+    let unsupported = |reason: &str| RewriteError::Unsupported {
+        path: mission.path.clone(),
+        reason: reason.to_owned(),
+    };
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    let line_at = |line: usize| -> usize {
+        line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(src.len())
+    };
+    for (key, line) in &mission.top_keys {
+        let start = line_at(*line);
+        let text = &src[start..];
+        let bare = text.starts_with(key.as_str());
+        let quoted =
+            text.starts_with(&format!("\"{key}\"")) || text.starts_with(&format!("'{key}'"));
+        if !bare && !quoted {
+            return Err(unsupported(
+                "its top-level mapping is not in block style (keys at column 1)",
+            ));
+        }
+    }
+    // The byte span of a top-level section.
+    let span_of = |key: &str| -> Option<(usize, usize)> {
+        let idx = mission.top_keys.iter().position(|(k, _)| k == key)?;
+        let line = mission.top_keys[idx].1;
+        let start = line_at(line);
+        let mut end_line = match mission.top_keys.get(idx + 1) {
+            Some((_, next)) => *next,
+            None => line_starts.len() + 1,
+        };
+        // A document marker ends the section too.
+        for l in line + 1..end_line {
+            let s = line_at(l);
+            let e = line_at(l + 1);
+            let t = &src[s..e];
+            if t.starts_with("---") || t.starts_with("...") {
+                end_line = l;
+                break;
+            }
+        }
+        // Leave column-1 comments and blank lines before the next key outside the section.
+        while end_line > line + 1 {
+            let s = line_at(end_line - 1);
+            let e = line_at(end_line);
+            let t = src[s..e].trim_end_matches(['\n', '\r']);
+            if t.trim().is_empty() || t.starts_with('#') {
+                end_line -= 1;
+            } else {
+                break;
+            }
+        }
+        Some((start, line_at(end_line)))
+    };
+    let crlf = src.contains("\r\n");
+    let fix_newlines = |s: String| if crlf { s.replace('\n', "\r\n") } else { s };
+    let signal_text = fix_newlines(render::signal(signal));
+    let history_text = fix_newlines(render::history(history));
+    let eol = if crlf { "\r\n" } else { "\n" };
+
+    // Edits as (start, end, text), applied from the back.
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let signal_span = span_of("signal");
+    let history_span = span_of("history");
+    let tail = |text: &str| -> String {
+        // Appending at the end: make sure the previous line is terminated.
+        if src.is_empty() || src.ends_with('\n') {
+            text.to_owned()
+        } else {
+            format!("{eol}{text}")
+        }
+    };
+    match (signal_span, history_span) {
+        (Some(s), Some(h)) => {
+            edits.push((s.0, s.1, signal_text));
+            edits.push((h.0, h.1, history_text));
+        }
+        (Some(s), None) => {
+            edits.push((s.0, s.1, format!("{signal_text}{history_text}")));
+        }
+        (None, Some(h)) => {
+            edits.push((h.0, h.1, format!("{signal_text}{history_text}")));
+        }
+        (None, None) => {
+            edits.push((
+                src.len(),
+                src.len(),
+                tail(&format!("{signal_text}{history_text}")),
+            ));
+        }
+    }
+    // If a section ran to the end of a file without a final newline, it is replaced whole.
+    edits.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut out = src.to_owned();
+    for (start, end, text) in edits {
+        out.replace_range(start..end, &text);
+    }
+    check_round_trip(mission, &out, signal, history)?;
+    Ok(out)
+}
+
+fn check_round_trip(
+    mission: &Mission,
+    text: &str,
+    signal: &[SignalEntry],
+    history: &[HistoryEntry],
+) -> Result<(), RewriteError> {
+    let fail = |detail: String| RewriteError::RoundTrip {
+        path: mission.path.clone(),
+        detail,
+    };
+    let back = parse::parse_str(&mission.path, text).map_err(|e| fail(e.to_string()))?;
+    let design_key = |m: &Mission| {
+        m.design
+            .iter()
+            .map(|n| {
+                (
+                    n.id.clone(),
+                    n.aspect_id.clone(),
+                    n.status,
+                    Fingerprint::of(n),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    if design_key(&back) != design_key(mission)
+        || back.id != mission.id
+        || back.name != mission.name
+    {
+        return Err(fail("the design reads differently".into()));
+    }
+    if back.signal != signal {
+        return Err(fail("the signal reads differently".into()));
+    }
+    if back.history != history {
+        return Err(fail("the history reads differently".into()));
+    }
+    Ok(())
+}
+
+/// Replace the file at `path` with `text`, atomically, if it still holds `original`.
+pub fn write_atomic(path: &Path, original: &str, text: &str) -> Result<(), RewriteError> {
+    let io = |p: &Path| {
+        let p = p.to_owned();
+        move |source| RewriteError::Io { path: p, source }
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let perms = fs::metadata(path).map_err(io(path))?.permissions();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".mission.")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io(dir))?;
+    tmp.write_all(text.as_bytes()).map_err(io(tmp.path()))?;
+    fs::set_permissions(tmp.path(), perms).map_err(io(tmp.path()))?;
+    tmp.as_file().sync_all().map_err(io(tmp.path()))?;
+    let now = fs::read(path).map_err(io(path))?;
+    if now != original.as_bytes() {
+        return Err(RewriteError::ChangedOnDisk {
+            path: path.to_owned(),
+        });
+    }
+    tmp.persist(path).map_err(|e| RewriteError::Io {
+        path: path.to_owned(),
+        source: e.error,
+    })?;
+    sync_dir(dir).map_err(io(dir))?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}

@@ -1,0 +1,360 @@
+//! Merging a run into a mission: the next `signal:`, the next `history:` entry, and the loss.
+//!
+//! The rules:
+//! - A test keeps its `T` id for life; a new test gets the next id, which is never one a
+//!   deleted test had (the newest history entry remembers `next_test_id`).
+//! - A test that did not run this time (filtered out) keeps its previous result.
+//! - A test the run's inventory no longer lists is dropped, but only when the inventory is
+//!   complete (every test binary of the package reported its tests).
+//! - Evidence older than the last change of a node's fingerprint is stale for that node.
+//! - A history entry is added only when something changed: a test's outcome, links or presence,
+//!   or the design. When nothing changed, [`Update::changed`] is false and the file is left
+//!   alone (byte-identical), although durations and timestamps differ.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::fingerprint::Fingerprint;
+use crate::loss::{self, Evidence, Link, LossReport};
+use crate::model::{
+    DesignDelta, HistoryEntry, Mission, Outcome, SignalEntry, SignalResult, Status, TestId,
+};
+
+/// One tagged test as a run saw it.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    /// `tests/kv.rs::wal_ordering`.
+    pub reference: String,
+    /// Its `#[design(...)]` ids.
+    pub spec_ids: Vec<String>,
+    /// This run's outcome; `None` when it did not run (filtered out).
+    pub outcome: Option<Outcome>,
+    /// Wall time in seconds (ignored when `outcome` is `None`).
+    pub duration: f64,
+}
+
+/// A run, as the update needs it.
+#[derive(Debug, Clone)]
+pub struct RunInput {
+    /// Every tagged test of the package that the run listed.
+    pub tests: Vec<Observed>,
+    /// True when every test binary of the package listed its tests (so absence means deletion).
+    pub inventory_complete: bool,
+    /// The run's time, RFC 3339 UTC; stamped on every result of the run.
+    pub timestamp: String,
+    /// `1a2b3c4` or `1a2b3c4+dirty`.
+    pub commit: Option<String>,
+    /// `run --note`.
+    pub note: Option<String>,
+    /// How many history entries to keep.
+    pub history_cap: usize,
+}
+
+/// Per-node change of loss from the previous history entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Gradient {
+    /// Node id.
+    pub id: String,
+    /// Loss at the previous entry, if it was measured then.
+    pub before: Option<f64>,
+    /// Loss now, if measured.
+    pub after: Option<f64>,
+}
+
+/// The result of merging a run into a mission.
+#[derive(Debug, Clone)]
+pub struct Update {
+    /// The next `signal:`.
+    pub signal: Vec<SignalEntry>,
+    /// The next `history:` (with the new entry when something changed).
+    pub history: Vec<HistoryEntry>,
+    /// Whether the file must be rewritten.
+    pub changed: bool,
+    /// Loss of every node and the mission, from the new signal.
+    pub loss: LossReport,
+    /// The mission loss of the previous history entry.
+    pub previous_loss: Option<f64>,
+    /// Design change since the previous entry.
+    pub design: DesignDelta,
+    /// Per-node gradient.
+    pub gradient: Vec<Gradient>,
+    /// Evidence per (test, node) link, for reports: (test id, ref, node, evidence).
+    pub links: Vec<(TestId, String, String, Evidence)>,
+}
+
+/// Loss values are kept to four decimals in the file.
+pub fn round_loss(v: f64) -> f64 {
+    (v * 10_000.0).round() / 10_000.0
+}
+
+/// Durations are kept to milliseconds in the file.
+pub fn round_duration(v: f64) -> f64 {
+    (v.max(0.0) * 1000.0).round() / 1000.0
+}
+
+/// Merge `run` into `mission`.
+pub fn apply(mission: &Mission, run: &RunInput) -> Update {
+    let last = mission.history.last();
+    let mut next_id = mission
+        .signal
+        .iter()
+        .map(|s| s.id.0 + 1)
+        .max()
+        .unwrap_or(0)
+        .max(last.and_then(|h| h.next_test_id).unwrap_or(0));
+
+    // The signal.
+    let old: HashMap<&str, &SignalEntry> = mission
+        .signal
+        .iter()
+        .map(|s| (s.reference.as_str(), s))
+        .collect();
+    let observed: HashMap<&str, &Observed> = run
+        .tests
+        .iter()
+        .map(|t| (t.reference.as_str(), t))
+        .collect();
+    let fresh = |t: &Observed, prev: Option<&SignalResult>| match t.outcome {
+        Some(outcome) => Some(SignalResult {
+            outcome,
+            duration: round_duration(t.duration),
+            timestamp: run.timestamp.clone(),
+        }),
+        None => prev.cloned(),
+    };
+    let mut signal: Vec<SignalEntry> = Vec::new();
+    for s in &mission.signal {
+        match observed.get(s.reference.as_str()) {
+            Some(t) => signal.push(SignalEntry {
+                id: s.id,
+                reference: s.reference.clone(),
+                spec_ids: t.spec_ids.clone(),
+                result: fresh(t, s.result.as_ref()),
+            }),
+            None if !run.inventory_complete => signal.push(s.clone()),
+            None => {}
+        }
+    }
+    let mut new_tests: Vec<&Observed> = run
+        .tests
+        .iter()
+        .filter(|t| !old.contains_key(t.reference.as_str()))
+        .collect();
+    new_tests.sort_by(|a, b| a.reference.cmp(&b.reference));
+    new_tests.dedup_by(|a, b| a.reference == b.reference);
+    for t in new_tests {
+        signal.push(SignalEntry {
+            id: TestId(next_id),
+            reference: t.reference.clone(),
+            spec_ids: t.spec_ids.clone(),
+            result: fresh(t, None),
+        });
+        next_id += 1;
+    }
+
+    // The design: fingerprints, delta from the previous entry, eras.
+    let live: Vec<_> = mission
+        .design
+        .iter()
+        .filter(|n| n.status != Status::Retired)
+        .collect();
+    let fingerprints: Vec<(String, String)> = live
+        .iter()
+        .map(|n| (n.id.clone(), Fingerprint::of(n).short()))
+        .collect();
+    let prev_fp: HashMap<&str, &str> = last
+        .map(|h| {
+            h.fingerprints
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut design = DesignDelta::default();
+    for (id, fp) in &fingerprints {
+        match prev_fp.get(id.as_str()) {
+            None => design.added.push(id.clone()),
+            Some(p) if p != fp => design.changed.push(id.clone()),
+            Some(_) => {}
+        }
+    }
+    for id in prev_fp.keys() {
+        if !fingerprints.iter().any(|(k, _)| k == id) {
+            design.removed.push((*id).to_owned());
+        }
+    }
+    design.removed.sort();
+    let run_secs = epoch_seconds(&run.timestamp).unwrap_or(i64::MAX);
+    let era_start: HashMap<&str, i64> = fingerprints
+        .iter()
+        .map(|(id, fp)| {
+            let mut start = run_secs;
+            for h in mission.history.iter().rev() {
+                let same = h.fingerprints.iter().any(|(k, v)| k == id && v == fp);
+                match (same, epoch_seconds(&h.timestamp)) {
+                    (true, Some(t)) => start = t,
+                    _ => break,
+                }
+            }
+            (id.as_str(), start)
+        })
+        .collect();
+
+    // Evidence and loss.
+    let mut links: Vec<(TestId, String, String, Evidence)> = Vec::new();
+    for s in &signal {
+        for node in &s.spec_ids {
+            let evidence = match &s.result {
+                None => Evidence::Unverified,
+                Some(r) if r.outcome == Outcome::Ignored => Evidence::Ignored,
+                Some(r) => {
+                    let at = epoch_seconds(&r.timestamp).unwrap_or(i64::MIN);
+                    let era = era_start.get(node.as_str()).copied().unwrap_or(i64::MIN);
+                    if at < era {
+                        Evidence::Unverified
+                    } else if r.outcome.is_failing() {
+                        Evidence::Failing
+                    } else {
+                        Evidence::Passed
+                    }
+                }
+            };
+            links.push((s.id, s.reference.clone(), node.clone(), evidence));
+        }
+    }
+    let loss = loss::compute(
+        &mission.design,
+        &links
+            .iter()
+            .map(|(_, _, node, evidence)| Link {
+                node,
+                evidence: *evidence,
+            })
+            .collect::<Vec<_>>(),
+    );
+
+    // Has anything changed that the file records?
+    let key = |s: &SignalEntry| {
+        (
+            s.id,
+            s.reference.clone(),
+            s.spec_ids.clone(),
+            s.result.as_ref().map(|r| r.outcome),
+        )
+    };
+    let signal_changed = signal.len() != mission.signal.len()
+        || signal
+            .iter()
+            .zip(&mission.signal)
+            .any(|(a, b)| key(a) != key(b));
+    let changed = signal_changed || !design.is_empty() || last.is_none();
+
+    let prev_direct: HashMap<&str, f64> = last
+        .map(|h| h.directives.iter().map(|(k, v)| (k.as_str(), *v)).collect())
+        .unwrap_or_default();
+    let gradient = loss
+        .nodes
+        .iter()
+        .filter(|n| n.status != Status::Retired)
+        .map(|n| Gradient {
+            id: n.id.clone(),
+            before: prev_direct.get(n.id.as_str()).copied(),
+            after: n.direct.map(round_loss),
+        })
+        .collect();
+
+    let mut history = mission.history.clone();
+    if changed {
+        let mission_loss = round_loss(loss.mission);
+        history.push(HistoryEntry {
+            iteration: last.map(|h| h.iteration + 1).unwrap_or(1),
+            timestamp: run.timestamp.clone(),
+            commit: run.commit.clone(),
+            loss: mission_loss,
+            delta: last.map(|h| round_loss(mission_loss - h.loss)),
+            directives: loss
+                .nodes
+                .iter()
+                .filter_map(|n| n.direct.map(|d| (n.id.clone(), round_loss(d))))
+                .collect(),
+            design: design.clone(),
+            note: run.note.clone(),
+            fingerprints,
+            next_test_id: Some(next_id),
+        });
+        let cap = run.history_cap.max(1);
+        if history.len() > cap {
+            history.drain(..history.len() - cap);
+        }
+    }
+    Update {
+        signal,
+        history,
+        changed,
+        loss,
+        previous_loss: last.map(|h| h.loss),
+        design,
+        gradient,
+        links,
+    }
+}
+
+/// Seconds since 1970 of an RFC 3339 timestamp (fractions dropped), or `None` if malformed.
+pub fn epoch_seconds(t: &str) -> Option<i64> {
+    if !crate::parse::is_rfc3339(t) {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| t.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let mut secs = days * 86_400 + h * 3600 + mi * 60 + s;
+    // `is_rfc3339` guarantees the zone is `Z` or `±HH:MM`.
+    if !(t.ends_with('Z') || t.ends_with('z')) {
+        let off = &t[t.len() - 6..];
+        let sign = if off.starts_with('-') { -1 } else { 1 };
+        let oh: i64 = off[1..3].parse().ok()?;
+        let om: i64 = off[4..6].parse().ok()?;
+        secs -= sign * (oh * 3600 + om * 60);
+    }
+    Some(secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_seconds_of_known_instants() {
+        assert_eq!(epoch_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(epoch_seconds("2025-12-01T13:00:00Z"), Some(1_764_594_000));
+        assert_eq!(
+            epoch_seconds("2025-12-01T14:00:00+01:00"),
+            Some(1_764_594_000)
+        );
+        assert_eq!(
+            epoch_seconds("2025-12-01T12:30:00.250-00:30"),
+            Some(1_764_594_000)
+        );
+        assert_eq!(epoch_seconds("2025-13-01T00:00:00Z"), None);
+        assert_eq!(epoch_seconds("yesterday"), None);
+    }
+
+    #[test]
+    fn rounding() {
+        assert_eq!(round_loss(1.0 / 3.0), 0.3333);
+        assert_eq!(round_duration(0.04249), 0.042);
+        assert_eq!(round_duration(-1.0), 0.0);
+    }
+}
