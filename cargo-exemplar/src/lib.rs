@@ -1,1 +1,23 @@
-//! placeholder
+//! The `cargo exemplar` command: discover → build → run → journal → loss → rewrite → report.
+//!
+//! `main.rs` only parses the command line ([`cli`]) and maps errors to exit codes; the work is
+//! here, in modules a reader can take one at a time:
+//!
+//! - [`workspace`]: which packages have a mission file (cargo_metadata).
+//! - [`compile`]: `cargo test --no-run --message-format=json`, and the test binaries it built.
+//! - [`run`]: running each binary, streaming its events, recovering from crashes and timeouts,
+//!   and handing every outcome to a [`run::Sink`] as it arrives.
+//! - [`report`]: the loss table for people and the JSON document for agents.
+//! - [`git`]: the commit a run is tied to.
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod compile;
+mod errors;
+pub mod git;
+pub mod report;
+pub mod run;
+pub mod style;
+pub mod workspace;
+
+pub use errors::{Error, ExitCode};

@@ -1,0 +1,100 @@
+//! The command line of `cargo exemplar`, parsed with clap. Only this module and `main.rs` know
+//! about clap; the library modules take plain option structs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::style::ColorChoice;
+
+/// Cargo test runner for spec-driven development.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo-exemplar",
+    bin_name = "cargo exemplar",
+    version,
+    about = "Run tests tagged with #[design(...)], measure the loss of each design directive, and keep the gradient history in the mission file",
+    after_help = "Exit codes: 0 ok, 1 tests failed, 2 usage or input error (bad arguments, malformed mission file, failed build)."
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Coloring: auto, always, never (default: CARGO_TERM_COLOR, else auto; NO_COLOR is honored).
+    #[arg(long, global = true, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build and run the tagged tests, compute the loss, rewrite the mission files.
+    Run(RunArgs),
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum MessageFormat {
+    /// A table for people.
+    #[default]
+    Human,
+    /// One JSON document on stdout, for agents and scripts.
+    Json,
+}
+
+/// Which packages and how to build them; forwarded to cargo.
+#[derive(Debug, Clone, Args, Default)]
+pub struct Selection {
+    /// Package(s) to run (default: the package in the current directory, else the workspace's
+    /// default members).
+    #[arg(short = 'p', long = "package", value_name = "SPEC")]
+    pub packages: Vec<String>,
+    /// Run all packages of the workspace that have a mission file.
+    #[arg(long)]
+    pub workspace: bool,
+    /// Path to Cargo.toml.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Space or comma separated features to activate.
+    #[arg(short = 'F', long, value_name = "FEATURES")]
+    pub features: Vec<String>,
+    /// Activate all available features.
+    #[arg(long)]
+    pub all_features: bool,
+    /// Do not activate the `default` feature.
+    #[arg(long)]
+    pub no_default_features: bool,
+    /// Build in release mode.
+    #[arg(short = 'r', long)]
+    pub release: bool,
+}
+
+/// `cargo exemplar run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Packages and build options.
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Run only the tests linked to these directives (and their subtrees), e.g. S1,S3.
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub design: Vec<String>,
+    /// Run each test in its own process (slower; captures each test's output).
+    #[arg(long)]
+    pub isolate: bool,
+    /// Kill a test that runs longer than this many seconds and record it `timeout`.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Do not rewrite the mission files.
+    #[arg(long)]
+    pub no_rewrite: bool,
+    /// A note for the history entry this run adds.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// human or json.
+    #[arg(long, value_name = "FMT", default_value = "human")]
+    pub message_format: MessageFormat,
+    /// Arguments after `--` go to the test harness (filters, --exact, --skip, --include-ignored,
+    /// --test-threads).
+    #[arg(last = true, value_name = "HARNESS ARGS")]
+    pub harness_args: Vec<String>,
+}

@@ -1,0 +1,36 @@
+//! `cargo exemplar`: parse the command line, run the command, map the result to an exit code
+//! (0 ok, 1 tests failed, 2 usage or input error).
+
+use std::process::ExitCode;
+
+use cargo_exemplar::cli::{Cli, Command};
+use cargo_exemplar::style::ColorChoice;
+use clap::Parser;
+
+fn main() -> ExitCode {
+    // As a cargo subcommand we are started as `cargo-exemplar exemplar ...`.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "exemplar") {
+        args.remove(1);
+    }
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let color = ColorChoice::resolve(cli.color);
+    let result = match &cli.command {
+        Command::Run(args) => cargo_exemplar::run::command(args, color),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            let style = color.for_stderr();
+            eprintln!("{} {e}", style.bad("error:"));
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

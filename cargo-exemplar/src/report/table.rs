@@ -1,0 +1,210 @@
+//! The human report: one loss table per mission, then what fails and why.
+
+use std::fmt::Write;
+
+use exemplar_mission::{NodeKind, Status};
+
+use super::{NodeRow, rows};
+use crate::run::session::Session;
+use crate::style::Style;
+
+fn loss_text(l: Option<f64>) -> String {
+    l.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into())
+}
+
+fn pad(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    format!("{s}{}", " ".repeat(w.saturating_sub(n)))
+}
+
+fn lpad(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    format!("{}{s}", " ".repeat(w.saturating_sub(n)))
+}
+
+/// The whole report.
+pub fn render(s: &Session, style: Style) -> String {
+    let mut out = String::new();
+    for m in &s.missions {
+        let mission = &m.package.mission;
+        let rows = rows(m);
+        let _ = writeln!(
+            out,
+            "\n{} {} ({})",
+            style.bold(&format!("mission {}", mission.id)),
+            mission.name,
+            m.package.name
+        );
+        let header = [
+            "ID", "NAME", "STATUS", "TESTS", "RAN", "FILTERED", "FAILING", "LOSS",
+        ];
+        let cells: Vec<[String; 8]> = rows
+            .iter()
+            .map(|r| {
+                let name = format!("{}{}", "  ".repeat(r.depth), r.name);
+                let loss = match (r.kind, r.loss, r.subtree_loss) {
+                    (NodeKind::Idea, None, Some(sub)) if r.status != Status::Retired => {
+                        format!("({sub:.3})")
+                    }
+                    _ => loss_text(r.loss),
+                };
+                let failing = if r.unverified > 0 {
+                    format!("{}+{}?", r.failing, r.unverified)
+                } else {
+                    r.failing.to_string()
+                };
+                [
+                    r.id.clone(),
+                    name,
+                    r.status.as_str().to_owned(),
+                    r.linked.to_string(),
+                    r.ran.to_string(),
+                    r.filtered.to_string(),
+                    failing,
+                    if r.uncovered {
+                        format!("{loss} uncovered")
+                    } else {
+                        loss
+                    },
+                ]
+            })
+            .collect();
+        let mut w = header.map(|h| h.chars().count());
+        for c in &cells {
+            for (i, v) in c.iter().enumerate() {
+                w[i] = w[i].max(v.chars().count());
+            }
+        }
+        let line = |c: &[String; 8]| {
+            format!(
+                "  {}  {}  {}  {}  {}  {}  {}  {}",
+                pad(&c[0], w[0]),
+                pad(&c[1], w[1]),
+                pad(&c[2], w[2]),
+                lpad(&c[3], w[3]),
+                lpad(&c[4], w[4]),
+                lpad(&c[5], w[5]),
+                lpad(&c[6], w[6]),
+                c[7]
+            )
+        };
+        let _ = writeln!(out, "{}", style.dim(&line(&header.map(String::from))));
+        for (c, r) in cells.iter().zip(&rows) {
+            let text = line(c);
+            let painted = if r.loss.is_some_and(|l| l > 0.0) {
+                style.bad(&text)
+            } else if r.status == Status::Retired {
+                style.dim(&text)
+            } else {
+                text
+            };
+            let _ = writeln!(out, "{painted}");
+        }
+        let u = &m.update;
+        let was = match u.previous_loss {
+            Some(p) => format!(" (was {p:.3}, {:+.3})", u.loss.mission - p),
+            None => String::new(),
+        };
+        let written = if m.rewritten {
+            format!("{} updated", m.package.display.display())
+        } else if u.changed {
+            format!(
+                "{} not rewritten (--no-rewrite)",
+                m.package.display.display()
+            )
+        } else {
+            format!("{} unchanged", m.package.display.display())
+        };
+        let loss_word = format!("loss {:.3}", u.loss.mission);
+        let loss_word = if u.loss.mission > 0.0 {
+            style.bad(&loss_word)
+        } else {
+            style.good(&loss_word)
+        };
+        let _ = writeln!(out, "  {loss_word}{was}; {written}");
+        if rows.iter().any(|r| r.unverified > 0) {
+            let _ = writeln!(
+                out,
+                "  {}",
+                style.dim(
+                    "n+m?: n failing, m unverified (never ran, or ran before the directive changed)"
+                )
+            );
+        }
+        write_failures(&mut out, &rows, style);
+    }
+    for o in s.others.iter().filter(|o| o.worth_showing()) {
+        let word = if o.success {
+            style.good("ok")
+        } else {
+            style.bad("FAILED")
+        };
+        let _ = writeln!(out, "\n{} {}: {word}: {}", o.package, o.target, o.summary);
+    }
+    let [passed, failed, ignored, crashed, timeout] = s.counts;
+    let mut parts = vec![format!("{passed} passed"), format!("{failed} failed")];
+    if crashed > 0 {
+        parts.push(format!("{crashed} crashed"));
+    }
+    if timeout > 0 {
+        parts.push(format!("{timeout} timed out"));
+    }
+    parts.push(format!("{ignored} ignored"));
+    let verdict = if s.failed() {
+        style.bad("FAILED")
+    } else {
+        style.good("ok")
+    };
+    let _ = writeln!(
+        out,
+        "\nrun {}: {verdict}. {}; finished in {:.2}s",
+        s.run_id,
+        parts.join(", "),
+        s.elapsed.as_secs_f64()
+    );
+    out
+}
+
+fn write_failures(out: &mut String, rows: &[NodeRow], style: Style) {
+    let failing: Vec<&NodeRow> = rows
+        .iter()
+        .filter(|r| !r.failing_tests.is_empty())
+        .collect();
+    if failing.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n  {}", style.bold("violated directives:"));
+    for r in failing {
+        let _ = writeln!(
+            out,
+            "  {} {} [{}]",
+            style.bad(&r.id),
+            r.name,
+            r.status.as_str()
+        );
+        if let Some(i) = &r.invariant {
+            let _ = writeln!(out, "      invariant:  {i}");
+        }
+        if let Some(c) = &r.constraint {
+            let _ = writeln!(out, "      constraint: {c}");
+        }
+        for t in &r.failing_tests {
+            let what = match t.outcome {
+                Some(o) if t.evidence == exemplar_mission::loss::Evidence::Failing => o.to_string(),
+                Some(_) => "stale (ran before the directive changed)".into(),
+                None => "never ran".into(),
+            };
+            let at = if t.line > 0 {
+                format!(" ({}:{})", t.file, t.line)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "      {} {}{at}: {what}", style.bad("x"), t.reference);
+            if let Some(m) = &t.message {
+                for l in m.lines().take(8) {
+                    let _ = writeln!(out, "          {l}");
+                }
+            }
+        }
+    }
+}

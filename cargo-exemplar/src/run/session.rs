@@ -1,0 +1,431 @@
+//! The `run` command from end to end: discover, build, execute every test binary of the
+//! selected mission packages (streaming each outcome to the sink), compute loss, rewrite the
+//! mission files, report.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use exemplar::events::{Plan, TestInfo};
+use exemplar_mission::update::{self, Observed, RunInput, Update};
+use exemplar_mission::{Fingerprint, Outcome, rewrite};
+
+use crate::cli::{MessageFormat, RunArgs};
+use crate::compile::{self, TestBinary};
+use crate::errors::{Error, ExitCode};
+use crate::report;
+use crate::run::exec::{self, BinaryResult, ExecOptions, Progress as ExecProgress};
+use crate::run::progress::Progress;
+use crate::run::sink::{
+    MemorySink, MissionLoss, MissionStamp, RunEnd, RunStart, Sink, TestRecord, count_index,
+};
+use crate::style::ColorChoice;
+use crate::workspace::{self, Discovery, MissionPackage};
+
+/// A tagged test as this run saw it.
+#[derive(Debug, Clone)]
+pub struct SeenTest {
+    /// Test binary.
+    pub binary: String,
+    /// The harness's listing.
+    pub info: TestInfo,
+    /// `tests/kv.rs::wal_ordering`.
+    pub reference: String,
+    /// File relative to the package.
+    pub file: String,
+    /// This run's outcome, if it ran (or was ignored).
+    pub outcome: Option<Outcome>,
+    /// Seconds.
+    pub duration: f64,
+    /// Failure message.
+    pub message: Option<String>,
+}
+
+/// One mission after the run.
+#[derive(Debug)]
+pub struct MissionResult {
+    /// The package and its mission as read before the run.
+    pub package: MissionPackage,
+    /// Tagged tests of the package.
+    pub tests: Vec<SeenTest>,
+    /// The merged signal, history and loss.
+    pub update: Update,
+    /// Whether the file was rewritten.
+    pub rewritten: bool,
+}
+
+/// A plain (non-exemplar) binary's result.
+#[derive(Debug, Clone)]
+pub struct OtherBinary {
+    /// Package.
+    pub package: String,
+    /// Target.
+    pub target: String,
+    /// Passed or failed as a whole.
+    pub success: bool,
+    /// What happened, in words.
+    pub summary: String,
+}
+
+impl OtherBinary {
+    /// Failed, or ran some tests: an empty unit-test binary that passed is noise.
+    pub fn worth_showing(&self) -> bool {
+        !self.success
+            || !self
+                .summary
+                .starts_with("untagged tests: 0 passed, 0 failed")
+    }
+}
+
+/// Everything a run produced.
+#[derive(Debug)]
+pub struct Session {
+    /// The run's id.
+    pub run_id: String,
+    /// Missions, in package order.
+    pub missions: Vec<MissionResult>,
+    /// Packages without a mission file: (name, path looked for).
+    pub skipped: Vec<(String, std::path::PathBuf)>,
+    /// Binaries that are not exemplar harnesses, or died before listing their tests.
+    pub others: Vec<OtherBinary>,
+    /// Counts: passed, failed, ignored, crashed, timeout.
+    pub counts: [usize; 5],
+    /// Wall time of the whole command.
+    pub elapsed: Duration,
+}
+
+impl Session {
+    /// Whether anything failed.
+    pub fn failed(&self) -> bool {
+        self.counts[1] + self.counts[3] + self.counts[4] > 0
+            || self.others.iter().any(|o| !o.success)
+    }
+}
+
+/// `cargo exemplar run`.
+pub fn command(args: &RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
+    let mut sink = MemorySink::default();
+    let session = execute(args, color, &mut sink)?;
+    match args.message_format {
+        MessageFormat::Human => print!("{}", report::table::render(&session, color.for_stdout())),
+        MessageFormat::Json => println!("{}", report::json::render(&session)),
+    }
+    Ok(if session.failed() {
+        ExitCode::Failed
+    } else {
+        ExitCode::Ok
+    })
+}
+
+/// Run everything, streaming to `sink`; does not print the report.
+pub fn execute(args: &RunArgs, color: ColorChoice, sink: &mut dyn Sink) -> Result<Session, Error> {
+    let started = Instant::now();
+    if let Some(t) = args.timeout
+        && !(t.is_finite() && t > 0.0)
+    {
+        return Err(Error::Usage(format!(
+            "--timeout must be a positive number of seconds, not {t}"
+        )));
+    }
+    let discovery = workspace::discover(&args.selection)?;
+    let style = color.for_stderr();
+    let progress = Progress::new(style);
+    for (name, path) in &discovery.skipped {
+        progress.line(&format!(
+            "{:>12} package {name}: no mission file at {}",
+            style.warn("Skipping"),
+            workspace::relative_to(path, &discovery.root).display()
+        ));
+    }
+    let design = design_filter(&discovery, &args.design)?;
+    let binaries = compile::build(&args.selection, &discovery.packages)?;
+
+    let now = jiff::Timestamp::now();
+    let timestamp = now
+        .round(jiff::Unit::Second)
+        .unwrap_or(now)
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let run_id = new_run_id(&now);
+    let commit = crate::git::describe(&discovery.root);
+    let start = RunStart {
+        run_id: run_id.clone(),
+        started_at: timestamp.clone(),
+        commit: commit.clone(),
+        note: args.note.clone(),
+        missions: discovery
+            .packages
+            .iter()
+            .map(|p| MissionStamp {
+                id: p.mission.id.clone(),
+                package: p.name.clone(),
+                fingerprints: p
+                    .mission
+                    .design
+                    .iter()
+                    .map(|n| (n.id.clone(), Fingerprint::of(n).to_hex()))
+                    .collect(),
+            })
+            .collect(),
+    };
+    sink.begin(&start).map_err(sink_error)?;
+
+    let scratch = tempfile::Builder::new()
+        .prefix("exemplar-run-")
+        .tempdir()
+        .map_err(|source| Error::Io {
+            action: "create a temporary folder in",
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    let mut counts = [0usize; 5];
+    let mut others = Vec::new();
+    let mut per_package: HashMap<String, (Vec<SeenTest>, bool)> = HashMap::new();
+    for bin in &binaries {
+        let Some(pkg) = discovery.packages.iter().find(|p| p.name == bin.package) else {
+            continue;
+        };
+        progress.binary(&bin.package, &bin.target);
+        let opts = ExecOptions {
+            harness_args: args.harness_args.clone(),
+            design: design.clone(),
+            isolate: args.isolate,
+            timeout: args.timeout.map(Duration::from_secs_f64),
+            env: vec![
+                ("CARGO_MANIFEST_DIR".into(), pkg.dir.display().to_string()),
+                ("CARGO_PKG_NAME".into(), pkg.name.clone()),
+            ],
+            cwd: pkg.dir.clone(),
+            scratch: scratch.path().to_owned(),
+        };
+        let mut infos: HashMap<String, TestInfo> = HashMap::new();
+        let mut sink_err = None;
+        let mut on = |p: ExecProgress<'_>| match p {
+            ExecProgress::Inventory(tests) => {
+                let reported = tests.iter().filter(|t| t.plan != Plan::Filtered).count();
+                progress.planned(reported as u64);
+                for t in tests {
+                    infos.insert(t.name.clone(), t.clone());
+                }
+            }
+            ExecProgress::Started(_) => {}
+            ExecProgress::Finished(f) => {
+                progress.finished(&f.name, f.outcome, f.message.as_deref());
+                counts[count_index(f.outcome)] += 1;
+                let info = infos.get(&f.name);
+                let file = info
+                    .map(|i| package_relative(&i.file, &discovery.root, &pkg.dir))
+                    .unwrap_or_default();
+                let record = TestRecord {
+                    package: pkg.name.clone(),
+                    mission: pkg.mission.id.clone(),
+                    binary: bin.target.clone(),
+                    name: f.name.clone(),
+                    reference: format!("{file}::{}", f.name),
+                    file,
+                    line: info.map(|i| i.line).unwrap_or(0),
+                    ids: info.map(|i| i.ids.clone()).unwrap_or_default(),
+                    outcome: f.outcome,
+                    duration: f.duration,
+                    message: f.message.clone(),
+                    output: f.output.clone(),
+                };
+                if let Err(e) = sink.record(&record)
+                    && sink_err.is_none()
+                {
+                    sink_err = Some(e);
+                }
+            }
+        };
+        let result = exec::run_binary(&bin.path, &opts, &mut on)?;
+        if let Some(e) = sink_err {
+            return Err(sink_error(e));
+        }
+        let entry = per_package
+            .entry(pkg.name.clone())
+            .or_insert_with(|| (Vec::new(), true));
+        absorb(bin, pkg, &discovery, result, entry, &mut others);
+    }
+    progress.finish();
+
+    let mut missions = Vec::new();
+    for pkg in &discovery.packages {
+        let (tests, complete) = per_package.remove(&pkg.name).unwrap_or((Vec::new(), true));
+        let input = RunInput {
+            tests: tests
+                .iter()
+                .map(|t| Observed {
+                    reference: t.reference.clone(),
+                    spec_ids: t.info.ids.clone(),
+                    outcome: t.outcome,
+                    duration: t.duration,
+                })
+                .collect(),
+            inventory_complete: complete,
+            timestamp: timestamp.clone(),
+            commit: commit.clone(),
+            note: args.note.clone(),
+            history_cap: pkg.history_cap,
+        };
+        let update = update::apply(&pkg.mission, &input);
+        let mut rewritten = false;
+        if update.changed && !args.no_rewrite {
+            let text = rewrite::render(&pkg.mission, &update.signal, &update.history)?;
+            rewrite::write_atomic(&pkg.mission.path, &pkg.mission.source, &text)?;
+            rewritten = true;
+        }
+        missions.push(MissionResult {
+            package: pkg.clone(),
+            tests,
+            update,
+            rewritten,
+        });
+    }
+    let end = RunEnd {
+        run_id: run_id.clone(),
+        ended_at: jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+        counts,
+        missions: missions
+            .iter()
+            .map(|m| MissionLoss {
+                id: m.package.mission.id.clone(),
+                loss: m.update.loss.mission,
+                nodes: m
+                    .update
+                    .loss
+                    .nodes
+                    .iter()
+                    .filter_map(|n| n.direct.map(|d| (n.id.clone(), d)))
+                    .collect(),
+            })
+            .collect(),
+    };
+    sink.end(&end).map_err(sink_error)?;
+    Ok(Session {
+        run_id,
+        missions,
+        skipped: discovery.skipped,
+        others,
+        counts,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn absorb(
+    bin: &TestBinary,
+    pkg: &MissionPackage,
+    discovery: &Discovery,
+    result: BinaryResult,
+    entry: &mut (Vec<SeenTest>, bool),
+    others: &mut Vec<OtherBinary>,
+) {
+    match result {
+        BinaryResult::Exemplar { inventory, results } => {
+            let by_name: HashMap<&str, &exec::Finished> =
+                results.iter().map(|r| (r.name.as_str(), r)).collect();
+            for info in inventory {
+                let file = package_relative(&info.file, &discovery.root, &pkg.dir);
+                let r = by_name.get(info.name.as_str());
+                entry.0.push(SeenTest {
+                    binary: bin.target.clone(),
+                    reference: format!("{file}::{}", info.name),
+                    file,
+                    outcome: r.map(|r| r.outcome),
+                    duration: r.map(|r| r.duration).unwrap_or(0.0),
+                    message: r.and_then(|r| r.message.clone()),
+                    info,
+                });
+            }
+        }
+        BinaryResult::Plain {
+            success,
+            passed,
+            failed,
+            status,
+        } => others.push(OtherBinary {
+            package: bin.package.clone(),
+            target: format!("{} ({})", bin.target, bin.kind),
+            success,
+            summary: format!("untagged tests: {passed} passed, {failed} failed; {status}"),
+        }),
+        BinaryResult::Died { status, output } => {
+            entry.1 = false;
+            let last = output.lines().rev().take(5).collect::<Vec<_>>();
+            others.push(OtherBinary {
+                package: bin.package.clone(),
+                target: format!("{} ({})", bin.target, bin.kind),
+                success: false,
+                summary: format!(
+                    "the test binary {status} before listing its tests; last output:\n{}",
+                    last.into_iter().rev().collect::<Vec<_>>().join("\n")
+                ),
+            });
+        }
+    }
+}
+
+/// `file!()` is relative to the workspace root (where cargo runs rustc) or absolute; the
+/// signal shows it relative to the package.
+fn package_relative(file: &str, root: &Path, pkg_dir: &Path) -> String {
+    let p = Path::new(file);
+    let abs = if p.is_absolute() {
+        p.to_owned()
+    } else {
+        root.join(p)
+    };
+    abs.strip_prefix(pkg_dir)
+        .map(|r| r.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_else(|_| file.to_owned())
+}
+
+/// `--design S1,S3`: the ids and their subtrees, checked against the missions.
+fn design_filter(discovery: &Discovery, ids: &[String]) -> Result<Option<String>, Error> {
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let mut all: Vec<String> = Vec::new();
+    for id in ids {
+        let mut found = false;
+        for p in &discovery.packages {
+            if p.mission.node(id).is_some() {
+                found = true;
+                for s in p.mission.subtree(id) {
+                    if !all.contains(&s) {
+                        all.push(s);
+                    }
+                }
+            }
+        }
+        if !found {
+            return Err(Error::Usage(format!(
+                "--design {id}: no selected mission has a design node `{id}`"
+            )));
+        }
+    }
+    Ok(Some(all.join(",")))
+}
+
+fn new_run_id(now: &jiff::Timestamp) -> String {
+    let mut h = blake3_like(now.as_nanosecond(), std::process::id());
+    h.truncate(6);
+    format!("{}-{h}", now.strftime("%Y%m%dT%H%M%SZ"))
+}
+
+/// A short random-enough suffix from the clock and the pid (ids only need to be unique).
+fn blake3_like(nanos: i128, pid: u32) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_i128(nanos);
+    h.write_u32(pid);
+    format!("{:016x}", h.finish())
+}
+
+fn sink_error(e: crate::run::sink::SinkError) -> Error {
+    Error::Io {
+        action: "record the run in",
+        path: "the journal".into(),
+        source: std::io::Error::other(e),
+    }
+}

@@ -1,0 +1,109 @@
+//! Finding and reading the package's mission file at compile time, once per compiler process.
+//!
+//! The mission is `[package.metadata.exemplar] mission` of the package being compiled (its
+//! `Cargo.toml` is found through `CARGO_MANIFEST_DIR`), or `mission.yaml` beside it. Results
+//! are cached by path, size and modification time, so a thousand `#[design]` tests in a crate
+//! parse the file once, and a long-lived proc-macro server (rust-analyzer) sees edits.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
+
+use exemplar_mission::Status;
+
+/// The ids a test may name, and all ids with their status for messages.
+pub(crate) struct KnownIds {
+    /// The mission file, absolute.
+    pub path: PathBuf,
+    /// How the file is named in messages (relative to the package).
+    pub display: String,
+    /// Every design node: id and status.
+    pub nodes: Vec<(String, Status)>,
+}
+
+type Cached = Arc<Result<KnownIds, String>>;
+
+struct Entry {
+    stamp: (u64, Option<SystemTime>),
+    value: Cached,
+}
+
+fn cache() -> &'static Mutex<HashMap<PathBuf, Entry>> {
+    static CACHE: OnceLock<Mutex<HashMap<PathBuf, Entry>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// The mission of the package being compiled.
+pub(crate) fn load() -> Cached {
+    let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") else {
+        return Arc::new(Err(
+            "CARGO_MANIFEST_DIR is not set: #[design] must be compiled by cargo".into(),
+        ));
+    };
+    let dir = PathBuf::from(dir);
+    let (path, display) = match mission_path(&dir) {
+        Ok(p) => p,
+        Err(e) => return Arc::new(Err(e)),
+    };
+    let stamp = std::fs::metadata(&path)
+        .map(|m| (m.len(), m.modified().ok()))
+        .unwrap_or((0, None));
+    let mut map = cache().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(e) = map.get(&path)
+        && e.stamp == stamp
+    {
+        return e.value.clone();
+    }
+    let value = Arc::new(read(&path, &display));
+    map.insert(
+        path,
+        Entry {
+            stamp,
+            value: value.clone(),
+        },
+    );
+    value
+}
+
+fn mission_path(dir: &Path) -> Result<(PathBuf, String), String> {
+    let manifest = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e| format!("cannot parse {}: {e}", manifest.display()))?;
+    let configured = doc
+        .get("package")
+        .and_then(|p| p.get("metadata"))
+        .and_then(|m| m.get("exemplar"))
+        .and_then(|e| e.get("mission"));
+    let rel = match configured {
+        None => exemplar_mission::DEFAULT_MISSION_FILE.to_owned(),
+        Some(toml::Value::String(s)) => s.clone(),
+        Some(_) => {
+            return Err(format!(
+                "{}: [package.metadata.exemplar] mission must be a path string",
+                manifest.display()
+            ));
+        }
+    };
+    Ok((dir.join(&rel), rel))
+}
+
+fn read(path: &Path, display: &str) -> Result<KnownIds, String> {
+    if !path.exists() {
+        return Err(format!(
+            "no mission file at {display} (looked in {}): #[design] ids are checked against \
+             the package's mission file; create it, or set [package.metadata.exemplar] mission",
+            path.display()
+        ));
+    }
+    let m = exemplar_mission::parse_file(path)
+        .map_err(|e| format!("the mission file is invalid:\n{e}"))?;
+    Ok(KnownIds {
+        path: path.to_owned(),
+        display: display.to_owned(),
+        nodes: m.design.iter().map(|n| (n.id.clone(), n.status)).collect(),
+    })
+}
