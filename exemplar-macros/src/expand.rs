@@ -1,7 +1,9 @@
 //! Expanding a checked `#[design]` function into the function plus its registration.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::ReturnType;
+use syn::spanned::Spanned;
 
 use crate::mission::KnownIds;
 use crate::parse::{Parsed, ShouldPanic};
@@ -11,6 +13,12 @@ pub(crate) fn expand(p: &Parsed, mission: &Result<KnownIds, String>) -> TokenStr
     let name = &func.sig.ident;
     let ids: Vec<String> = p.ids.iter().map(|i| i.to_string()).collect();
     let cfgs = &p.cfgs;
+    // A bad return type is reported on the return type.
+    let ret_span = match &func.sig.output {
+        ReturnType::Type(_, ty) => ty.span(),
+        ReturnType::Default => name.span(),
+    };
+    let call = quote_spanned!(ret_span=> ::exemplar::__private::IntoOutcome::into_outcome(#name()));
     let line = name.span().unwrap().line() as u32;
     let ignore = match &p.ignore {
         None => quote!(::exemplar::__private::Ignore::No),
@@ -36,7 +44,7 @@ pub(crate) fn expand(p: &Parsed, mission: &Result<KnownIds, String>) -> TokenStr
         #(#cfgs)*
         const _: () = {
             fn __exemplar_run() -> ::core::result::Result<(), ::std::string::String> {
-                ::exemplar::__private::IntoOutcome::into_outcome(#name())
+                #call
             }
             ::exemplar::__private::inventory::submit! {
                 ::exemplar::__private::TestCase {

@@ -35,7 +35,19 @@ fn cache() -> &'static Mutex<HashMap<PathBuf, Entry>> {
 }
 
 /// The mission of the package being compiled.
+///
+/// `EXEMPLAR_MISSION` (an absolute path) overrides the package's mission. It exists for tools
+/// that compile tests outside their package (such as trybuild); cargo does not rebuild when it
+/// changes.
 pub(crate) fn load() -> Cached {
+    if let Some(path) = std::env::var_os("EXEMPLAR_MISSION") {
+        let path = PathBuf::from(path);
+        let display = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        return cached(path, display);
+    }
     let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") else {
         return Arc::new(Err(
             "CARGO_MANIFEST_DIR is not set: #[design] must be compiled by cargo".into(),
@@ -46,6 +58,10 @@ pub(crate) fn load() -> Cached {
         Ok(p) => p,
         Err(e) => return Arc::new(Err(e)),
     };
+    cached(path, display)
+}
+
+fn cached(path: PathBuf, display: String) -> Cached {
     let stamp = std::fs::metadata(&path)
         .map(|m| (m.len(), m.modified().ok()))
         .unwrap_or((0, None));

@@ -121,7 +121,7 @@ pub fn render(
         }
     }
     // If a section ran to the end of a file without a final newline, it is replaced whole.
-    edits.sort_by(|a, b| b.0.cmp(&a.0));
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
     let mut out = src.to_owned();
     for (start, end, text) in edits {
         out.replace_range(start..end, &text);

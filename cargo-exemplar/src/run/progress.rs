@@ -40,10 +40,15 @@ impl Progress {
     }
 
     /// A binary starts.
-    pub fn binary(&self, package: &str, target: &str) {
-        let text = format!("{:>12} {package} ({target})", self.style.good("Running"));
+    pub fn binary(&self, package: &str, kind: &str, target: &str) {
+        let what = if kind == "test" {
+            format!("{package} (test {target})")
+        } else {
+            format!("{package} ({kind} {target})")
+        };
+        let text = format!("{:>12} {what}", self.style.good("Running"));
         match &self.bar {
-            Some(b) => b.set_message(format!("{package} ({target})")),
+            Some(b) => b.set_message(what),
             None => eprintln!("{text}"),
         }
     }

@@ -185,7 +185,7 @@ pub fn execute(args: &RunArgs, color: ColorChoice, sink: &mut dyn Sink) -> Resul
         let Some(pkg) = discovery.packages.iter().find(|p| p.name == bin.package) else {
             continue;
         };
-        progress.binary(&bin.package, &bin.target);
+        progress.binary(&bin.package, &bin.kind, &bin.target);
         let opts = ExecOptions {
             harness_args: args.harness_args.clone(),
             design: design.clone(),

@@ -1,0 +1,8 @@
+use exemplar::design;
+
+#[design(S1)]
+fn takes(x: u32) {
+    let _ = x;
+}
+
+exemplar::main!();

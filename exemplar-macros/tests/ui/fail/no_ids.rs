@@ -1,0 +1,6 @@
+use exemplar::design;
+
+#[design()]
+fn nothing() {}
+
+exemplar::main!();

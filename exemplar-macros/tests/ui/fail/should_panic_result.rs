@@ -1,0 +1,9 @@
+use exemplar::design;
+
+#[design(S1)]
+#[should_panic]
+fn both() -> Result<(), String> {
+    Ok(())
+}
+
+exemplar::main!();

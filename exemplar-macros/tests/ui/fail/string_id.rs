@@ -1,0 +1,6 @@
+use exemplar::design;
+
+#[design("S1")]
+fn quoted() {}
+
+exemplar::main!();

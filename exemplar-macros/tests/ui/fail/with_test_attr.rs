@@ -1,0 +1,7 @@
+use exemplar::design;
+
+#[design(S1)]
+#[test]
+fn doubled() {}
+
+exemplar::main!();

@@ -1,0 +1,8 @@
+//! End-to-end tests: the real `cargo-exemplar` binary against fixture projects under
+//! `tests/fixtures/`, and the fixture test binaries run directly to check the harness. Expected
+//! outcomes live beside each fixture as `expected.json`.
+
+mod book;
+mod harness;
+mod run;
+mod support;

@@ -1,0 +1,169 @@
+//! Fixture handling: copy a fixture to a temporary folder (runs rewrite its mission file),
+//! point its `exemplar` dependency at this checkout, and build it in a target folder shared by
+//! all end-to-end tests so dependencies compile once.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+pub fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-target")
+}
+
+/// A copy of `tests/fixtures/NAME` in a fresh temporary folder.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub fn new(name: &str) -> Fixture {
+        let src = repo_root().join("tests/fixtures").join(name);
+        let dir = tempfile::Builder::new()
+            .prefix("exemplar-e2e-")
+            .tempdir()
+            .unwrap();
+        copy_tree(&src, dir.path());
+        let exemplar = repo_root().join("exemplar");
+        for manifest in walk(dir.path())
+            .into_iter()
+            .filter(|p| p.ends_with("Cargo.toml"))
+        {
+            let text = std::fs::read_to_string(&manifest).unwrap();
+            let fixed = text
+                .replace(
+                    "\"../../../../exemplar\"",
+                    &format!("{:?}", exemplar.display().to_string()),
+                )
+                .replace(
+                    "\"../../../exemplar\"",
+                    &format!("{:?}", exemplar.display().to_string()),
+                );
+            std::fs::write(&manifest, fixed).unwrap();
+        }
+        // The same dependency versions as this workspace, so builds are shared.
+        std::fs::copy(
+            repo_root().join("Cargo.lock"),
+            dir.path().join("Cargo.lock"),
+        )
+        .unwrap();
+        Fixture { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap()
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        std::fs::write(self.path().join(rel), text).unwrap();
+    }
+
+    pub fn expected(&self) -> serde_json::Value {
+        serde_json::from_str(&self.read("expected.json")).unwrap()
+    }
+
+    /// `cargo exemplar ARGS` in the fixture.
+    pub fn exemplar(&self, args: &[&str]) -> Output {
+        self.exemplar_env(args, &[])
+    }
+
+    pub fn exemplar_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-exemplar"));
+        cmd.arg("exemplar")
+            .args(args)
+            .current_dir(self.path())
+            .env("CARGO_TARGET_DIR", target_dir())
+            .env("NO_COLOR", "1")
+            .env_remove("CARGO_TERM_COLOR")
+            .env_remove("EXEMPLAR_EVENTS");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+
+    /// Build the fixture's tests and return the executable of test target `name`.
+    pub fn test_binary(&self, name: &str) -> PathBuf {
+        let out = Command::new(env!("CARGO"))
+            .args([
+                "test",
+                "--no-run",
+                "--message-format=json-render-diagnostics",
+            ])
+            .current_dir(self.path())
+            .env("CARGO_TARGET_DIR", target_dir())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let v: serde_json::Value = match serde_json::from_str(line) {
+                Ok(v) => v,
+                Err(_) => continue,
+            };
+            if v["reason"] == "compiler-artifact"
+                && v["target"]["name"] == name
+                && v["profile"]["test"] == true
+                && let Some(exe) = v["executable"].as_str()
+            {
+                return PathBuf::from(exe);
+            }
+        }
+        panic!("no test binary named {name}");
+    }
+}
+
+fn copy_tree(src: &Path, dst: &Path) {
+    for entry in std::fs::read_dir(src).unwrap() {
+        let entry = entry.unwrap();
+        let to = dst.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() == "target" {
+                continue;
+            }
+            std::fs::create_dir_all(&to).unwrap();
+            copy_tree(&entry.path(), &to);
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Parse `run --message-format json` output.
+pub fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not json ({e}):\n{}\nstderr:\n{}", stdout(o), stderr(o)))
+}
