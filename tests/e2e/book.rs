@@ -12,7 +12,10 @@ fn every_summary_link_exists() {
     let mut n = 0;
     for part in summary.split("](").skip(1) {
         let target = part.split(')').next().unwrap();
-        assert!(src.join(target).is_file(), "SUMMARY.md links to missing {target}");
+        assert!(
+            src.join(target).is_file(),
+            "SUMMARY.md links to missing {target}"
+        );
         n += 1;
     }
     assert!(n >= 9, "{n} pages");
@@ -24,13 +27,19 @@ fn the_cli_reference_documents_every_option() {
     let cli = cargo_exemplar::cli::Cli::command();
     for sub in cli.get_subcommands() {
         let name = sub.get_name();
-        assert!(page.contains(&format!("`cargo exemplar {name}")), "subcommand {name} undocumented");
+        assert!(
+            page.contains(&format!("`cargo exemplar {name}")),
+            "subcommand {name} undocumented"
+        );
         for arg in sub.get_arguments() {
             if let Some(long) = arg.get_long() {
                 if long == "help" || long == "color" {
                     continue;
                 }
-                assert!(page.contains(&format!("--{long}")), "`{name} --{long}` is undocumented");
+                assert!(
+                    page.contains(&format!("--{long}")),
+                    "`{name} --{long}` is undocumented"
+                );
             }
         }
     }

@@ -1,0 +1,122 @@
+//! Errors of the journal, each carrying the file, offset or id it concerns.
+
+use std::path::PathBuf;
+
+/// What went wrong in the journal.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// An I/O call failed.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done ("cannot write").
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file is not a journal segment.
+    #[error("{path} is not a journal segment (bad magic)")]
+    NotASegment {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A segment of a newer major format.
+    #[error(
+        "{path} is journal format {found_major}.{found_minor}; this version reads format {known_major}.x: upgrade cargo-exemplar"
+    )]
+    NewerFormat {
+        /// The file.
+        path: PathBuf,
+        /// Its major version.
+        found_major: u16,
+        /// Its minor version.
+        found_minor: u16,
+        /// The major this build reads.
+        known_major: u16,
+    },
+    /// Damage followed by valid records, a broken segment chain, or a sequence gap.
+    #[error(
+        "journal corrupted in {segment} at offset {offset}: {detail}; run `cargo exemplar journal repair` to move the damaged segment aside and keep every valid record"
+    )]
+    Corrupt {
+        /// The segment file.
+        segment: PathBuf,
+        /// Byte offset of the damage.
+        offset: u64,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A previous fsync failed: the writer has stopped.
+    #[error(
+        "the journal writer stopped after a failed write or fsync ({0}); nothing after it was acknowledged; reopen the journal"
+    )]
+    WriterStopped(String),
+    /// Another process holds the writer lock.
+    #[error("the journal at {path} is locked by another writer (pid {pid})")]
+    Locked {
+        /// The journal folder.
+        path: PathBuf,
+        /// The holder's pid as written in the lock file, if readable.
+        pid: String,
+    },
+    /// The index is in use by another process for longer than we wait.
+    #[error("the journal index {path} stayed busy; try again")]
+    IndexBusy {
+        /// The index file.
+        path: PathBuf,
+    },
+    /// The index of a newer major format.
+    #[error(
+        "the journal index {path} is format {found}; this version writes format {known}: upgrade cargo-exemplar"
+    )]
+    NewerIndex {
+        /// The index file.
+        path: PathBuf,
+        /// Its format.
+        found: String,
+        /// Ours.
+        known: String,
+    },
+    /// The index database failed.
+    #[error("journal index {path}: {detail}")]
+    Index {
+        /// The index file.
+        path: PathBuf,
+        /// The database's message.
+        detail: String,
+    },
+    /// A record payload that does not decode.
+    #[error("undecodable {kind} record at sequence {seq}: {detail}")]
+    Decode {
+        /// Record kind.
+        kind: &'static str,
+        /// Its sequence number.
+        seq: u64,
+        /// The decoder's message.
+        detail: String,
+    },
+    /// A run id, test or directive that the journal does not have.
+    #[error("{0}")]
+    NotFound(String),
+    /// A record too large to frame.
+    #[error("a record of {0} bytes is larger than the 64 MiB limit")]
+    TooLarge(usize),
+}
+
+/// Shorthand.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub(crate) fn io(
+    action: &'static str,
+    path: impl Into<PathBuf>,
+) -> impl FnOnce(std::io::Error) -> StoreError {
+    let path = path.into();
+    move |source| StoreError::Io {
+        action,
+        path,
+        source,
+    }
+}

@@ -1,0 +1,428 @@
+//! The derived index (redb): runs, outcomes per test per run, loss per directive per run,
+//! design fingerprints per run, and where each blob lives in the WAL.
+//!
+//! The index is never the truth. It records the last WAL sequence number it applied and catches
+//! up on open; it is deleted and rebuilt from the WAL when it is missing, damaged, of an older
+//! format, or belongs to another WAL. A newer index format is refused (a newer cargo-exemplar
+//! owns it). Applying is idempotent by run id: a run ingested twice is recorded once.
+//!
+//! Only short transactions hold the file: another process that finds it open waits briefly.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use minicbor::{Decode, Encode};
+use redb::{Database, DatabaseError, ReadableDatabase, ReadableTable, TableDefinition};
+
+use crate::errors::{Result, StoreError};
+use crate::records::{self, MissionLoss, MissionStamp, Record};
+use crate::segment::{Located, Scan};
+use crate::wal;
+
+/// Index format: a different major is rebuilt (older) or refused (newer).
+pub const INDEX_MAJOR: u32 = 1;
+/// Index format minor.
+pub const INDEX_MINOR: u32 = 0;
+
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+pub(crate) const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs");
+pub(crate) const RUN_ORDER: TableDefinition<(i64, &str), ()> = TableDefinition::new("run_order");
+pub(crate) const OUTCOMES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("outcomes");
+pub(crate) const TESTS: TableDefinition<(&str, i64, &str), &[u8]> =
+    TableDefinition::new("test_history");
+pub(crate) const LOSS: TableDefinition<(&str, i64, &str), f64> =
+    TableDefinition::new("loss_history");
+pub(crate) const BLOBS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("blobs");
+
+/// A run as the index keeps it.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[cbor(map)]
+pub struct RunRow {
+    /// Run id.
+    #[n(0)]
+    pub run_id: String,
+    /// Unix seconds.
+    #[n(1)]
+    pub started_at: i64,
+    /// Unix seconds; `None` while (or because) the run has no end record.
+    #[n(2)]
+    pub ended_at: Option<i64>,
+    /// Commit.
+    #[n(3)]
+    pub commit: Option<String>,
+    /// Note.
+    #[n(4)]
+    pub note: Option<String>,
+    /// passed, failed, ignored, crashed, timeout (from the end record).
+    #[n(5)]
+    pub counts: Vec<u64>,
+    /// Design fingerprints at the start.
+    #[n(6)]
+    pub missions: Vec<MissionStamp>,
+    /// Loss at the end.
+    #[n(7)]
+    pub losses: Vec<MissionLoss>,
+    /// Sequence number of the start record.
+    #[n(8)]
+    pub start_seq: u64,
+}
+
+impl RunRow {
+    /// The run has its end record.
+    pub fn complete(&self) -> bool {
+        self.ended_at.is_some()
+    }
+}
+
+/// The key of a test across runs: mission and ref.
+pub fn test_key(mission: &str, reference: &str) -> String {
+    format!("{mission}\u{1f}{reference}")
+}
+
+/// The key of a node across runs: mission and node id.
+pub fn node_key(mission: &str, node: &str) -> String {
+    format!("{mission}\u{1f}{node}")
+}
+
+/// An open index, caught up with the WAL.
+pub struct Index {
+    pub(crate) db: Database,
+    pub(crate) path: PathBuf,
+    /// Records applied by this open (0 when it was up to date).
+    pub applied_now: u64,
+    /// Whether this open rebuilt it from scratch.
+    pub rebuilt: bool,
+}
+
+fn db_err(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> StoreError + '_ {
+    move |e| StoreError::Index {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    }
+}
+
+macro_rules! tri {
+    ($path:expr, $e:expr) => {
+        $e.map_err(|e| db_err($path)(&e))?
+    };
+}
+
+impl Index {
+    /// Open the index of the journal at `dir` and bring it up to date with its WAL.
+    pub fn open(dir: &Path) -> Result<Index> {
+        Self::open_with(dir, false)
+    }
+
+    /// Delete the index and rebuild it from the WAL.
+    pub fn rebuild(dir: &Path) -> Result<Index> {
+        Self::open_with(dir, true)
+    }
+
+    fn open_with(dir: &Path, force_rebuild: bool) -> Result<Index> {
+        let path = dir.join("index.redb");
+        let wal_dir = dir.join("wal");
+        let wal_id = first_file_id(&wal_dir)?;
+        let mut rebuilt = false;
+        if force_rebuild {
+            remove(&path)?;
+            rebuilt = true;
+        }
+        let db = match open_db(&path)? {
+            Some(db) => db,
+            None => {
+                remove(&path)?;
+                rebuilt = true;
+                open_db(&path)?.ok_or_else(|| StoreError::Index {
+                    path: path.clone(),
+                    detail: "cannot create the index".into(),
+                })?
+            }
+        };
+        let mut index = Index {
+            db,
+            path: path.clone(),
+            applied_now: 0,
+            rebuilt,
+        };
+        // Format and identity: start over when they do not match.
+        let (format, applied, owner) = index.meta()?;
+        let stale = match format {
+            None => false,
+            Some((major, minor)) if major > INDEX_MAJOR => {
+                return Err(StoreError::NewerIndex {
+                    path,
+                    found: format!("{major}.{minor}"),
+                    known: format!("{INDEX_MAJOR}.{INDEX_MINOR}"),
+                });
+            }
+            Some((major, _)) => major != INDEX_MAJOR,
+        };
+        let foreign = applied > 0 && owner.as_deref() != wal_id.as_ref().map(|i| &i[..]);
+        if stale || foreign {
+            drop(index);
+            remove(&path)?;
+            let db = open_db(&path)?.ok_or_else(|| StoreError::Index {
+                path: path.clone(),
+                detail: "cannot create the index".into(),
+            })?;
+            index = Index {
+                db,
+                path: path.clone(),
+                applied_now: 0,
+                rebuilt: true,
+            };
+        }
+        index.catch_up(&wal_dir, wal_id)?;
+        Ok(index)
+    }
+
+    fn meta(&self) -> Result<(Option<(u32, u32)>, u64, Option<Vec<u8>>)> {
+        let p = &self.path;
+        let tx = tri!(p, self.db.begin_read());
+        let t = match tx.open_table(META) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok((None, 0, None)),
+            Err(e) => return Err(db_err(p)(&e)),
+        };
+        let format = tri!(p, t.get("format")).map(|v| {
+            let b = v.value();
+            let major = u32::from_le_bytes(b[0..4].try_into().unwrap_or_default());
+            let minor = u32::from_le_bytes(b[4..8].try_into().unwrap_or_default());
+            (major, minor)
+        });
+        let applied = tri!(p, t.get("applied"))
+            .map(|v| u64::from_le_bytes(v.value().try_into().unwrap_or_default()))
+            .unwrap_or(0);
+        let owner = tri!(p, t.get("wal_id")).map(|v| v.value().to_vec());
+        Ok((format, applied, owner))
+    }
+
+    /// The last WAL sequence number applied.
+    pub fn applied(&self) -> Result<u64> {
+        Ok(self.meta()?.1)
+    }
+
+    fn catch_up(&mut self, wal_dir: &Path, wal_id: Option<[u8; 16]>) -> Result<()> {
+        let from = self.applied()? + 1;
+        let mut pending: Vec<(u64, Record, u64, u64)> = Vec::new();
+        let mut total = 0u64;
+        let mut err = None;
+        let path = self.path.clone();
+        {
+            let mut on = |scan: &Scan, loc: &Located| -> Result<()> {
+                let Some(rec) = Record::decode(loc.kind, loc.seq, scan.payload(loc))? else {
+                    return Ok(());
+                };
+                let seg = scan.header.map(|h| h.first_seq).unwrap_or(0);
+                pending.push((loc.seq, rec, seg, loc.offset));
+                if pending.len() >= 20_000 {
+                    total += pending.len() as u64;
+                    if let Err(e) = apply(&self.db, &path, &pending, loc.seq, wal_id) {
+                        err = Some(e);
+                    }
+                    pending.clear();
+                }
+                Ok(())
+            };
+            wal::read_from(wal_dir, from, &mut on)?;
+        }
+        if let Some(e) = err {
+            return Err(e);
+        }
+        let last = pending.last().map(|p| p.0);
+        if let Some(last) = last {
+            total += pending.len() as u64;
+            apply(&self.db, &self.path, &pending, last, wal_id)?;
+        } else if self.meta()?.0.is_none() {
+            apply(&self.db, &self.path, &[], 0, wal_id)?;
+        }
+        self.applied_now = total;
+        Ok(())
+    }
+
+    /// Look up a run.
+    pub fn run(&self, run_id: &str) -> Result<Option<RunRow>> {
+        let p = &self.path;
+        let tx = tri!(p, self.db.begin_read());
+        let t = tri!(p, tx.open_table(RUNS));
+        Ok(tri!(p, t.get(run_id)).and_then(|v| minicbor::decode(v.value()).ok()))
+    }
+}
+
+fn first_file_id(wal_dir: &Path) -> Result<Option<[u8; 16]>> {
+    let segs = wal::segments(wal_dir)?;
+    let Some((_, first)) = segs.first() else {
+        return Ok(None);
+    };
+    let data = std::fs::read(first).map_err(crate::errors::io("cannot read", first))?;
+    Ok(crate::format::Header::decode(&data).ok().map(|h| h.file_id))
+}
+
+fn remove(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(crate::errors::io("cannot remove", path)(e)),
+    }
+}
+
+/// Open (or create) the database, waiting while another process has it open.
+/// `Ok(None)`: the file is damaged and must be rebuilt.
+fn open_db(path: &Path) -> Result<Option<Database>> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match Database::create(path) {
+            Ok(db) => return Ok(Some(db)),
+            Err(DatabaseError::DatabaseAlreadyOpen) => {
+                if Instant::now() > deadline {
+                    return Err(StoreError::IndexBusy {
+                        path: path.to_owned(),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(DatabaseError::Storage(redb::StorageError::Io(e))) => {
+                return Err(crate::errors::io("cannot open", path)(e));
+            }
+            Err(_) => return Ok(None),
+        }
+    }
+}
+
+fn apply(
+    db: &Database,
+    path: &Path,
+    records: &[(u64, Record, u64, u64)],
+    last_seq: u64,
+    wal_id: Option<[u8; 16]>,
+) -> Result<()> {
+    let p = path;
+    let tx = tri!(p, db.begin_write());
+    {
+        let mut meta = tri!(p, tx.open_table(META));
+        let mut runs = tri!(p, tx.open_table(RUNS));
+        let mut order = tri!(p, tx.open_table(RUN_ORDER));
+        let mut outcomes = tri!(p, tx.open_table(OUTCOMES));
+        let mut tests = tri!(p, tx.open_table(TESTS));
+        let mut loss = tri!(p, tx.open_table(LOSS));
+        let mut blobs = tri!(p, tx.open_table(BLOBS));
+        let mut started: HashMap<String, Option<i64>> = HashMap::new();
+        // Runs started twice (the same run ingested again) are applied once: later copies of
+        // their records are skipped.
+        let mut duplicate: HashMap<String, u64> = HashMap::new();
+        for (seq, rec, seg, offset) in records {
+            match rec {
+                Record::RunStart(r) => {
+                    let existing: Option<RunRow> = tri!(p, runs.get(r.run_id.as_str()))
+                        .and_then(|v| minicbor::decode(v.value()).ok());
+                    if let Some(existing) = existing {
+                        if existing.start_seq != *seq {
+                            duplicate.insert(r.run_id.clone(), *seq);
+                        }
+                        continue;
+                    }
+                    let row = RunRow {
+                        run_id: r.run_id.clone(),
+                        started_at: r.started_at,
+                        ended_at: None,
+                        commit: r.commit.clone(),
+                        note: r.note.clone(),
+                        counts: Vec::new(),
+                        missions: r.missions.clone(),
+                        losses: Vec::new(),
+                        start_seq: *seq,
+                    };
+                    let bytes = minicbor::to_vec(&row).unwrap_or_default();
+                    tri!(p, runs.insert(r.run_id.as_str(), bytes.as_slice()));
+                    tri!(p, order.insert((r.started_at, r.run_id.as_str()), ()));
+                    started.insert(r.run_id.clone(), Some(r.started_at));
+                }
+                Record::Outcome(o) => {
+                    if duplicate.contains_key(&o.run_id) {
+                        continue;
+                    }
+                    let at = match started.get(&o.run_id) {
+                        Some(at) => *at,
+                        None => {
+                            let at = tri!(p, runs.get(o.run_id.as_str()))
+                                .and_then(|v| minicbor::decode::<RunRow>(v.value()).ok())
+                                .map(|r| r.started_at);
+                            started.insert(o.run_id.clone(), at);
+                            at
+                        }
+                    };
+                    let Some(at) = at else { continue };
+                    let key = test_key(&o.mission, &o.reference);
+                    let bytes = minicbor::to_vec(o).unwrap_or_default();
+                    tri!(
+                        p,
+                        outcomes.insert((o.run_id.as_str(), key.as_str()), bytes.as_slice())
+                    );
+                    tri!(
+                        p,
+                        tests.insert((key.as_str(), at, o.run_id.as_str()), bytes.as_slice())
+                    );
+                }
+                Record::Blob(b) => {
+                    let hash: &[u8] = &b.hash[..];
+                    if tri!(p, blobs.get(hash)).is_none() {
+                        let mut loc = Vec::with_capacity(16);
+                        loc.extend_from_slice(&seg.to_le_bytes());
+                        loc.extend_from_slice(&offset.to_le_bytes());
+                        tri!(p, blobs.insert(hash, loc.as_slice()));
+                    }
+                }
+                Record::RunEnd(e) => {
+                    if duplicate.contains_key(&e.run_id) {
+                        continue;
+                    }
+                    let row: Option<RunRow> = tri!(p, runs.get(e.run_id.as_str()))
+                        .and_then(|v| minicbor::decode(v.value()).ok());
+                    let Some(mut row) = row else { continue };
+                    row.ended_at = Some(e.ended_at);
+                    row.counts = e.counts.clone();
+                    row.losses = e.losses.clone();
+                    let bytes = minicbor::to_vec(&row).unwrap_or_default();
+                    tri!(p, runs.insert(e.run_id.as_str(), bytes.as_slice()));
+                    for m in &e.losses {
+                        for n in &m.nodes {
+                            let key = node_key(&m.mission, &n.id);
+                            tri!(
+                                p,
+                                loss.insert(
+                                    (key.as_str(), row.started_at, e.run_id.as_str()),
+                                    n.loss
+                                )
+                            );
+                        }
+                        let key = node_key(&m.mission, "");
+                        tri!(
+                            p,
+                            loss.insert((key.as_str(), row.started_at, e.run_id.as_str()), m.loss)
+                        );
+                    }
+                }
+                Record::Gap(_) => {}
+            }
+        }
+        let mut fmt = Vec::with_capacity(8);
+        fmt.extend_from_slice(&INDEX_MAJOR.to_le_bytes());
+        fmt.extend_from_slice(&INDEX_MINOR.to_le_bytes());
+        tri!(p, meta.insert("format", fmt.as_slice()));
+        let applied = last_seq.to_le_bytes();
+        if last_seq > 0 {
+            tri!(p, meta.insert("applied", &applied[..]));
+        }
+        if let Some(id) = wal_id {
+            tri!(p, meta.insert("wal_id", &id[..]));
+        }
+    }
+    tri!(p, tx.commit());
+    Ok(())
+}
+
+/// Decode an outcome row.
+pub(crate) fn outcome_row(bytes: &[u8]) -> Option<records::Outcome> {
+    minicbor::decode(bytes).ok()
+}

@@ -1,0 +1,329 @@
+//! The journal as a whole: a folder holding `wal/` (the truth), `index.redb` (derived) and
+//! `lock` (the writer lock). [`JournalWriter`] appends; [`open_index`] answers questions;
+//! [`verify`] and [`repair`] look after the files.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use redb::{ReadableDatabase, ReadableTable};
+
+use crate::errors::{Result, StoreError, io};
+use crate::format::{self, HEADER_LEN, Header};
+use crate::index::{BLOBS, Index};
+use crate::lock::{Contention, WriterLock};
+use crate::records::{self, Gap, Hash, Record, kind};
+use crate::segment::{self, End};
+use crate::wal::{self, Recovery};
+use crate::writer::{Writer, WriterOptions};
+
+/// The WAL folder of a journal.
+pub fn wal_dir(journal: &Path) -> PathBuf {
+    journal.join("wal")
+}
+
+/// Open the index of a journal, caught up with its WAL. Never takes the writer lock.
+pub fn open_index(journal: &Path) -> Result<Index> {
+    Index::open(journal)
+}
+
+/// The single writer of a journal.
+pub struct JournalWriter {
+    dir: PathBuf,
+    writer: Option<Writer>,
+    blobs: HashSet<Hash>,
+    /// What opening found and did (a torn tail truncated, where the log continues).
+    pub recovery: Recovery,
+    _lock: WriterLock,
+}
+
+impl JournalWriter {
+    /// Take the writer lock, recover the WAL (truncating a torn tail), bring the index up to
+    /// date, and start the group-commit writer. Mid-log corruption refuses the open.
+    pub fn open(
+        dir: &Path,
+        contention: Contention,
+        opts: WriterOptions,
+        on_wait: &mut dyn FnMut(&str),
+    ) -> Result<JournalWriter> {
+        let wal = wal_dir(dir);
+        std::fs::create_dir_all(&wal).map_err(io("cannot create", &wal))?;
+        let lock = WriterLock::acquire(dir, contention, on_wait)?;
+        let recovery = wal::recover(&wal)?;
+        let index = Index::open(dir)?;
+        let blobs = known_blobs(&index)?;
+        drop(index);
+        let writer = Writer::start(&wal, &recovery, opts)?;
+        Ok(JournalWriter {
+            dir: dir.to_owned(),
+            writer: Some(writer),
+            blobs,
+            recovery,
+            _lock: lock,
+        })
+    }
+
+    fn w(&self) -> &Writer {
+        self.writer.as_ref().expect("the writer lives until close")
+    }
+
+    /// Queue a record; see [`Writer::append`].
+    pub fn append(&mut self, record: &Record) -> Result<u64> {
+        self.w().append(record)
+    }
+
+    /// Queue a record and wait until it is durable.
+    pub fn append_durable(&mut self, record: &Record) -> Result<u64> {
+        self.w().append_durable(record)
+    }
+
+    /// Store content once by its BLAKE3 address; returns the address.
+    pub fn put_blob(&mut self, bytes: &[u8]) -> Result<Hash> {
+        let hash = *blake3::hash(bytes).as_bytes();
+        if self.blobs.insert(hash) {
+            let (_, rec) = records::blob(bytes);
+            self.w().append(&rec)?;
+        }
+        Ok(hash)
+    }
+
+    /// Wait until a record is durable.
+    pub fn wait(&self, seq: u64) -> Result<()> {
+        self.w().wait(seq)
+    }
+
+    /// Wait until everything appended is durable.
+    pub fn flush(&self) -> Result<()> {
+        self.w().flush()
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Flush, stop the writer, and bring the index up to date (best effort: a busy or failing
+    /// index is caught up by the next reader; the WAL already has everything).
+    pub fn close(mut self) -> Result<()> {
+        if let Some(w) = self.writer.take() {
+            w.close()?;
+        }
+        let _ = Index::open(&self.dir);
+        Ok(())
+    }
+}
+
+fn known_blobs(index: &Index) -> Result<HashSet<Hash>> {
+    let mut out = HashSet::new();
+    let map = |e: &dyn std::fmt::Display| StoreError::Index {
+        path: index.path.clone(),
+        detail: e.to_string(),
+    };
+    let tx = index.db.begin_read().map_err(|e| map(&e))?;
+    let t = tx.open_table(BLOBS).map_err(|e| map(&e))?;
+    for item in t.iter().map_err(|e| map(&e))? {
+        let (k, _) = item.map_err(|e| map(&e))?;
+        if let Ok(h) = <[u8; 32]>::try_from(k.value()) {
+            out.insert(h);
+        }
+    }
+    Ok(out)
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VerifyReport {
+    /// Segment files.
+    pub segments: usize,
+    /// Records whose checksum was verified.
+    pub records: u64,
+    /// Records by kind name.
+    pub by_kind: BTreeMap<String, u64>,
+    /// Bytes of all segments.
+    pub bytes: u64,
+    /// Blobs whose content matched their address.
+    pub blobs: u64,
+    /// Torn tail at the end of the last segment (truncated by the next writer).
+    pub torn_tail: Option<(PathBuf, u64)>,
+    /// The last sequence number.
+    pub last_seq: u64,
+}
+
+/// Check every checksum of every segment, that every payload decodes, and that every blob
+/// matches its address. Damage is an error naming segment and offset.
+pub fn verify(journal: &Path) -> Result<VerifyReport> {
+    let dir = wal_dir(journal);
+    let mut rep = VerifyReport::default();
+    for (_, path) in wal::segments(&dir)? {
+        rep.segments += 1;
+        rep.bytes += std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    }
+    let mut problem: Option<StoreError> = None;
+    let end = wal::read_from(&dir, 1, &mut |scan, loc| {
+        rep.records += 1;
+        let name = match loc.kind {
+            kind::RUN_START => "run-start",
+            kind::OUTCOME => "outcome",
+            kind::BLOB => "blob",
+            kind::RUN_END => "run-end",
+            kind::GAP => "gap",
+            _ => "unknown",
+        };
+        *rep.by_kind.entry(name.to_owned()).or_default() += 1;
+        match Record::decode(loc.kind, loc.seq, scan.payload(loc)) {
+            Ok(Some(Record::Blob(b))) => {
+                if *blake3::hash(&b.bytes).as_bytes() == *b.hash {
+                    rep.blobs += 1;
+                } else if problem.is_none() {
+                    problem = Some(StoreError::Corrupt {
+                        segment: scan.path.clone(),
+                        offset: loc.offset,
+                        detail: "a blob's content does not match its address".into(),
+                    });
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                if problem.is_none() {
+                    problem = Some(e);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    if let Some(p) = problem {
+        return Err(p);
+    }
+    rep.torn_tail = end.torn_tail;
+    rep.last_seq = end.last_seq;
+    Ok(rep)
+}
+
+/// What [`repair`] did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RepairReport {
+    /// Damaged segments moved aside: (original, where it went).
+    pub moved: Vec<(PathBuf, PathBuf)>,
+    /// Records kept from damaged segments.
+    pub kept: u64,
+    /// Sequence ranges lost (recorded in the log as gap records).
+    pub lost: Vec<(u64, u64)>,
+}
+
+/// Move every damaged segment aside (to `wal/damaged/`) and replace it with a segment holding
+/// every record that still validates, with a gap record standing in for each lost range; then
+/// rebuild the index. Takes the writer lock, failing if a writer holds it.
+pub fn repair(journal: &Path) -> Result<RepairReport> {
+    let dir = wal_dir(journal);
+    let _lock = WriterLock::acquire(journal, Contention::Fail, &mut |_| {})?;
+    let segs = wal::segments(&dir)?;
+    let mut rep = RepairReport::default();
+    for (i, (first, path)) in segs.iter().enumerate() {
+        let next_first = segs.get(i + 1).map(|(s, _)| *s);
+        let data = std::fs::read(path).map_err(io("cannot read", path))?;
+        let scan = segment::scan_bytes(path, data.clone());
+        let damaged = match &scan {
+            Ok(s) => match &s.end {
+                End::Clean => next_first.is_some_and(|n| n != s.next_seq),
+                End::TornTail { .. } => next_first.is_some(),
+                End::Corrupt { .. } => true,
+            },
+            Err(StoreError::NotASegment { .. }) | Err(StoreError::NewerFormat { .. }) => false,
+            Err(_) => true,
+        };
+        if !damaged {
+            continue;
+        }
+        // The file id as written, even if the header checksum is damaged.
+        let mut file_id = [0u8; 16];
+        if data.len() >= 32 {
+            file_id.copy_from_slice(&data[16..32]);
+        }
+        let header = Header {
+            major: format::MAJOR,
+            minor: format::MINOR,
+            file_id,
+            first_seq: *first,
+            created_nanos: 0,
+        };
+        let salvaged = segment::salvage(&data, &header);
+        // Rebuild the sequence: gap records stand in for lost ranges.
+        let mut out: Vec<(u64, u16, Vec<u8>)> = Vec::new();
+        let mut expect = *first;
+        let reason = format!("lost with damaged segment {}", path.display());
+        for (seq, k, payload) in salvaged {
+            if seq < expect {
+                continue;
+            }
+            if seq > expect {
+                let gap = Gap {
+                    from: expect,
+                    to: seq - 1,
+                    reason: reason.clone(),
+                };
+                rep.lost.push((expect, seq - 1));
+                out.push((
+                    expect,
+                    kind::GAP,
+                    minicbor::to_vec(&gap).unwrap_or_default(),
+                ));
+            }
+            out.push((seq, k, payload));
+            rep.kept += 1;
+            expect = seq + 1;
+        }
+        if let Some(n) = next_first
+            && n > expect
+        {
+            let gap = Gap {
+                from: expect,
+                to: n - 1,
+                reason: reason.clone(),
+            };
+            rep.lost.push((expect, n - 1));
+            out.push((
+                expect,
+                kind::GAP,
+                minicbor::to_vec(&gap).unwrap_or_default(),
+            ));
+        }
+        let mut new_id = [0u8; 16];
+        new_id
+            .copy_from_slice(&blake3::hash(&[&file_id[..], b"repaired"].concat()).as_bytes()[..16]);
+        let fresh = Header {
+            major: format::MAJOR,
+            minor: format::MINOR,
+            file_id: new_id,
+            first_seq: *first,
+            created_nanos: header.created_nanos,
+        };
+        let mut buf = fresh.encode().to_vec();
+        for (seq, k, payload) in &out {
+            format::encode_frame(&mut buf, &new_id, *k, *seq, payload);
+        }
+        let aside_dir = dir.join("damaged");
+        std::fs::create_dir_all(&aside_dir).map_err(io("cannot create", &aside_dir))?;
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let aside = aside_dir.join(format!(
+            "{}.{stamp}",
+            path.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ));
+        let tmp = dir.join(format!("{}.repair", wal::segment_name(*first)));
+        std::fs::write(&tmp, &buf).map_err(io("cannot write", &tmp))?;
+        std::fs::File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(io("cannot fsync", &tmp))?;
+        std::fs::rename(path, &aside).map_err(io("cannot move", path))?;
+        std::fs::rename(&tmp, path).map_err(io("cannot move", &tmp))?;
+        wal::sync_dir(&aside_dir)?;
+        wal::sync_dir(&dir)?;
+        rep.moved.push((path.clone(), aside));
+        debug_assert!(buf.len() >= HEADER_LEN);
+    }
+    drop(Index::rebuild(journal)?);
+    Ok(rep)
+}

@@ -1,0 +1,320 @@
+//! The records of the journal and their CBOR payloads.
+//!
+//! Payloads are CBOR maps with numbered fields (minicbor's derive): a reader ignores fields it
+//! does not know, and record kinds it does not know are skipped, so newer writers stay readable.
+
+use minicbor::bytes::ByteArray;
+use minicbor::{Decode, Encode};
+
+use crate::errors::{Result, StoreError};
+
+/// Kind numbers on disk.
+pub mod kind {
+    /// [`super::RunStart`].
+    pub const RUN_START: u16 = 1;
+    /// [`super::Outcome`].
+    pub const OUTCOME: u16 = 2;
+    /// [`super::Blob`].
+    pub const BLOB: u16 = 3;
+    /// [`super::RunEnd`].
+    pub const RUN_END: u16 = 4;
+    /// [`super::Gap`].
+    pub const GAP: u16 = 5;
+}
+
+/// A node's fingerprint at the start of a run.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[cbor(map)]
+pub struct NodeStamp {
+    /// Node id.
+    #[n(0)]
+    pub id: String,
+    /// Fingerprint, hex.
+    #[n(1)]
+    pub fingerprint: String,
+}
+
+/// A mission's design at the start of a run.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[cbor(map)]
+pub struct MissionStamp {
+    /// Mission id.
+    #[n(0)]
+    pub mission: String,
+    /// Package.
+    #[n(1)]
+    pub package: String,
+    /// Every node's fingerprint.
+    #[n(2)]
+    pub nodes: Vec<NodeStamp>,
+}
+
+/// The first record of a run.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[cbor(map)]
+pub struct RunStart {
+    /// Unique run id.
+    #[n(0)]
+    pub run_id: String,
+    /// Unix seconds.
+    #[n(1)]
+    pub started_at: i64,
+    /// `1a2b3c4` or `1a2b3c4+dirty`.
+    #[n(2)]
+    pub commit: Option<String>,
+    /// `--note`.
+    #[n(3)]
+    pub note: Option<String>,
+    /// The design of each mission.
+    #[n(4)]
+    pub missions: Vec<MissionStamp>,
+}
+
+/// A BLAKE3 content address.
+pub type Hash = [u8; 32];
+
+/// One test outcome.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[cbor(map)]
+pub struct Outcome {
+    /// The run.
+    #[n(0)]
+    pub run_id: String,
+    /// Mission id.
+    #[n(1)]
+    pub mission: String,
+    /// `tests/kv.rs::wal_ordering`.
+    #[n(2)]
+    pub reference: String,
+    /// Design ids.
+    #[n(3)]
+    pub ids: Vec<String>,
+    /// 0 passed, 1 failed, 2 ignored, 3 crashed, 4 timeout.
+    #[n(4)]
+    pub outcome: u8,
+    /// Seconds.
+    #[n(5)]
+    pub duration: f64,
+    /// Content address of the failure message.
+    #[n(6)]
+    pub message: Option<ByteArray<32>>,
+    /// Content address of captured output.
+    #[n(7)]
+    pub output: Option<ByteArray<32>>,
+    /// Test binary.
+    #[n(8)]
+    pub binary: String,
+    /// Source line.
+    #[n(9)]
+    pub line: u32,
+}
+
+/// Content stored once by its BLAKE3 hash.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[cbor(map)]
+pub struct Blob {
+    /// BLAKE3 of `bytes`.
+    #[n(0)]
+    pub hash: ByteArray<32>,
+    /// The content.
+    #[n(1)]
+    #[cbor(with = "minicbor::bytes")]
+    pub bytes: Vec<u8>,
+}
+
+/// Loss of one node at the end of a run.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[cbor(map)]
+pub struct NodeLoss {
+    /// Node id.
+    #[n(0)]
+    pub id: String,
+    /// Direct loss.
+    #[n(1)]
+    pub loss: f64,
+}
+
+/// Loss of one mission at the end of a run.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[cbor(map)]
+pub struct MissionLoss {
+    /// Mission id.
+    #[n(0)]
+    pub mission: String,
+    /// Mission loss.
+    #[n(1)]
+    pub loss: f64,
+    /// Per measured node.
+    #[n(2)]
+    pub nodes: Vec<NodeLoss>,
+}
+
+/// The last record of a run.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[cbor(map)]
+pub struct RunEnd {
+    /// The run.
+    #[n(0)]
+    pub run_id: String,
+    /// Unix seconds.
+    #[n(1)]
+    pub ended_at: i64,
+    /// passed, failed, ignored, crashed, timeout.
+    #[n(2)]
+    pub counts: Vec<u64>,
+    /// Loss per mission.
+    #[n(3)]
+    pub losses: Vec<MissionLoss>,
+}
+
+/// Written by repair in place of lost records: sequence numbers `from..=to` (the gap record's
+/// own number is `from`) were lost with a damaged segment.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[cbor(map)]
+pub struct Gap {
+    /// First lost sequence number.
+    #[n(0)]
+    pub from: u64,
+    /// Last lost sequence number.
+    #[n(1)]
+    pub to: u64,
+    /// Where the damage was.
+    #[n(2)]
+    pub reason: String,
+}
+
+/// A decoded record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// A run began.
+    RunStart(RunStart),
+    /// A test outcome.
+    Outcome(Outcome),
+    /// A content-addressed blob.
+    Blob(Blob),
+    /// A run ended.
+    RunEnd(RunEnd),
+    /// Records lost and acknowledged by repair.
+    Gap(Gap),
+}
+
+impl Record {
+    /// The kind number.
+    pub fn kind(&self) -> u16 {
+        match self {
+            Record::RunStart(_) => kind::RUN_START,
+            Record::Outcome(_) => kind::OUTCOME,
+            Record::Blob(_) => kind::BLOB,
+            Record::RunEnd(_) => kind::RUN_END,
+            Record::Gap(_) => kind::GAP,
+        }
+    }
+
+    /// The CBOR payload.
+    pub fn encode(&self) -> Vec<u8> {
+        let r = match self {
+            Record::RunStart(r) => minicbor::to_vec(r),
+            Record::Outcome(r) => minicbor::to_vec(r),
+            Record::Blob(r) => minicbor::to_vec(r),
+            Record::RunEnd(r) => minicbor::to_vec(r),
+            Record::Gap(r) => minicbor::to_vec(r),
+        };
+        r.unwrap_or_default()
+    }
+
+    /// Decode a payload; `Ok(None)` for a kind this version does not know.
+    pub fn decode(kind: u16, seq: u64, payload: &[u8]) -> Result<Option<Record>> {
+        fn d<'b, T: Decode<'b, ()>>(k: &'static str, seq: u64, p: &'b [u8]) -> Result<T> {
+            minicbor::decode(p).map_err(|e| StoreError::Decode {
+                kind: k,
+                seq,
+                detail: e.to_string(),
+            })
+        }
+        Ok(Some(match kind {
+            kind::RUN_START => Record::RunStart(d("run-start", seq, payload)?),
+            kind::OUTCOME => Record::Outcome(d("outcome", seq, payload)?),
+            kind::BLOB => Record::Blob(d("blob", seq, payload)?),
+            kind::RUN_END => Record::RunEnd(d("run-end", seq, payload)?),
+            kind::GAP => Record::Gap(d("gap", seq, payload)?),
+            _ => return Ok(None),
+        }))
+    }
+}
+
+/// The blob record for some content, and its address.
+pub fn blob(bytes: &[u8]) -> (Hash, Record) {
+    let hash = *blake3::hash(bytes).as_bytes();
+    (
+        hash,
+        Record::Blob(Blob {
+            hash: ByteArray::from(hash),
+            bytes: bytes.to_vec(),
+        }),
+    )
+}
+
+/// Outcome code ↔ word.
+pub const OUTCOMES: [&str; 5] = ["passed", "failed", "ignored", "crashed", "timeout"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Encode)]
+    #[cbor(map)]
+    struct FutureOutcome {
+        #[n(0)]
+        run_id: String,
+        #[n(1)]
+        mission: String,
+        #[n(2)]
+        reference: String,
+        #[n(3)]
+        ids: Vec<String>,
+        #[n(4)]
+        outcome: u8,
+        #[n(5)]
+        duration: f64,
+        #[n(8)]
+        binary: String,
+        #[n(9)]
+        line: u32,
+        #[n(42)]
+        something_new: Vec<u64>,
+    }
+
+    #[test]
+    fn unknown_fields_and_kinds_are_skipped() {
+        let future = FutureOutcome {
+            run_id: "r".into(),
+            mission: "m".into(),
+            reference: "t.rs::a".into(),
+            ids: vec!["S1".into()],
+            outcome: 0,
+            duration: 0.5,
+            binary: "t".into(),
+            line: 3,
+            something_new: vec![1, 2, 3],
+        };
+        let bytes = minicbor::to_vec(&future).unwrap();
+        let Some(Record::Outcome(o)) = Record::decode(kind::OUTCOME, 1, &bytes).unwrap() else {
+            panic!("not an outcome");
+        };
+        assert_eq!(
+            (o.reference.as_str(), o.line, o.message),
+            ("t.rs::a", 3, None)
+        );
+        assert_eq!(Record::decode(999, 1, b"anything").unwrap(), None);
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let (hash, b) = blob(b"assertion failed");
+        assert_eq!(
+            Record::decode(b.kind(), 1, &b.encode()).unwrap(),
+            Some(b.clone())
+        );
+        assert_eq!(hash, *blake3::hash(b"assertion failed").as_bytes());
+    }
+}

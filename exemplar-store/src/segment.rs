@@ -1,0 +1,223 @@
+//! Reading one segment file and classifying how it ends.
+//!
+//! A scan walks the frames from the header on, checking each checksum and that sequence
+//! numbers follow one another (a `Gap` record written by repair declares a jump). Where a frame
+//! does not validate, the rest of the file is searched for any later frame that does:
+//!
+//! - none: a *torn tail* (a write cut short by a crash), safe for the writer to truncate;
+//! - one: *corruption* — damage with valid records after it. Never truncated.
+
+use std::path::{Path, PathBuf};
+
+use crate::errors::{Result, StoreError, io};
+use crate::format::{self, FrameProblem, HEADER_LEN, Header, HeaderProblem};
+use crate::records::{Gap, kind};
+
+/// A record found in a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Located {
+    /// Sequence number.
+    pub seq: u64,
+    /// Kind.
+    pub kind: u16,
+    /// Offset of its frame in the file.
+    pub offset: u64,
+    /// Frame length.
+    pub len: u32,
+}
+
+/// How a segment ends after its last valid record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    /// Exactly at the end of the file.
+    Clean,
+    /// An incomplete or damaged frame with nothing valid after it.
+    TornTail {
+        /// Where the valid part ends.
+        offset: u64,
+        /// What was found there.
+        reason: String,
+    },
+    /// Damage followed by valid records, or a sequence gap.
+    Corrupt {
+        /// Where the damage starts.
+        offset: u64,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+/// A scanned segment.
+#[derive(Debug)]
+pub struct Scan {
+    /// The file.
+    pub path: PathBuf,
+    /// Its header (`None` when the file is shorter than a header: torn at creation).
+    pub header: Option<Header>,
+    /// The bytes of the file.
+    pub data: Vec<u8>,
+    /// Valid records, in order.
+    pub records: Vec<Located>,
+    /// The sequence number the next record must have.
+    pub next_seq: u64,
+    /// How it ends.
+    pub end: End,
+}
+
+impl Scan {
+    /// The payload of a located record.
+    pub fn payload(&self, r: &Located) -> &[u8] {
+        let start = r.offset as usize + format::FRAME_HEAD;
+        let len = u32::from_le_bytes(
+            self.data[r.offset as usize..r.offset as usize + 4]
+                .try_into()
+                .unwrap_or_default(),
+        ) as usize;
+        &self.data[start..start + len]
+    }
+}
+
+/// Read and scan a segment.
+pub fn scan(path: &Path) -> Result<Scan> {
+    let data = std::fs::read(path).map_err(io("cannot read", path))?;
+    scan_bytes(path, data)
+}
+
+/// Scan segment bytes already in memory.
+pub fn scan_bytes(path: &Path, data: Vec<u8>) -> Result<Scan> {
+    if data.len() < HEADER_LEN {
+        if data.len() >= 8 && &data[..8] != format::MAGIC {
+            return Err(StoreError::NotASegment {
+                path: path.to_owned(),
+            });
+        }
+        return Ok(Scan {
+            path: path.to_owned(),
+            header: None,
+            data,
+            records: Vec::new(),
+            next_seq: 0,
+            end: End::TornTail {
+                offset: 0,
+                reason: "the segment header is incomplete".into(),
+            },
+        });
+    }
+    let header = match Header::decode(&data) {
+        Ok(h) => h,
+        Err(HeaderProblem::Magic) => {
+            return Err(StoreError::NotASegment {
+                path: path.to_owned(),
+            });
+        }
+        Err(HeaderProblem::Newer { major, minor }) => {
+            return Err(StoreError::NewerFormat {
+                path: path.to_owned(),
+                found_major: major,
+                found_minor: minor,
+                known_major: format::MAJOR,
+            });
+        }
+        Err(HeaderProblem::Checksum) => {
+            return Err(StoreError::Corrupt {
+                segment: path.to_owned(),
+                offset: 0,
+                detail: "the segment header checksum does not match".into(),
+            });
+        }
+    };
+    let mut records = Vec::new();
+    let mut off = HEADER_LEN;
+    let mut next_seq = header.first_seq;
+    let end = loop {
+        if off == data.len() {
+            break End::Clean;
+        }
+        match format::decode_frame(&data[off..], &header.file_id) {
+            Ok(f) if f.seq == next_seq => {
+                records.push(Located {
+                    seq: f.seq,
+                    kind: f.kind,
+                    offset: off as u64,
+                    len: f.len as u32,
+                });
+                next_seq += 1;
+                // A gap record stands in for the first lost record and declares the rest.
+                if f.kind == kind::GAP
+                    && let Ok(g) = minicbor::decode::<Gap>(f.payload)
+                    && g.from == f.seq
+                    && g.to >= g.from
+                {
+                    next_seq = g.to + 1;
+                }
+                off += f.len;
+            }
+            Ok(f) => {
+                break End::Corrupt {
+                    offset: off as u64,
+                    detail: format!("sequence gap: expected record {next_seq}, found {}", f.seq),
+                };
+            }
+            Err(problem) => {
+                let what = match problem {
+                    FrameProblem::Short => "an incomplete record",
+                    FrameProblem::BadLength => "an impossible record length",
+                    FrameProblem::Checksum => "a record whose checksum does not match",
+                };
+                break match find_valid_after(&data, off + 8, &header.file_id, next_seq) {
+                    Some(later) => End::Corrupt {
+                        offset: off as u64,
+                        detail: format!("{what}, followed by a valid record at offset {later}"),
+                    },
+                    None => End::TornTail {
+                        offset: off as u64,
+                        reason: what.to_owned(),
+                    },
+                };
+            }
+        }
+    };
+    Ok(Scan {
+        path: path.to_owned(),
+        header: Some(header),
+        data,
+        records,
+        next_seq,
+        end,
+    })
+}
+
+/// The offset of the first frame at or after `from` that validates with a plausible sequence.
+pub fn find_valid_after(
+    data: &[u8],
+    from: usize,
+    file_id: &[u8; 16],
+    min_seq: u64,
+) -> Option<usize> {
+    let mut o = from.div_ceil(8) * 8;
+    while o + format::FRAME_HEAD <= data.len() {
+        if let Ok(f) = format::decode_frame(&data[o..], file_id)
+            && f.seq >= min_seq
+        {
+            return Some(o);
+        }
+        o += 8;
+    }
+    None
+}
+
+/// Every valid frame of a damaged segment, skipping over damage (for repair).
+pub fn salvage(data: &[u8], header: &Header) -> Vec<(u64, u16, Vec<u8>)> {
+    let mut out: Vec<(u64, u16, Vec<u8>)> = Vec::new();
+    let mut off = HEADER_LEN;
+    while off + format::FRAME_HEAD <= data.len() {
+        match format::decode_frame(&data[off..], &header.file_id) {
+            Ok(f) if out.last().is_none_or(|(s, _, _)| f.seq > *s) => {
+                out.push((f.seq, f.kind, f.payload.to_vec()));
+                off += f.len;
+            }
+            _ => off += 8,
+        }
+    }
+    out
+}
