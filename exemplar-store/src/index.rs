@@ -120,6 +120,27 @@ impl Index {
     }
 
     fn open_with(dir: &Path, force_rebuild: bool) -> Result<Index> {
+        // redb may panic on a damaged file instead of returning an error; the index is derived,
+        // so a damaged one (error or panic) is deleted and rebuilt from the WAL.
+        let attempt = std::panic::catch_unwind(|| Self::open_inner(dir, force_rebuild));
+        match attempt {
+            Ok(Ok(ix)) => Ok(ix),
+            Ok(Err(e @ (StoreError::Index { .. } | StoreError::Decode { .. })))
+                if !force_rebuild =>
+            {
+                let _ = e;
+                Self::open_inner(dir, true)
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) if !force_rebuild => Self::open_inner(dir, true),
+            Err(_) => Err(StoreError::Index {
+                path: dir.join("index.redb"),
+                detail: "the index database failed while being rebuilt".into(),
+            }),
+        }
+    }
+
+    fn open_inner(dir: &Path, force_rebuild: bool) -> Result<Index> {
         let path = dir.join("index.redb");
         let wal_dir = dir.join("wal");
         let wal_id = first_file_id(&wal_dir)?;
@@ -148,7 +169,11 @@ impl Index {
         // Format and identity: start over when they do not match.
         let (format, applied, owner) = index.meta()?;
         let stale = match format {
-            None => false,
+            None => {
+                // A new (or unreadable, re-initialised) file: built from the WAL's start.
+                index.rebuilt = true;
+                false
+            }
             Some((major, minor)) if major > INDEX_MAJOR => {
                 return Err(StoreError::NewerIndex {
                     path,

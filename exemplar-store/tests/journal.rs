@@ -1,0 +1,235 @@
+//! The journal as its users see it: one writer at a time, blobs stored once, the index derived
+//! and rebuildable, idempotent ingestion, and the queries.
+
+mod common;
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::*;
+use exemplar_store::{At, Contention, JournalWriter, StoreError, open_index};
+
+#[test]
+fn a_second_writer_fails_or_waits_and_never_interleaves() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = writer(dir.path());
+    let err = match JournalWriter::open(dir.path(), Contention::Fail, opts(), &mut |_| {}) {
+        Err(e) => e,
+        Ok(_) => panic!("two writers"),
+    };
+    let StoreError::Locked { pid, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(pid, &std::process::id().to_string());
+    drop(first);
+
+    // Two writers in two threads, both waiting: each one's records form one block.
+    let (tx, rx) = mpsc::channel();
+    let handles: Vec<_> = ["a", "b"]
+        .into_iter()
+        .map(|name| {
+            let path = dir.path().to_owned();
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut w = JournalWriter::open(&path, Contention::Wait, opts(), &mut |holder| {
+                    tx.send(format!("{name} waits for {holder}")).unwrap();
+                })
+                .unwrap();
+                w.append(&start(name, 1, name)).unwrap();
+                for i in 0..200 {
+                    w.append(&outcome(name, &format!("t{i}"), 0)).unwrap();
+                    if i % 50 == 0 {
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                }
+                w.close().unwrap();
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    drop(tx);
+    let owners: Vec<String> = all_records(dir.path())
+        .into_iter()
+        .filter_map(|(_, r)| match r {
+            exemplar_store::Record::Outcome(o) => Some(o.run_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(owners.len(), 400);
+    let switches = owners.windows(2).filter(|w| w[0] != w[1]).count();
+    assert_eq!(switches, 1, "the two writers' records interleaved");
+    let waits: Vec<String> = rx.iter().collect();
+    assert!(waits.len() <= 1, "{waits:?}");
+}
+
+#[test]
+fn blobs_are_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = writer(dir.path());
+    let msg = b"assertion `left == right` failed\n  left: 4\n right: 5";
+    let first = w.put_blob(msg).unwrap();
+    for _ in 0..1000 {
+        assert_eq!(w.put_blob(msg).unwrap(), first);
+    }
+    w.close().unwrap();
+    // Even across reopen (the writer learns known blobs from the index).
+    let mut w = writer(dir.path());
+    w.put_blob(msg).unwrap();
+    w.close().unwrap();
+    let rep = exemplar_store::verify(dir.path()).unwrap();
+    assert_eq!(rep.by_kind.get("blob"), Some(&1));
+    let index = open_index(dir.path()).unwrap();
+    assert_eq!(
+        index.blob(dir.path(), &first).unwrap().as_deref(),
+        Some(&msg[..])
+    );
+}
+
+fn three_runs(dir: &std::path::Path) {
+    let mut w = writer(dir);
+    w.append(&start("run-a", 1000, "c1")).unwrap();
+    w.append(&outcome("run-a", "tests/kv.rs::wal", 0)).unwrap();
+    w.append(&outcome("run-a", "tests/kv.rs::crash", 1))
+        .unwrap();
+    w.append(&end("run-a", 1010, 0.5)).unwrap();
+    w.append(&start("run-b", 2000, "c1")).unwrap();
+    w.append(&outcome("run-b", "tests/kv.rs::wal", 0)).unwrap();
+    w.append(&outcome("run-b", "tests/kv.rs::crash", 0))
+        .unwrap();
+    w.append(&end("run-b", 2010, 0.0)).unwrap();
+    // run-c never ends: a crash of the runner.
+    w.append(&start("run-c", 3000, "c2+dirty")).unwrap();
+    w.append(&outcome("run-c", "tests/kv.rs::wal", 1)).unwrap();
+    w.close().unwrap();
+}
+
+#[test]
+fn queries_over_runs_tests_and_directives() {
+    let dir = tempfile::tempdir().unwrap();
+    three_runs(dir.path());
+    let ix = open_index(dir.path()).unwrap();
+    let runs = ix.runs().unwrap();
+    let ids: Vec<&str> = runs.iter().map(|r| r.run_id.as_str()).collect();
+    assert_eq!(ids, ["run-a", "run-b", "run-c"]);
+    assert!(!runs[2].complete(), "no end record: incomplete");
+    assert_eq!(
+        ix.counts(&runs[2]).unwrap(),
+        [0, 1, 0, 0, 0],
+        "its durable outcomes count"
+    );
+    assert_eq!(ix.find_run("run-b").unwrap().run_id, "run-b");
+    assert_eq!(ix.find_run("latest").unwrap().run_id, "run-c");
+    assert!(ix.find_run("run-").is_err(), "ambiguous prefix");
+
+    let h = ix.test_history("crash").unwrap();
+    let outcomes: Vec<u8> = h.iter().map(|p| p.outcome.outcome).collect();
+    assert_eq!(outcomes, [1, 0]);
+    let l = ix.loss_history("S1").unwrap();
+    let losses: Vec<f64> = l.iter().map(|p| p.loss).collect();
+    assert_eq!(losses, [0.5, 0.0]);
+
+    // What did we believe at t=1500? run-a.
+    assert_eq!(ix.resolve_at(&At::Time(1500)).unwrap().run_id, "run-a");
+    assert_eq!(
+        ix.resolve_at(&At::Commit("c2".into())).unwrap().run_id,
+        "run-c"
+    );
+    assert!(ix.resolve_at(&At::Time(10)).is_err());
+
+    let d = ix.diff(&runs[0], &runs[1]).unwrap();
+    assert_eq!(
+        d.flipped,
+        [("kv".into(), "tests/kv.rs::crash".into(), Some(1), Some(0))]
+    );
+    assert!(
+        d.loss
+            .contains(&("kv".into(), "S1".into(), Some(0.5), Some(0.0)))
+    );
+    let d2 = ix.diff(&runs[1], &runs[2]).unwrap();
+    assert_eq!(
+        d2.changed,
+        [("kv".into(), "S1".into())],
+        "fingerprint differs between commits"
+    );
+
+    // crash flipped between two runs of c1: flaky. run-c (dirty) is left out.
+    let f = ix.flaky().unwrap();
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].reference, "tests/kv.rs::crash");
+}
+
+#[test]
+fn the_index_is_derived_rebuilt_and_caught_up() {
+    let dir = tempfile::tempdir().unwrap();
+    three_runs(dir.path());
+    let n = open_index(dir.path()).unwrap().runs().unwrap().len();
+    // Missing: rebuilt.
+    std::fs::remove_file(dir.path().join("index.redb")).unwrap();
+    let ix = open_index(dir.path()).unwrap();
+    assert!(ix.rebuilt);
+    assert_eq!(ix.runs().unwrap().len(), n);
+    drop(ix);
+    // Damaged: rebuilt.
+    let path = dir.path().join("index.redb");
+    let bytes = std::fs::read(&path).unwrap();
+    let mut damaged = bytes[..512].to_vec();
+    damaged.extend(std::iter::repeat_n(0xa5u8, bytes.len() - 512));
+    std::fs::write(&path, &damaged).unwrap();
+    let ix = open_index(dir.path()).unwrap();
+    assert!(ix.rebuilt);
+    assert_eq!(ix.runs().unwrap().len(), n);
+    let applied = ix.applied().unwrap();
+    drop(ix);
+    // Behind the WAL: caught up.
+    let mut w = writer(dir.path());
+    let _ = &mut w;
+    drop(w);
+    let mut w = JournalWriter::open(dir.path(), Contention::Fail, opts(), &mut |_| {}).unwrap();
+    w.append(&start("run-d", 4000, "c3")).unwrap();
+    w.flush().unwrap();
+    drop(w); // no close: the index is not updated by the writer
+    let ix = open_index(dir.path()).unwrap();
+    assert_eq!(ix.applied().unwrap(), applied + 1);
+    assert_eq!(ix.runs().unwrap().len(), n + 1);
+}
+
+#[test]
+fn ingesting_a_run_twice_records_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = writer(dir.path());
+    for _ in 0..2 {
+        w.append(&start("same", 1000, "c1")).unwrap();
+        w.append(&outcome("same", "tests/kv.rs::wal", 0)).unwrap();
+        w.append(&end("same", 1001, 0.0)).unwrap();
+    }
+    w.close().unwrap();
+    let ix = open_index(dir.path()).unwrap();
+    assert_eq!(ix.runs().unwrap().len(), 1);
+    assert_eq!(ix.test_history("wal").unwrap().len(), 1);
+    assert_eq!(ix.loss_history("S1").unwrap().len(), 1);
+}
+
+#[test]
+fn a_newer_format_is_refused_with_both_versions() {
+    let dir = journal_dir_with_one_record();
+    let seg = segment(dir.path());
+    let mut data = std::fs::read(&seg).unwrap();
+    data[8..10].copy_from_slice(&2u16.to_le_bytes());
+    std::fs::write(&seg, &data).unwrap();
+    let err = exemplar_store::verify(dir.path()).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("format 2.0") && text.contains("format 1.x"),
+        "{text}"
+    );
+}
+
+fn journal_dir_with_one_record() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = writer(dir.path());
+    w.append(&start("r", 1, "c")).unwrap();
+    w.close().unwrap();
+    dir
+}
