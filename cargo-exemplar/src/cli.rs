@@ -30,6 +30,101 @@ pub struct Cli {
 pub enum Command {
     /// Build and run the tagged tests, compute the loss, rewrite the mission files.
     Run(RunArgs),
+    /// The loss table of the latest run (or of `--at`), from the journal, without building.
+    Status(StatusArgs),
+    /// Runs over time; or the loss of a directive (S1) or the outcomes of a test over runs.
+    History(HistoryArgs),
+    /// One run: its outcomes and failure messages.
+    Show(ShowArgs),
+    /// What changed between two runs: tests that flipped, loss deltas, design changes.
+    Diff(DiffArgs),
+    /// Tests whose outcome changed between runs of the same (clean) commit.
+    Flaky(JournalArgs),
+    /// Look after the journal: verify, repair, rebuild-index.
+    Journal(JournalCommand),
+}
+
+/// Where the journal is, and how to print.
+#[derive(Debug, Clone, Args)]
+pub struct JournalArgs {
+    /// The journal folder (default: .exemplar/ at the workspace root).
+    #[arg(long, value_name = "DIR", env = "EXEMPLAR_JOURNAL")]
+    pub journal: Option<PathBuf>,
+    /// Path to Cargo.toml (to find the workspace root).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// human or json.
+    #[arg(long, value_name = "FMT", default_value = "human")]
+    pub message_format: MessageFormat,
+}
+
+/// `cargo exemplar status`.
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// Journal and output.
+    #[command(flatten)]
+    pub journal: JournalArgs,
+    /// A run id (or prefix, or `latest`), a time (RFC 3339, `2025-12-01 21:00`, `21:00`, `9pm`)
+    /// or a commit: what did we believe then?
+    #[arg(long, value_name = "RUN|TIME|COMMIT")]
+    pub at: Option<String>,
+}
+
+/// `cargo exemplar history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// A directive id (S1) or a test (its name or ref); nothing lists the runs.
+    pub target: Option<String>,
+    /// Journal and output.
+    #[command(flatten)]
+    pub journal: JournalArgs,
+    /// Only history up to this run, time or commit.
+    #[arg(long, value_name = "RUN|TIME|COMMIT")]
+    pub at: Option<String>,
+}
+
+/// `cargo exemplar show`.
+#[derive(Debug, Clone, Args)]
+pub struct ShowArgs {
+    /// A run id, a unique prefix of one, or `latest`.
+    pub run: String,
+    /// Journal and output.
+    #[command(flatten)]
+    pub journal: JournalArgs,
+}
+
+/// `cargo exemplar diff`.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The earlier run.
+    pub run_a: String,
+    /// The later run.
+    pub run_b: String,
+    /// Journal and output.
+    #[command(flatten)]
+    pub journal: JournalArgs,
+}
+
+/// `cargo exemplar journal ...`.
+#[derive(Debug, Clone, Args)]
+pub struct JournalCommand {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: JournalAction,
+    /// Journal and output.
+    #[command(flatten)]
+    pub journal: JournalArgs,
+}
+
+/// Journal maintenance.
+#[derive(Debug, Clone, Subcommand)]
+pub enum JournalAction {
+    /// Check every checksum of every segment; print counts.
+    Verify,
+    /// Move damaged segments aside, keeping every valid record; rebuild the index.
+    Repair,
+    /// Delete the index and rebuild it from the write-ahead log.
+    RebuildIndex,
 }
 
 /// Output format.
@@ -93,6 +188,15 @@ pub struct RunArgs {
     /// human or json.
     #[arg(long, value_name = "FMT", default_value = "human")]
     pub message_format: MessageFormat,
+    /// The journal folder (default: .exemplar/ at the workspace root).
+    #[arg(long, value_name = "DIR", env = "EXEMPLAR_JOURNAL")]
+    pub journal: Option<PathBuf>,
+    /// Do not record the run in the journal.
+    #[arg(long, conflicts_with = "journal")]
+    pub no_journal: bool,
+    /// Fail at once, instead of waiting, when another run is writing the journal.
+    #[arg(long)]
+    pub no_wait: bool,
     /// Arguments after `--` go to the test harness (filters, --exact, --skip, --include-ignored,
     /// --test-threads).
     #[arg(last = true, value_name = "HARNESS ARGS")]

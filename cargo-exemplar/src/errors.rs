@@ -65,6 +65,9 @@ pub enum Error {
         /// Ours.
         known: u32,
     },
+    /// The journal failed.
+    #[error(transparent)]
+    Journal(#[from] exemplar_store::StoreError),
     /// The mission file could not be rewritten.
     #[error(transparent)]
     Rewrite(#[from] exemplar_mission::RewriteError),

@@ -8,6 +8,8 @@
 //! - [`run`]: running each binary, streaming its events, recovering from crashes and timeouts,
 //!   and handing every outcome to a [`run::Sink`] as it arrives.
 //! - [`report`]: the loss table for people and the JSON document for agents.
+//! - [`journal`]: where the signal journal lives, and the sink that streams a run into it.
+//! - [`query`]: the commands that read the journal (status, history, show, diff, flaky).
 //! - [`git`]: the commit a run is tied to.
 #![warn(missing_docs)]
 
@@ -15,6 +17,8 @@ pub mod cli;
 pub mod compile;
 mod errors;
 pub mod git;
+pub mod journal;
+pub mod query;
 pub mod report;
 pub mod run;
 pub mod style;

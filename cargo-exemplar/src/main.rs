@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use cargo_exemplar::cli::{Cli, Command};
+use cargo_exemplar::query;
 use cargo_exemplar::style::ColorChoice;
 use clap::Parser;
 
@@ -22,8 +23,15 @@ fn main() -> ExitCode {
         }
     };
     let color = ColorChoice::resolve(cli.color);
+    let out = color.for_stdout();
     let result = match &cli.command {
         Command::Run(args) => cargo_exemplar::run::command(args, color),
+        Command::Status(args) => query::status(args, out),
+        Command::History(args) => query::history(args),
+        Command::Show(args) => query::show(args, out),
+        Command::Diff(args) => query::diff(args, out),
+        Command::Flaky(args) => query::flaky(args),
+        Command::Journal(cmd) => query::journal(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -85,6 +85,9 @@ pub fn node_key(mission: &str, node: &str) -> String {
     format!("{mission}\u{1f}{node}")
 }
 
+/// What the meta table says: format (major, minor), last applied sequence, owning WAL's id.
+type Meta = (Option<(u32, u32)>, u64, Option<Vec<u8>>);
+
 /// An open index, caught up with the WAL.
 pub struct Index {
     pub(crate) db: Database,
@@ -202,7 +205,7 @@ impl Index {
         Ok(index)
     }
 
-    fn meta(&self) -> Result<(Option<(u32, u32)>, u64, Option<Vec<u8>>)> {
+    fn meta(&self) -> Result<Meta> {
         let p = &self.path;
         let tx = tri!(p, self.db.begin_read());
         let t = match tx.open_table(META) {

@@ -4,5 +4,6 @@
 
 mod book;
 mod harness;
+mod journal;
 mod run;
 mod support;

@@ -13,6 +13,7 @@ use exemplar_mission::{Fingerprint, Outcome, rewrite};
 use crate::cli::{MessageFormat, RunArgs};
 use crate::compile::{self, TestBinary};
 use crate::errors::{Error, ExitCode};
+use crate::journal::JournalSink;
 use crate::report;
 use crate::run::exec::{self, BinaryResult, ExecOptions, Progress as ExecProgress};
 use crate::run::progress::Progress;
@@ -104,8 +105,26 @@ impl Session {
 
 /// `cargo exemplar run`.
 pub fn command(args: &RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
-    let mut sink = MemorySink::default();
-    let session = execute(args, color, &mut sink)?;
+    let discovery = workspace::discover(&args.selection)?;
+    let session = if args.no_journal {
+        execute(args, color, discovery, &mut MemorySink::default())?
+    } else {
+        let dir = crate::journal::location(args.journal.as_deref(), &discovery.root);
+        let style = color.for_stderr();
+        let mut sink = JournalSink::open(&dir, !args.no_wait, &mut |pid| {
+            eprintln!(
+                "{:>12} for the journal at {} (another run, pid {pid}, is writing it)",
+                style.warn("Waiting"),
+                dir.display()
+            );
+        })?;
+        if let Some(note) = sink.recovery_note() {
+            eprintln!("{:>12} {note}", style.warn("Recovered"));
+        }
+        let session = execute(args, color, discovery, &mut sink)?;
+        sink.close()?;
+        session
+    };
     match args.message_format {
         MessageFormat::Human => print!("{}", report::table::render(&session, color.for_stdout())),
         MessageFormat::Json => println!("{}", report::json::render(&session)),
@@ -118,7 +137,12 @@ pub fn command(args: &RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
 }
 
 /// Run everything, streaming to `sink`; does not print the report.
-pub fn execute(args: &RunArgs, color: ColorChoice, sink: &mut dyn Sink) -> Result<Session, Error> {
+pub fn execute(
+    args: &RunArgs,
+    color: ColorChoice,
+    discovery: Discovery,
+    sink: &mut dyn Sink,
+) -> Result<Session, Error> {
     let started = Instant::now();
     if let Some(t) = args.timeout
         && !(t.is_finite() && t > 0.0)
@@ -127,7 +151,6 @@ pub fn execute(args: &RunArgs, color: ColorChoice, sink: &mut dyn Sink) -> Resul
             "--timeout must be a positive number of seconds, not {t}"
         )));
     }
-    let discovery = workspace::discover(&args.selection)?;
     let style = color.for_stderr();
     let progress = Progress::new(style);
     for (name, path) in &discovery.skipped {
@@ -217,6 +240,7 @@ pub fn execute(args: &RunArgs, color: ColorChoice, sink: &mut dyn Sink) -> Resul
                     .map(|i| package_relative(&i.file, &discovery.root, &pkg.dir))
                     .unwrap_or_default();
                 let record = TestRecord {
+                    run_id: run_id.clone(),
                     package: pkg.name.clone(),
                     mission: pkg.mission.id.clone(),
                     binary: bin.target.clone(),

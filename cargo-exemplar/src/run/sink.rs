@@ -39,6 +39,8 @@ pub struct RunStart {
 /// One test outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct TestRecord {
+    /// The run it belongs to.
+    pub run_id: String,
     /// Package.
     pub package: String,
     /// Mission id.

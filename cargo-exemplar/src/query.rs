@@ -1,0 +1,525 @@
+//! The commands that read the journal: `status`, `history`, `show`, `diff`, `flaky` and
+//! `journal verify|repair|rebuild-index`. Each prints a table, or with
+//! `--message-format json` one JSON document.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use cargo_metadata::MetadataCommand;
+use exemplar_mission::update::round_loss;
+use exemplar_store::records::OUTCOMES;
+use exemplar_store::{At, Index, RunRow};
+use serde_json::{Value, json};
+
+use crate::cli::{
+    DiffArgs, HistoryArgs, JournalAction, JournalArgs, JournalCommand, MessageFormat, ShowArgs,
+    StatusArgs,
+};
+use crate::errors::{Error, ExitCode};
+use crate::style::Style;
+
+fn journal_dir(args: &JournalArgs) -> Result<PathBuf, Error> {
+    if let Some(j) = &args.journal {
+        return Ok(j.clone());
+    }
+    let mut cmd = MetadataCommand::new();
+    cmd.no_deps();
+    if let Some(p) = &args.manifest_path {
+        cmd.manifest_path(p);
+    }
+    let meta = cmd.exec().map_err(|e| Error::Metadata(e.to_string()))?;
+    Ok(crate::journal::location(
+        None,
+        meta.workspace_root.as_std_path(),
+    ))
+}
+
+fn open(args: &JournalArgs) -> Result<(PathBuf, Index), Error> {
+    let dir = journal_dir(args)?;
+    if !dir.join("wal").is_dir() {
+        return Err(Error::Usage(format!(
+            "no journal at {} yet: `cargo exemplar run` creates it",
+            dir.display()
+        )));
+    }
+    let ix = exemplar_store::open_index(&dir)?;
+    Ok((dir, ix))
+}
+
+fn emit(format: MessageFormat, human: String, machine: Value) {
+    match format {
+        MessageFormat::Human => print!("{human}"),
+        MessageFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&machine).unwrap_or_default()
+        ),
+    }
+}
+
+/// Unix seconds as `2025-12-01 13:00:00Z`.
+pub fn time(t: i64) -> String {
+    jiff::Timestamp::from_second(t)
+        .map(|ts| ts.strftime("%Y-%m-%d %H:%M:%SZ").to_string())
+        .unwrap_or_else(|_| t.to_string())
+}
+
+fn run_json(ix: &Index, r: &RunRow) -> Value {
+    let counts = ix.counts(r).unwrap_or_default();
+    json!({
+        "run_id": r.run_id,
+        "started_at": time(r.started_at),
+        "ended_at": r.ended_at.map(time),
+        "complete": r.complete(),
+        "commit": r.commit,
+        "note": r.note,
+        "counts": {
+            "passed": counts[0], "failed": counts[1], "ignored": counts[2],
+            "crashed": counts[3], "timeout": counts[4],
+        },
+        "missions": r.losses.iter().map(|m| json!({
+            "id": m.mission,
+            "loss": round_loss(m.loss),
+            "directives": m.nodes.iter().map(|n| json!({"id": n.id, "loss": round_loss(n.loss)})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn run_line(ix: &Index, r: &RunRow) -> String {
+    let c = ix.counts(r).unwrap_or_default();
+    let losses: Vec<String> = r
+        .losses
+        .iter()
+        .map(|m| format!("{} {:.3}", m.mission, m.loss))
+        .collect();
+    format!(
+        "{}  {}  {:<14}  {} passed, {} failed{}  {}{}",
+        r.run_id,
+        time(r.started_at),
+        r.commit.as_deref().unwrap_or("-"),
+        c[0],
+        c[1] + c[3] + c[4],
+        if c[2] > 0 {
+            format!(", {} ignored", c[2])
+        } else {
+            String::new()
+        },
+        if r.complete() {
+            losses.join(", ")
+        } else {
+            "incomplete".into()
+        },
+        r.note
+            .as_deref()
+            .map(|n| format!("  ({n})"))
+            .unwrap_or_default(),
+    )
+}
+
+/// Parse `--at`: a run, a commit, or a time.
+pub fn parse_at(ix: &Index, spec: &str) -> Result<At, Error> {
+    if ix.find_run(spec).is_ok() {
+        return Ok(At::Run(spec.to_owned()));
+    }
+    let hex = spec.len() >= 4 && spec.chars().all(|c| c.is_ascii_hexdigit());
+    if hex && ix.resolve_at(&At::Commit(spec.to_owned())).is_ok() {
+        return Ok(At::Commit(spec.to_owned()));
+    }
+    parse_time(spec)
+        .map(At::Time)
+        .ok_or_else(|| Error::Usage(format!(
+            "--at {spec}: not a run id, a commit of a recorded run, or a time (2025-12-01T21:00:00Z, 2025-12-01 21:00, 21:00, 9pm)"
+        )))
+}
+
+/// A time in the forms people type, local time unless a zone is given.
+pub fn parse_time(spec: &str) -> Option<i64> {
+    use jiff::civil::{Date, DateTime, Time};
+    use jiff::tz::TimeZone;
+    if let Ok(ts) = spec.parse::<jiff::Timestamp>() {
+        return Some(ts.as_second());
+    }
+    let tz = TimeZone::system();
+    let normalized = spec.trim().replace(' ', "T");
+    if let Ok(dt) = normalized.parse::<DateTime>() {
+        return dt.to_zoned(tz).ok().map(|z| z.timestamp().as_second());
+    }
+    if let Ok(d) = spec.trim().parse::<Date>() {
+        return d
+            .at(23, 59, 59, 0)
+            .to_zoned(tz)
+            .ok()
+            .map(|z| z.timestamp().as_second());
+    }
+    // 21:00, 9pm, 9:30pm: the last such moment (today, or yesterday if that is still ahead).
+    let s = spec.trim().to_ascii_lowercase();
+    let (body, pm) = if let Some(b) = s.strip_suffix("pm") {
+        (b.trim().to_owned(), Some(true))
+    } else if let Some(b) = s.strip_suffix("am") {
+        (b.trim().to_owned(), Some(false))
+    } else {
+        (s.clone(), None)
+    };
+    let (h, m) = match body.split_once(':') {
+        Some((h, m)) => (h.parse::<i8>().ok()?, m.parse::<i8>().ok()?),
+        None => (body.parse::<i8>().ok()?, 0),
+    };
+    let h = match pm {
+        Some(true) if (1..=11).contains(&h) => h + 12,
+        Some(false) if h == 12 => 0,
+        Some(_) if !(1..=12).contains(&h) => return None,
+        _ => h,
+    };
+    let t = Time::new(h, m, 0, 0).ok()?;
+    let now = jiff::Zoned::now().with_time_zone(tz);
+    let today = now
+        .date()
+        .to_datetime(t)
+        .to_zoned(now.time_zone().clone())
+        .ok()?;
+    let at = if today.timestamp() > now.timestamp() {
+        today.checked_sub(jiff::Span::new().days(1)).ok()?
+    } else {
+        today
+    };
+    Some(at.timestamp().as_second())
+}
+
+/// `cargo exemplar status`.
+pub fn status(args: &StatusArgs, style: Style) -> Result<ExitCode, Error> {
+    let (_, ix) = open(&args.journal)?;
+    let run = match &args.at {
+        Some(spec) => ix.resolve_at(&parse_at(&ix, spec)?)?,
+        None => ix.find_run("latest")?,
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold(&format!("as of run {}", run_line(&ix, &run)))
+    );
+    for m in &run.losses {
+        let word = format!("loss {:.3}", m.loss);
+        let word = if m.loss > 0.0 {
+            style.bad(&word)
+        } else {
+            style.good(&word)
+        };
+        let _ = writeln!(out, "\nmission {}: {word}", m.mission);
+        let _ = writeln!(out, "  {}", style.dim("ID        LOSS"));
+        for n in &m.nodes {
+            let line = format!("  {:<8}  {:.3}", n.id, n.loss);
+            let _ = writeln!(
+                out,
+                "{}",
+                if n.loss > 0.0 { style.bad(&line) } else { line }
+            );
+        }
+    }
+    if !run.complete() {
+        let _ = writeln!(out, "\n{}", style.warn("this run has no end record (it was interrupted): no loss was recorded; its outcomes:"));
+        for o in ix.outcomes(&run.run_id)? {
+            let _ = writeln!(
+                out,
+                "  {:<8} {}",
+                OUTCOMES.get(o.outcome as usize).unwrap_or(&"?"),
+                o.reference
+            );
+        }
+    }
+    emit(args.journal.message_format, out, run_json(&ix, &run));
+    Ok(ExitCode::Ok)
+}
+
+/// `cargo exemplar history`.
+pub fn history(args: &HistoryArgs) -> Result<ExitCode, Error> {
+    let (_, ix) = open(&args.journal)?;
+    let until = match &args.at {
+        Some(spec) => Some(ix.resolve_at(&parse_at(&ix, spec)?)?),
+        None => None,
+    };
+    let within = |at: i64, run: &str| match &until {
+        Some(u) => (at, run) <= (u.started_at, u.run_id.as_str()),
+        None => true,
+    };
+    let mut out = String::new();
+    let value = match &args.target {
+        None => {
+            let runs: Vec<RunRow> = ix
+                .runs()?
+                .into_iter()
+                .filter(|r| within(r.started_at, &r.run_id))
+                .collect();
+            for r in &runs {
+                let _ = writeln!(out, "{}", run_line(&ix, r));
+            }
+            json!({"runs": runs.iter().map(|r| run_json(&ix, r)).collect::<Vec<_>>()})
+        }
+        Some(t) => {
+            let losses: Vec<_> = ix
+                .loss_history(t)?
+                .into_iter()
+                .filter(|p| within(p.started_at, &p.run_id))
+                .collect();
+            if !losses.is_empty() {
+                for p in &losses {
+                    let _ = writeln!(
+                        out,
+                        "{}  {}  {}  {t}  {:.3}",
+                        p.run_id,
+                        time(p.started_at),
+                        p.mission,
+                        p.loss
+                    );
+                }
+                json!({"directive": t, "loss": losses.iter().map(|p| json!({
+                    "run_id": p.run_id, "started_at": time(p.started_at), "mission": p.mission, "loss": round_loss(p.loss),
+                })).collect::<Vec<_>>()})
+            } else {
+                let tests: Vec<_> = ix
+                    .test_history(t)?
+                    .into_iter()
+                    .filter(|p| within(p.started_at, &p.run_id))
+                    .collect();
+                if tests.is_empty() {
+                    return Err(Error::Usage(format!(
+                        "`{t}` is neither a directive nor a test in the journal"
+                    )));
+                }
+                for p in &tests {
+                    let _ = writeln!(
+                        out,
+                        "{}  {}  {:<8} {:>8.3}s  {}",
+                        p.run_id,
+                        time(p.started_at),
+                        OUTCOMES.get(p.outcome.outcome as usize).unwrap_or(&"?"),
+                        p.outcome.duration,
+                        p.outcome.reference
+                    );
+                }
+                json!({"test": t, "outcomes": tests.iter().map(|p| json!({
+                    "run_id": p.run_id, "started_at": time(p.started_at), "mission": p.outcome.mission,
+                    "ref": p.outcome.reference, "outcome": OUTCOMES.get(p.outcome.outcome as usize),
+                    "duration": p.outcome.duration,
+                })).collect::<Vec<_>>()})
+            }
+        }
+    };
+    emit(args.journal.message_format, out, value);
+    Ok(ExitCode::Ok)
+}
+
+/// `cargo exemplar show`.
+pub fn show(args: &ShowArgs, style: Style) -> Result<ExitCode, Error> {
+    let (dir, ix) = open(&args.journal)?;
+    let run = ix.find_run(&args.run)?;
+    let mut out = format!("{}\n", style.bold(&run_line(&ix, &run)));
+    let mut tests = Vec::new();
+    for o in ix.outcomes(&run.run_id)? {
+        let word = OUTCOMES.get(o.outcome as usize).copied().unwrap_or("?");
+        let message = match &o.message {
+            Some(h) => ix.blob_text(&dir, h)?,
+            None => None,
+        };
+        let output = match &o.output {
+            Some(h) => ix.blob_text(&dir, h)?,
+            None => None,
+        };
+        let painted = if matches!(o.outcome, 1 | 3 | 4) {
+            style.bad(word)
+        } else {
+            word.to_owned()
+        };
+        let _ = writeln!(
+            out,
+            "  {painted:<8} {:>8.3}s  {} [{}]",
+            o.duration,
+            o.reference,
+            o.ids.join(", ")
+        );
+        if let Some(m) = &message {
+            for l in m.lines().take(10) {
+                let _ = writeln!(out, "      {l}");
+            }
+        }
+        tests.push(json!({
+            "mission": o.mission, "ref": o.reference, "ids": o.ids, "outcome": word,
+            "duration": o.duration, "message": message, "output": output, "binary": o.binary, "line": o.line,
+        }));
+    }
+    let mut v = run_json(&ix, &run);
+    v["tests"] = Value::Array(tests);
+    emit(args.journal.message_format, out, v);
+    Ok(ExitCode::Ok)
+}
+
+/// `cargo exemplar diff`.
+pub fn diff(args: &DiffArgs, style: Style) -> Result<ExitCode, Error> {
+    let (_, ix) = open(&args.journal)?;
+    let a = ix.find_run(&args.run_a)?;
+    let b = ix.find_run(&args.run_b)?;
+    let d = ix.diff(&a, &b)?;
+    let word = |o: Option<u8>| {
+        o.and_then(|o| OUTCOMES.get(o as usize).copied())
+            .unwrap_or("absent")
+    };
+    let mut out = format!("{} → {}\n", a.run_id, b.run_id);
+    if !d.flipped.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("tests that changed:"));
+        for (m, r, x, y) in &d.flipped {
+            let _ = writeln!(out, "  {m} {r}: {} → {}", word(*x), word(*y));
+        }
+    }
+    if !d.loss.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("loss:"));
+        for (m, n, x, y) in &d.loss {
+            let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
+            let name = if n.is_empty() {
+                "(mission)"
+            } else {
+                n.as_str()
+            };
+            let _ = writeln!(out, "  {m} {name}: {} → {}", f(*x), f(*y));
+        }
+    }
+    for (label, list) in [
+        ("added", &d.added),
+        ("changed", &d.changed),
+        ("removed", &d.removed),
+    ] {
+        if !list.is_empty() {
+            let ids: Vec<String> = list.iter().map(|(m, n)| format!("{m}/{n}")).collect();
+            let _ = writeln!(out, "\ndesign {label}: {}", ids.join(", "));
+        }
+    }
+    if d.flipped.is_empty()
+        && d.loss.is_empty()
+        && d.added.is_empty()
+        && d.changed.is_empty()
+        && d.removed.is_empty()
+    {
+        out.push_str("no difference\n");
+    }
+    let v = json!({
+        "from": a.run_id, "to": b.run_id,
+        "flipped": d.flipped.iter().map(|(m, r, x, y)| json!({"mission": m, "ref": r, "from": word(*x), "to": word(*y)})).collect::<Vec<_>>(),
+        "loss": d.loss.iter().map(|(m, n, x, y)| json!({"mission": m, "node": n, "from": x, "to": y})).collect::<Vec<_>>(),
+        "design": {
+            "added": d.added.iter().map(|(m, n)| json!({"mission": m, "id": n})).collect::<Vec<_>>(),
+            "changed": d.changed.iter().map(|(m, n)| json!({"mission": m, "id": n})).collect::<Vec<_>>(),
+            "removed": d.removed.iter().map(|(m, n)| json!({"mission": m, "id": n})).collect::<Vec<_>>(),
+        },
+    });
+    emit(args.journal.message_format, out, v);
+    Ok(ExitCode::Ok)
+}
+
+/// `cargo exemplar flaky`.
+pub fn flaky(args: &JournalArgs) -> Result<ExitCode, Error> {
+    let (_, ix) = open(args)?;
+    let f = ix.flaky()?;
+    let mut out = String::new();
+    if f.is_empty() {
+        out.push_str("no flaky tests: no outcome changed between runs of the same clean commit\n");
+    }
+    for t in &f {
+        let seq: Vec<&str> = t
+            .outcomes
+            .iter()
+            .map(|(_, o)| OUTCOMES.get(*o as usize).copied().unwrap_or("?"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{} {} at {}: {}",
+            t.mission,
+            t.reference,
+            t.commit,
+            seq.join(" → ")
+        );
+    }
+    let v = json!({"flaky": f.iter().map(|t| json!({
+        "mission": t.mission, "ref": t.reference, "commit": t.commit,
+        "outcomes": t.outcomes.iter().map(|(r, o)| json!({"run_id": r, "outcome": OUTCOMES.get(*o as usize)})).collect::<Vec<_>>(),
+    })).collect::<Vec<_>>()});
+    emit(args.message_format, out, v);
+    Ok(ExitCode::Ok)
+}
+
+/// `cargo exemplar journal verify|repair|rebuild-index`.
+pub fn journal(cmd: &JournalCommand) -> Result<ExitCode, Error> {
+    let dir = journal_dir(&cmd.journal)?;
+    let fmt = cmd.journal.message_format;
+    match cmd.action {
+        JournalAction::Verify => {
+            let r = exemplar_store::verify(&dir)?;
+            let mut out = format!(
+                "{}: {} segments, {} bytes, {} records ({}), {} blobs; every checksum verified\n",
+                dir.display(),
+                r.segments,
+                r.bytes,
+                r.records,
+                r.by_kind
+                    .iter()
+                    .map(|(k, v)| format!("{v} {k}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                r.blobs
+            );
+            if let Some((p, off)) = &r.torn_tail {
+                let _ = writeln!(
+                    out,
+                    "torn tail at offset {off} of {} (the next run truncates it)",
+                    p.display()
+                );
+            }
+            emit(
+                fmt,
+                out,
+                json!({
+                    "journal": dir, "segments": r.segments, "bytes": r.bytes, "records": r.records,
+                    "by_kind": r.by_kind, "blobs": r.blobs, "last_seq": r.last_seq,
+                    "torn_tail": r.torn_tail.map(|(p, o)| json!({"segment": p, "offset": o})),
+                }),
+            );
+        }
+        JournalAction::Repair => {
+            let r = exemplar_store::repair(&dir)?;
+            let mut out = String::new();
+            if r.moved.is_empty() {
+                out.push_str("nothing to repair\n");
+            }
+            for (from, to) in &r.moved {
+                let _ = writeln!(out, "moved damaged {} to {}", from.display(), to.display());
+            }
+            for (a, b) in &r.lost {
+                let _ = writeln!(
+                    out,
+                    "lost records {a}..={b} (recorded in the journal as a gap)"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "kept {} records from damaged segments; index rebuilt",
+                r.kept
+            );
+            emit(
+                fmt,
+                out,
+                json!({
+                    "moved": r.moved.iter().map(|(a, b)| json!({"from": a, "to": b})).collect::<Vec<_>>(),
+                    "kept": r.kept, "lost": r.lost,
+                }),
+            );
+        }
+        JournalAction::RebuildIndex => {
+            let t0 = std::time::Instant::now();
+            let ix = exemplar_store::Index::rebuild(&dir)?;
+            let n = ix.applied_now;
+            let out = format!(
+                "index rebuilt from {n} records in {:.2}s\n",
+                t0.elapsed().as_secs_f64()
+            );
+            emit(fmt, out, json!({"records": n, "runs": ix.runs()?.len()}));
+        }
+    }
+    Ok(ExitCode::Ok)
+}
