@@ -253,7 +253,18 @@ impl Index {
                 }
                 Ok(())
             };
-            wal::read_from(wal_dir, from, &mut on)?;
+            let end = wal::read_from(wal_dir, from, &mut on)?;
+            if end.next_seq < from {
+                // The index applied records the WAL no longer has (written, never fsynced, lost
+                // with the machine): it describes a history that did not happen. Start over.
+                return Err(StoreError::Index {
+                    path: path.clone(),
+                    detail: format!(
+                        "the index has applied record {} but the log ends before it",
+                        from - 1
+                    ),
+                });
+            }
         }
         if let Some(e) = err {
             return Err(e);

@@ -195,6 +195,8 @@ fn check_chain(segs: &[(u64, PathBuf)]) -> Result<()> {
 pub struct ReadEnd {
     /// The last sequence number read (0 when none).
     pub last_seq: u64,
+    /// The sequence number the next record of the WAL will get (1 for an empty WAL).
+    pub next_seq: u64,
     /// A torn tail at the end of the last segment (a crash, or a write in progress).
     pub torn_tail: Option<(PathBuf, u64)>,
 }
@@ -208,7 +210,10 @@ pub fn read_from(
     f: &mut dyn FnMut(&Scan, &segment::Located) -> Result<()>,
 ) -> Result<ReadEnd> {
     let segs = segments(dir)?;
-    let mut end = ReadEnd::default();
+    let mut end = ReadEnd {
+        next_seq: 1,
+        ..ReadEnd::default()
+    };
     let mut expected: Option<u64> = None;
     for (i, (first, path)) in segs.iter().enumerate() {
         let last_segment = i + 1 == segs.len();
@@ -258,6 +263,9 @@ pub fn read_from(
             end.last_seq = r.seq;
         }
         expected = Some(scan.next_seq);
+        if scan.header.is_some() {
+            end.next_seq = scan.next_seq;
+        }
     }
     Ok(end)
 }

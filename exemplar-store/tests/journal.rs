@@ -233,3 +233,28 @@ fn journal_dir_with_one_record() -> tempfile::TempDir {
     w.close().unwrap();
     dir
 }
+
+#[test]
+fn an_index_ahead_of_the_log_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    three_runs(dir.path());
+    drop(open_index(dir.path()).unwrap());
+    // The last record vanishes from the log (lost before its fsync by a machine crash).
+    let seg = segment(dir.path());
+    let scan = exemplar_store::segment::scan(&seg).unwrap();
+    let last = scan.records.last().unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&seg)
+        .unwrap()
+        .set_len(last.offset)
+        .unwrap();
+    let ix = open_index(dir.path()).unwrap();
+    assert!(ix.rebuilt);
+    let c = ix.find_run("run-c").unwrap();
+    assert_eq!(
+        ix.outcomes(&c.run_id).unwrap().len(),
+        0,
+        "the lost outcome is gone from the index"
+    );
+}

@@ -1,0 +1,185 @@
+//! Journal benchmarks (`cargo run --release -p exemplar-bench --bin journal [-- --records N]`):
+//! append throughput with group commit, fsync per record, and no fsync (the ceiling); open and
+//! recovery scan of a large journal; index rebuild; `history S1` over 10,000 runs; bytes per
+//! outcome record.
+
+use std::path::Path;
+use std::time::Duration;
+
+use exemplar_bench::{outcome, rate, run_end, run_start, time};
+use exemplar_store::{Contention, JournalWriter, WriterOptions, open_index, wal};
+
+fn dir_bytes(dir: &Path) -> u64 {
+    wal::segments(&dir.join("wal"))
+        .unwrap()
+        .iter()
+        .map(|(_, p)| std::fs::metadata(p).unwrap().len())
+        .sum()
+}
+
+fn fill(dir: &Path, n: usize, opts: WriterOptions) -> Duration {
+    let mut w = JournalWriter::open(dir, Contention::Fail, opts, &mut |_| {}).unwrap();
+    let (_, d) = time(|| {
+        w.append(&run_start("bench", 1, 20)).unwrap();
+        for i in 0..n {
+            w.append(&outcome("bench", i)).unwrap();
+        }
+        w.flush().unwrap();
+    });
+    drop(w);
+    d
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n: usize = args
+        .iter()
+        .position(|a| a == "--records")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let base = tempfile::Builder::new()
+        .prefix("exemplar-bench-")
+        .tempdir_in(std::env::current_dir().unwrap())
+        .unwrap();
+    println!(
+        "journal benchmarks, {n} outcome records (temporary journals under {})",
+        base.path().display()
+    );
+
+    let group = base.path().join("group");
+    let d = fill(&group, n, WriterOptions::default());
+    let bytes = dir_bytes(&group);
+    println!(
+        "append, group commit (512 / 2 ms):   {}",
+        rate(n as u64 + 1, bytes, d)
+    );
+    println!(
+        "on-disk bytes per outcome record:     {:.1}",
+        bytes as f64 / n as f64
+    );
+
+    let nosync = base.path().join("nosync");
+    let d = fill(
+        &nosync,
+        n,
+        WriterOptions {
+            sync: false,
+            ..WriterOptions::default()
+        },
+    );
+    println!(
+        "append, no fsync (ceiling):           {}",
+        rate(n as u64 + 1, dir_bytes(&nosync), d)
+    );
+
+    let per = base.path().join("per-record");
+    let m = (n / 100).clamp(1000, 20_000);
+    let mut w = JournalWriter::open(
+        &per,
+        Contention::Fail,
+        WriterOptions {
+            batch_max_records: 1,
+            batch_max_wait: Duration::ZERO,
+            ..WriterOptions::default()
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    let (_, d) = time(|| {
+        for i in 0..m {
+            w.append_durable(&outcome("bench", i)).unwrap();
+        }
+    });
+    drop(w);
+    println!(
+        "append, fsync per record:             {}",
+        rate(m as u64, dir_bytes(&per), d)
+    );
+
+    // Open + recovery scan: the index is up to date, and the log ends in a torn write (half a
+    // frame), as after a crash during a batch write.
+    drop(open_index(&group).unwrap());
+    let segs = wal::segments(&group.join("wal")).unwrap();
+    let last = &segs.last().unwrap().1;
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(last).unwrap();
+        f.write_all(&[0x60, 0, 0, 0, 2, 0, 0, 0, 0x42, 0x42])
+            .unwrap();
+    }
+    let (w, d) = time(|| {
+        JournalWriter::open(
+            &group,
+            Contention::Fail,
+            WriterOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap()
+    });
+    println!(
+        "open + recovery of the {n}-record journal (torn tail truncated: {}): {:.3}s (index caught up on open)",
+        w.recovery.truncated.is_some(),
+        d.as_secs_f64()
+    );
+    drop(w);
+    let (rec, d) = time(|| wal::recover(&group.join("wal")).unwrap());
+    println!(
+        "recovery scan alone (last segment): {:.3}s, next record {}",
+        d.as_secs_f64(),
+        rec.next_seq
+    );
+    let (r, d) = time(|| exemplar_store::verify(&group).unwrap());
+    println!(
+        "full verify scan ({} records, {} segments): {:.3}s",
+        r.records,
+        r.segments,
+        d.as_secs_f64()
+    );
+    let (ix, d) = time(|| exemplar_store::Index::rebuild(&group).unwrap());
+    println!(
+        "index rebuild from {} records: {:.3}s",
+        ix.applied_now,
+        d.as_secs_f64()
+    );
+    drop(ix);
+
+    // history over 10,000 runs of 20 tests and 20 directives.
+    let runs = base.path().join("runs");
+    let mut w = JournalWriter::open(
+        &runs,
+        Contention::Fail,
+        WriterOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    for r in 0..10_000 {
+        let id = format!("run-{r:05}");
+        w.append(&run_start(&id, 1_700_000_000 + r, 20)).unwrap();
+        for i in 0..20 {
+            w.append(&outcome(&id, i)).unwrap();
+        }
+        w.append(&run_end(&id, 1_700_000_000 + r, 20)).unwrap();
+    }
+    let (_, d) = time(|| w.close().unwrap());
+    println!(
+        "10,000 runs written; index built on close in {:.3}s",
+        d.as_secs_f64()
+    );
+    let (ix, d) = time(|| open_index(&runs).unwrap());
+    println!("open index (up to date): {:.4}s", d.as_secs_f64());
+    let (h, d) = time(|| ix.loss_history("S1").unwrap());
+    println!(
+        "history S1 over 10,000 runs: {} points in {:.4}s",
+        h.len(),
+        d.as_secs_f64()
+    );
+    let (h, d) = time(|| ix.test_history("replays_the_log_after_crash_3").unwrap());
+    println!(
+        "history of one test over 10,000 runs: {} points in {:.4}s",
+        h.len(),
+        d.as_secs_f64()
+    );
+    let (rs, d) = time(|| ix.runs().unwrap());
+    println!("list 10,000 runs: {} in {:.4}s", rs.len(), d.as_secs_f64());
+}

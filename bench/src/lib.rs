@@ -1,0 +1,87 @@
+//! Shared helpers of the benchmark binaries: timing and realistic records.
+
+use std::time::{Duration, Instant};
+
+use exemplar_store::Record;
+use exemplar_store::records::{
+    MissionLoss, MissionStamp, NodeLoss, NodeStamp, Outcome, RunEnd, RunStart,
+};
+use minicbor::bytes::ByteArray;
+
+/// Time a closure.
+pub fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let t0 = Instant::now();
+    let v = f();
+    (v, t0.elapsed())
+}
+
+/// A run-start record with `nodes` directives.
+pub fn run_start(run: &str, at: i64, nodes: usize) -> Record {
+    Record::RunStart(RunStart {
+        run_id: run.to_owned(),
+        started_at: at,
+        commit: Some("1a2b3c4".into()),
+        note: None,
+        missions: vec![MissionStamp {
+            mission: "kv".into(),
+            package: "kv".into(),
+            nodes: (0..nodes)
+                .map(|i| NodeStamp {
+                    id: format!("S{i}"),
+                    fingerprint: blake3::hash(format!("S{i}").as_bytes())
+                        .to_hex()
+                        .to_string(),
+                })
+                .collect(),
+        }],
+    })
+}
+
+/// A realistic outcome record: a test ref, two ids, and every tenth one failing with a message.
+pub fn outcome(run: &str, i: usize) -> Record {
+    let failing = i % 10 == 0;
+    Record::Outcome(Outcome {
+        run_id: run.to_owned(),
+        mission: "kv".into(),
+        reference: format!(
+            "tests/kv.rs::recovery::replays_the_log_after_crash_{}",
+            i % 2000
+        ),
+        ids: vec![format!("S{}", i % 20), "S0".into()],
+        outcome: if failing { 1 } else { 0 },
+        duration: 0.001 * (i % 97) as f64,
+        message: failing.then(|| ByteArray::from(*blake3::hash(b"assertion failed").as_bytes())),
+        output: None,
+        binary: "kv".into(),
+        line: (i % 500) as u32,
+    })
+}
+
+/// A run-end record with a loss for each of `nodes` directives.
+pub fn run_end(run: &str, at: i64, nodes: usize) -> Record {
+    Record::RunEnd(RunEnd {
+        run_id: run.to_owned(),
+        ended_at: at,
+        counts: vec![18, 2, 0, 0, 0],
+        losses: vec![MissionLoss {
+            mission: "kv".into(),
+            loss: 0.1,
+            nodes: (0..nodes)
+                .map(|i| NodeLoss {
+                    id: format!("S{i}"),
+                    loss: (i % 3) as f64 / 3.0,
+                })
+                .collect(),
+        }],
+    })
+}
+
+/// Records per second and MB per second.
+pub fn rate(n: u64, bytes: u64, d: Duration) -> String {
+    let s = d.as_secs_f64();
+    format!(
+        "{:>10.0} records/s  {:>7.1} MB/s  ({n} records in {s:.2}s)",
+        n as f64 / s,
+        bytes as f64 / s / 1e6
+    )
+}
