@@ -39,7 +39,7 @@ pub fn run_start(run: &str, at: i64, nodes: usize) -> Record {
 
 /// A realistic outcome record: a test ref, two ids, and every tenth one failing with a message.
 pub fn outcome(run: &str, i: usize) -> Record {
-    let failing = i % 10 == 0;
+    let failing = i.is_multiple_of(10);
     Record::Outcome(Outcome {
         run_id: run.to_owned(),
         mission: "kv".into(),
