@@ -1,10 +1,11 @@
 //! The group-commit writer.
 //!
 //! [`Writer::append`] gives a record its sequence number and queues it; a flusher thread takes
-//! everything queued — up to [`WriterOptions::batch_max_records`], waiting at most
-//! [`WriterOptions::batch_max_wait`] after the first record for more — encodes the batch into
-//! one buffer, writes it with one `write`, calls `fdatasync` once, and only then marks the
-//! whole batch durable. [`Writer::wait`] returns when a record is durable.
+//! everything queued — up to [`WriterOptions::batch_max_records`] — encodes the batch into one
+//! buffer, writes it with one `write`, calls `fdatasync` once, and only then marks the whole
+//! batch durable. [`Writer::wait`] returns when a record is durable. A batch is whatever queued
+//! while the previous fsync ran; [`WriterOptions::batch_max_wait`] > 0 makes the first record
+//! of a batch linger that long for company.
 //!
 //! When a segment reaches [`WriterOptions::segment_size`], the next batch starts a new segment:
 //! header written and fsynced, then the folder fsynced, before any record goes into it.
@@ -30,7 +31,7 @@ use crate::wal;
 pub struct WriterOptions {
     /// Most records in one batch (one write, one fsync). Default 512.
     pub batch_max_records: usize,
-    /// Longest time the first record of a batch waits for company. Default 2 ms.
+    /// How long the first record of a batch lingers for company. Default 0: no lingering.
     pub batch_max_wait: Duration,
     /// Size at which a new segment starts. Default 64 MiB.
     pub segment_size: u64,
@@ -42,7 +43,7 @@ impl Default for WriterOptions {
     fn default() -> Self {
         WriterOptions {
             batch_max_records: 512,
-            batch_max_wait: Duration::from_millis(2),
+            batch_max_wait: Duration::ZERO,
             segment_size: 64 << 20,
             sync: true,
         }

@@ -322,3 +322,32 @@ fn the_human_report() {
         insta::assert_snapshot!(text);
     });
 }
+
+#[test]
+fn the_reference_missions_sit_at_loss_zero() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-exemplar"))
+        .args([
+            "exemplar",
+            "run",
+            "--no-rewrite",
+            "--no-journal",
+            "--message-format",
+            "json",
+        ])
+        .current_dir(crate::support::repo_root())
+        .env("CARGO_TARGET_DIR", crate::support::target_dir())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    let missions: Vec<(&str, f64)> = doc["missions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap(), m["loss"].as_f64().unwrap()))
+        .collect();
+    assert!(missions.iter().any(|(id, _)| *id == "kv"), "{missions:?}");
+    for (id, loss) in missions {
+        assert_eq!(loss, 0.0, "mission {id}");
+    }
+}

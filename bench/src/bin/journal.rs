@@ -51,7 +51,7 @@ fn main() {
     let d = fill(&group, n, WriterOptions::default());
     let bytes = dir_bytes(&group);
     println!(
-        "append, group commit (512 / 2 ms):   {}",
+        "append, group commit (batches <= 512):{}",
         rate(n as u64 + 1, bytes, d)
     );
     println!(

@@ -153,12 +153,22 @@ pub fn execute(
     }
     let style = color.for_stderr();
     let progress = Progress::new(style);
-    for (name, path) in &discovery.skipped {
-        progress.line(&format!(
+    match discovery.skipped.as_slice() {
+        [] => {}
+        [(name, path)] => progress.line(&format!(
             "{:>12} package {name}: no mission file at {}",
             style.warn("Skipping"),
             workspace::relative_to(path, &discovery.root).display()
-        ));
+        )),
+        many => progress.line(&format!(
+            "{:>12} {} packages without a mission file: {}",
+            style.warn("Skipping"),
+            many.len(),
+            many.iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
     let design = design_filter(&discovery, &args.design)?;
     let binaries = compile::build(&args.selection, &discovery.packages)?;
