@@ -112,9 +112,19 @@ macro_rules! tri {
 }
 
 impl Index {
-    /// Open the index of the journal at `dir` and bring it up to date with its WAL.
+    /// Open the index of the journal at `dir` and bring it up to date with its WAL, waiting
+    /// (up to a minute) while another process has it open.
     pub fn open(dir: &Path) -> Result<Index> {
         Self::open_with(dir, false)
+    }
+
+    /// Like [`Index::open`], but fail at once with [`StoreError::IndexBusy`] when another
+    /// process has the index open. The writer uses this: readers never make it wait.
+    pub fn try_open(dir: &Path) -> Result<Index> {
+        NO_WAIT.with(|w| w.set(true));
+        let r = Self::open_with(dir, false);
+        NO_WAIT.with(|w| w.set(false));
+        r
     }
 
     /// Delete the index and rebuild it from the WAL.
@@ -306,15 +316,20 @@ fn remove(path: &Path) -> Result<()> {
     }
 }
 
-/// Open (or create) the database, waiting while another process has it open.
-/// `Ok(None)`: the file is damaged and must be rebuilt.
+thread_local! {
+    static NO_WAIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Open (or create) the database, waiting while another process has it open (unless this
+/// thread asked not to wait). `Ok(None)`: the file is damaged and must be rebuilt.
 fn open_db(path: &Path) -> Result<Option<Database>> {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let patience = if NO_WAIT.with(|w| w.get()) { 0 } else { 60 };
+    let deadline = Instant::now() + Duration::from_secs(patience);
     loop {
         match Database::create(path) {
             Ok(db) => return Ok(Some(db)),
             Err(DatabaseError::DatabaseAlreadyOpen) => {
-                if Instant::now() > deadline {
+                if Instant::now() >= deadline {
                     return Err(StoreError::IndexBusy {
                         path: path.to_owned(),
                     });

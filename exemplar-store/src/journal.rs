@@ -49,9 +49,13 @@ impl JournalWriter {
         std::fs::create_dir_all(&wal).map_err(io("cannot create", &wal))?;
         let lock = WriterLock::acquire(dir, contention, on_wait)?;
         let recovery = wal::recover(&wal)?;
-        let index = Index::open(dir)?;
-        let blobs = known_blobs(&index)?;
-        drop(index);
+        // The index tells which blobs exist already. If a reader has it open right now, start
+        // without that knowledge rather than wait: a blob stored twice costs space, not truth.
+        let blobs = match Index::try_open(dir) {
+            Ok(index) => known_blobs(&index)?,
+            Err(StoreError::IndexBusy { .. }) => HashSet::new(),
+            Err(e) => return Err(e),
+        };
         let writer = Writer::start(&wal, &recovery, opts)?;
         Ok(JournalWriter {
             dir: dir.to_owned(),
@@ -101,13 +105,13 @@ impl JournalWriter {
         &self.dir
     }
 
-    /// Flush, stop the writer, and bring the index up to date (best effort: a busy or failing
-    /// index is caught up by the next reader; the WAL already has everything).
+    /// Flush, stop the writer, and bring the index up to date (best effort, without waiting:
+    /// a busy or failing index is caught up by the next reader; the WAL has everything).
     pub fn close(mut self) -> Result<()> {
         if let Some(w) = self.writer.take() {
             w.close()?;
         }
-        let _ = Index::open(&self.dir);
+        let _ = Index::try_open(&self.dir);
         Ok(())
     }
 }

@@ -351,3 +351,65 @@ fn the_reference_missions_sit_at_loss_zero() {
         assert_eq!(loss, 0.0, "mission {id}");
     }
 }
+
+#[test]
+fn history_names_the_commit_and_a_dirty_tree() {
+    let fx = Fixture::new("basic");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(fx.path())
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+        stdout(&out).trim().to_owned()
+    };
+    // Settle Cargo.lock (cargo prunes the copied lockfile) before committing.
+    fx.exemplar(&["run", "--no-journal", "--no-rewrite"]);
+    git(&["init", "-q"]);
+    std::fs::write(fx.path().join(".gitignore"), ".exemplar/\n").unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "fixture"]);
+    let head = git(&["rev-parse", "--short=7", "HEAD"]);
+    fx.exemplar(&["run", "--note", "clean tree"]);
+    let m =
+        exemplar_mission::parse_str(Path::new("mission.yaml"), &fx.read("mission.yaml")).unwrap();
+    assert_eq!(m.history[0].commit.as_deref(), Some(head.as_str()));
+    assert_eq!(m.history[0].note.as_deref(), Some("clean tree"));
+    // The run rewrote mission.yaml, so the tree is dirty now; a change makes a new entry.
+    let src = fx.read("tests/second.rs").replace(
+        "fn second_passes() {}",
+        "fn second_passes() { panic!(\"now failing\") }",
+    );
+    fx.write("tests/second.rs", &src);
+    fx.exemplar(&["run"]);
+    let m =
+        exemplar_mission::parse_str(Path::new("mission.yaml"), &fx.read("mission.yaml")).unwrap();
+    assert_eq!(
+        m.history[1].commit.as_deref(),
+        Some(format!("{head}+dirty").as_str())
+    );
+}
+
+#[test]
+fn editing_the_mission_rebuilds_the_tests() {
+    let fx = Fixture::new("basic");
+    assert_eq!(fx.exemplar(&["run", "--no-journal"]).status.code(), Some(1));
+    // Retire S3: the test tagged with it must no longer compile.
+    let text = fx.read("mission.yaml").replace(
+        "    name: Crash\n    aspect_id: S0\n",
+        "    name: Crash\n    aspect_id: S0\n    status: retired\n",
+    );
+    fx.write("mission.yaml", &text);
+    let out = fx.exemplar(&["run", "--no-journal"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("design id `S3` is retired"),
+        "{}",
+        stderr(&out)
+    );
+}
