@@ -9,7 +9,6 @@
 
 use std::path::{Path, PathBuf};
 
-use exemplar_mission::Outcome;
 use exemplar_store::records::{self, MissionLoss, MissionStamp, NodeLoss, NodeStamp};
 use exemplar_store::{Contention, JournalWriter, Record, WriterOptions};
 use minicbor::bytes::ByteArray;
@@ -78,16 +77,6 @@ impl JournalSink {
     }
 }
 
-fn outcome_code(o: Outcome) -> u8 {
-    match o {
-        Outcome::Passed => 0,
-        Outcome::Failed => 1,
-        Outcome::Ignored => 2,
-        Outcome::Crashed => 3,
-        Outcome::Timeout => 4,
-    }
-}
-
 impl Sink for JournalSink {
     fn begin(&mut self, start: &RunStart) -> Result<(), SinkError> {
         let rec = Record::RunStart(records::RunStart {
@@ -131,7 +120,7 @@ impl Sink for JournalSink {
             mission: r.mission.clone(),
             reference: r.reference.clone(),
             ids: r.ids.clone(),
-            outcome: outcome_code(r.outcome),
+            outcome: r.outcome.code(),
             duration: r.duration,
             message,
             output,

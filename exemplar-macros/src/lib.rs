@@ -19,6 +19,7 @@
 //!
 //! The work is split the way a reader expects: [`parse`](mod@parse) the attribute and the
 //! function, [`validate`] the ids against the mission, [`expand`] into the registration.
+#![warn(missing_docs)]
 
 mod expand;
 mod mission;

@@ -206,6 +206,18 @@ impl Outcome {
         }
     }
 
+    /// The outcome's number in counts and on disk: passed 0, failed 1, ignored 2, crashed 3,
+    /// timeout 4.
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Passed => 0,
+            Outcome::Failed => 1,
+            Outcome::Ignored => 2,
+            Outcome::Crashed => 3,
+            Outcome::Timeout => 4,
+        }
+    }
+
     /// Failed, crashed or timeout.
     pub fn is_failing(self) -> bool {
         matches!(self, Outcome::Failed | Outcome::Crashed | Outcome::Timeout)
