@@ -21,17 +21,19 @@ use crate::segment::{Located, Scan};
 use crate::wal;
 
 /// Index format: a different major is rebuilt (older) or refused (newer).
-pub const INDEX_MAJOR: u32 = 1;
+pub const INDEX_MAJOR: u32 = 2;
 /// Index format minor.
 pub const INDEX_MINOR: u32 = 0;
 
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub(crate) const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs");
-pub(crate) const RUN_ORDER: TableDefinition<(i64, &str), ()> = TableDefinition::new("run_order");
+// History is ordered by the WAL sequence of each run's start record: the order runs happened in,
+// even within one second. Values carry the start time for display and `--at`.
+pub(crate) const RUN_ORDER: TableDefinition<u64, &str> = TableDefinition::new("run_order");
 pub(crate) const OUTCOMES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("outcomes");
-pub(crate) const TESTS: TableDefinition<(&str, i64, &str), &[u8]> =
+pub(crate) const TESTS: TableDefinition<(&str, u64), (i64, &[u8])> =
     TableDefinition::new("test_history");
-pub(crate) const LOSS: TableDefinition<(&str, i64, &str), f64> =
+pub(crate) const LOSS: TableDefinition<(&str, u64), (i64, &str, f64)> =
     TableDefinition::new("loss_history");
 pub(crate) const BLOBS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("blobs");
 
@@ -361,7 +363,8 @@ fn apply(
         let mut tests = tri!(p, tx.open_table(TESTS));
         let mut loss = tri!(p, tx.open_table(LOSS));
         let mut blobs = tri!(p, tx.open_table(BLOBS));
-        let mut started: HashMap<String, Option<i64>> = HashMap::new();
+        // Run id → (started_at, start sequence).
+        let mut started: HashMap<String, Option<(i64, u64)>> = HashMap::new();
         // Runs started twice (the same run ingested again) are applied once: later copies of
         // their records are skipped.
         let mut duplicate: HashMap<String, u64> = HashMap::new();
@@ -389,24 +392,24 @@ fn apply(
                     };
                     let bytes = minicbor::to_vec(&row).unwrap_or_default();
                     tri!(p, runs.insert(r.run_id.as_str(), bytes.as_slice()));
-                    tri!(p, order.insert((r.started_at, r.run_id.as_str()), ()));
-                    started.insert(r.run_id.clone(), Some(r.started_at));
+                    tri!(p, order.insert(*seq, r.run_id.as_str()));
+                    started.insert(r.run_id.clone(), Some((r.started_at, *seq)));
                 }
                 Record::Outcome(o) => {
                     if duplicate.contains_key(&o.run_id) {
                         continue;
                     }
-                    let at = match started.get(&o.run_id) {
+                    let at: Option<(i64, u64)> = match started.get(&o.run_id) {
                         Some(at) => *at,
                         None => {
                             let at = tri!(p, runs.get(o.run_id.as_str()))
                                 .and_then(|v| minicbor::decode::<RunRow>(v.value()).ok())
-                                .map(|r| r.started_at);
+                                .map(|r| (r.started_at, r.start_seq));
                             started.insert(o.run_id.clone(), at);
                             at
                         }
                     };
-                    let Some(at) = at else { continue };
+                    let Some((at, start_seq)) = at else { continue };
                     let key = test_key(&o.mission, &o.reference);
                     let bytes = minicbor::to_vec(o).unwrap_or_default();
                     tri!(
@@ -415,7 +418,7 @@ fn apply(
                     );
                     tri!(
                         p,
-                        tests.insert((key.as_str(), at, o.run_id.as_str()), bytes.as_slice())
+                        tests.insert((key.as_str(), start_seq), (at, bytes.as_slice()))
                     );
                 }
                 Record::Blob(b) => {
@@ -445,15 +448,18 @@ fn apply(
                             tri!(
                                 p,
                                 loss.insert(
-                                    (key.as_str(), row.started_at, e.run_id.as_str()),
-                                    n.loss
+                                    (key.as_str(), row.start_seq),
+                                    (row.started_at, e.run_id.as_str(), n.loss)
                                 )
                             );
                         }
                         let key = node_key(&m.mission, "");
                         tri!(
                             p,
-                            loss.insert((key.as_str(), row.started_at, e.run_id.as_str()), m.loss)
+                            loss.insert(
+                                (key.as_str(), row.start_seq),
+                                (row.started_at, e.run_id.as_str(), m.loss)
+                            )
                         );
                     }
                 }

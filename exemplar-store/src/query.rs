@@ -100,8 +100,8 @@ impl Index {
         let runs = tri!(self, tx.open_table(RUNS));
         let mut out = Vec::new();
         for item in tri!(self, order.iter()) {
-            let (k, _) = tri!(self, item);
-            let (_, id) = k.value();
+            let (_, v) = tri!(self, item);
+            let id = v.value();
             if let Some(v) = tri!(self, runs.get(id))
                 && let Ok(row) = minicbor::decode::<RunRow>(v.value())
             {
@@ -195,50 +195,56 @@ impl Index {
     pub fn test_history(&self, spec: &str) -> Result<Vec<TestPoint>> {
         let tx = tri!(self, self.db.begin_read());
         let t = tri!(self, tx.open_table(TESTS));
-        let mut out = Vec::new();
+        let mut keyed = Vec::new();
         for item in tri!(self, t.iter()) {
             let (k, v) = tri!(self, item);
-            let (key, at, run) = k.value();
+            let (key, seq) = k.value();
             let reference = key.split_once('\u{1f}').map(|(_, r)| r).unwrap_or(key);
             let matches =
                 reference == spec || reference.ends_with(&format!("::{spec}")) || key == spec;
-            if matches && let Some(o) = outcome_row(v.value()) {
-                out.push(TestPoint {
-                    run_id: run.to_owned(),
-                    started_at: at,
-                    outcome: o,
-                });
+            let (at, bytes) = v.value();
+            if matches && let Some(o) = outcome_row(bytes) {
+                keyed.push((
+                    seq,
+                    TestPoint {
+                        run_id: o.run_id.clone(),
+                        started_at: at,
+                        outcome: o,
+                    },
+                ));
             }
         }
-        out.sort_by(|a, b| (a.started_at, &a.run_id).cmp(&(b.started_at, &b.run_id)));
-        Ok(out)
+        keyed.sort_by_key(|(seq, _)| *seq);
+        Ok(keyed.into_iter().map(|(_, p)| p).collect())
     }
 
     /// The loss history of a node (`""` for the mission itself) in every mission that has it.
     pub fn loss_history(&self, node: &str) -> Result<Vec<LossPoint>> {
         let tx = tri!(self, self.db.begin_read());
         let t = tri!(self, tx.open_table(LOSS));
-        let mut out = Vec::new();
+        let mut keyed = Vec::new();
         for item in tri!(self, t.iter()) {
             let (k, v) = tri!(self, item);
-            let (key, at, run) = k.value();
+            let (key, seq) = k.value();
             let Some((mission, n)) = key.split_once('\u{1f}') else {
                 continue;
             };
             if n == node {
-                out.push(LossPoint {
-                    mission: mission.to_owned(),
-                    node: n.to_owned(),
-                    run_id: run.to_owned(),
-                    started_at: at,
-                    loss: v.value(),
-                });
+                let (at, run, loss) = v.value();
+                keyed.push((
+                    seq,
+                    LossPoint {
+                        mission: mission.to_owned(),
+                        node: n.to_owned(),
+                        run_id: run.to_owned(),
+                        started_at: at,
+                        loss,
+                    },
+                ));
             }
         }
-        out.sort_by(|a, b| {
-            (a.started_at, &a.run_id, &a.mission).cmp(&(b.started_at, &b.run_id, &b.mission))
-        });
-        Ok(out)
+        keyed.sort_by(|a, b| (a.0, &a.1.mission).cmp(&(b.0, &b.1.mission)));
+        Ok(keyed.into_iter().map(|(_, p)| p).collect())
     }
 
     /// The loss of one node of one mission in one run.
@@ -246,11 +252,7 @@ impl Index {
         let tx = tri!(self, self.db.begin_read());
         let t = tri!(self, tx.open_table(LOSS));
         let key = node_key(mission, node);
-        Ok(tri!(
-            self,
-            t.get((key.as_str(), run.started_at, run.run_id.as_str()))
-        )
-        .map(|v| v.value()))
+        Ok(tri!(self, t.get((key.as_str(), run.start_seq))).map(|v| v.value().2))
     }
 
     /// What changed from run `a` to run `b`.

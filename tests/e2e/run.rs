@@ -211,7 +211,7 @@ fn a_test_past_the_timeout_is_killed_and_recorded() {
         t0.elapsed().as_secs() < 50,
         "the 60 s test was not cut short"
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let doc = json(&out);
     assert_eq!(doc["counts"]["timeout"], 1);
     assert_eq!(
@@ -386,9 +386,10 @@ fn history_names_the_commit_and_a_dirty_tree() {
         "fn second_passes() { panic!(\"now failing\") }",
     );
     fx.write("tests/second.rs", &src);
-    fx.exemplar(&["run"]);
+    let out = fx.exemplar(&["run"]);
     let m =
         exemplar_mission::parse_str(Path::new("mission.yaml"), &fx.read("mission.yaml")).unwrap();
+    assert_eq!(m.history.len(), 2, "{}\n{}", stdout(&out), stderr(&out));
     assert_eq!(
         m.history[1].commit.as_deref(),
         Some(format!("{head}+dirty").as_str())

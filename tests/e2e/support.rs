@@ -30,20 +30,25 @@ impl Fixture {
             .unwrap();
         copy_tree(&src, dir.path());
         let exemplar = repo_root().join("exemplar");
+        let exemplar = format!("{:?}", exemplar.display().to_string());
+        // Cargo gives a path package the same artifact names wherever it lives; copies built in
+        // one target folder at once would overwrite each other's test binaries. A version of
+        // its own makes each copy's artifacts its own (dependencies are still shared).
+        static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let version = format!("version = \"0.1.0-e2e.{}.{n}\"", std::process::id());
         for manifest in walk(dir.path())
             .into_iter()
             .filter(|p| p.ends_with("Cargo.toml"))
         {
             let text = std::fs::read_to_string(&manifest).unwrap();
             let fixed = text
-                .replace(
-                    "\"../../../../exemplar\"",
-                    &format!("{:?}", exemplar.display().to_string()),
-                )
-                .replace(
-                    "\"../../../exemplar\"",
-                    &format!("{:?}", exemplar.display().to_string()),
-                );
+                .replace("\"../../../../exemplar\"", &exemplar)
+                .replace("\"../../../exemplar\"", &exemplar)
+                .replace("version = \"0.1.0\"", &version);
+            if text.contains("[package]") {
+                assert_ne!(text, fixed, "{} was not adapted", manifest.display());
+            }
             std::fs::write(&manifest, fixed).unwrap();
         }
         // The same dependency versions as this workspace, so builds are shared.

@@ -9,6 +9,13 @@ use std::process::{Command, Stdio};
 use exemplar::design;
 use kv::KvStore;
 
+/// The tests that fsync a lot take turns: the stress test measures the store, not its
+/// neighbours competing for the same disk.
+fn disk() -> std::sync::MutexGuard<'static, ()> {
+    static DISK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    DISK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn dir() -> tempfile::TempDir {
     tempfile::Builder::new()
         .prefix("kv-test-")
@@ -19,6 +26,7 @@ fn dir() -> tempfile::TempDir {
 /// Verify the write-ahead log preserves order: the log equals the operations.
 #[design(S1)]
 fn wal_ordering() {
+    let _disk = disk();
     let d = dir();
     let store = KvStore::open(d.path()).unwrap();
     let mut ops = Vec::new();
@@ -33,6 +41,7 @@ fn wal_ordering() {
 /// Verify no acknowledged write is lost when the process is killed (SIGKILL) mid-write.
 #[design(S2)]
 fn crash_recovery() {
+    let _disk = disk();
     let d = dir();
     for round in 0..3 {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kv-writer"))
@@ -92,6 +101,7 @@ fn throughput() {
 
 #[cfg(not(any(feature = "iteration-0", feature = "iteration-1")))]
 fn stress() {
+    let _disk = disk();
     use std::sync::Arc;
     use std::time::{Duration, Instant};
     let d = dir();
@@ -139,6 +149,7 @@ fn stress() {
 )))]
 #[design(S1, S2)]
 fn concurrent_writers_agree_with_the_log() {
+    let _disk = disk();
     use std::sync::Arc;
     let d = dir();
     let store = Arc::new(KvStore::open(d.path()).unwrap());
