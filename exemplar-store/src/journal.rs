@@ -259,17 +259,7 @@ pub fn repair(journal: &Path) -> Result<RepairReport> {
                 continue;
             }
             if seq > expect {
-                let gap = Gap {
-                    from: expect,
-                    to: seq - 1,
-                    reason: reason.clone(),
-                };
-                rep.lost.push((expect, seq - 1));
-                out.push((
-                    expect,
-                    kind::GAP,
-                    minicbor::to_vec(&gap).unwrap_or_default(),
-                ));
+                out.push(gap_record(expect, seq - 1, &reason, &mut rep.lost));
             }
             out.push((seq, k, payload));
             rep.kept += 1;
@@ -278,17 +268,7 @@ pub fn repair(journal: &Path) -> Result<RepairReport> {
         if let Some(n) = next_first
             && n > expect
         {
-            let gap = Gap {
-                from: expect,
-                to: n - 1,
-                reason: reason.clone(),
-            };
-            rep.lost.push((expect, n - 1));
-            out.push((
-                expect,
-                kind::GAP,
-                minicbor::to_vec(&gap).unwrap_or_default(),
-            ));
+            out.push(gap_record(expect, n - 1, &reason, &mut rep.lost));
         }
         let mut new_id = [0u8; 16];
         new_id
@@ -330,4 +310,15 @@ pub fn repair(journal: &Path) -> Result<RepairReport> {
     }
     drop(Index::rebuild(journal)?);
     Ok(rep)
+}
+
+/// The gap record standing in for lost records `from..=to`, noted in `lost`.
+fn gap_record(from: u64, to: u64, reason: &str, lost: &mut Vec<(u64, u64)>) -> (u64, u16, Vec<u8>) {
+    lost.push((from, to));
+    let gap = Gap {
+        from,
+        to,
+        reason: reason.to_owned(),
+    };
+    (from, kind::GAP, minicbor::to_vec(&gap).unwrap_or_default())
 }
