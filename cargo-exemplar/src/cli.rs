@@ -30,6 +30,11 @@ pub struct Cli {
 pub enum Command {
     /// Build and run the tagged tests, compute the loss, rewrite the mission files.
     Run(RunArgs),
+    /// The pre-commit gate: run the tests and fail when an active directive's loss rose or a
+    /// test that passed in the baseline fails now.
+    Check(CheckArgs),
+    /// Git hooks: `hook install` writes a pre-commit hook that runs `check`.
+    Hook(HookCommand),
     /// The loss table of the latest run (or of `--at`), from the journal, without building.
     Status(StatusArgs),
     /// Runs over time; or the loss of a directive (S1) or the outcomes of a test over runs.
@@ -42,6 +47,57 @@ pub enum Command {
     Flaky(JournalArgs),
     /// Look after the journal: verify, repair, rebuild-index.
     Journal(JournalCommand),
+}
+
+/// `cargo exemplar check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// What to compare with: a run id (or prefix, or `latest`) from the journal, or a git
+    /// commit whose mission files hold the signal (default: the mission files at HEAD).
+    #[arg(long, value_name = "RUN|COMMIT")]
+    pub baseline: Option<String>,
+    /// Also fail when a mission's loss is above this (default: the package's
+    /// `[package.metadata.exemplar] max-loss`, else no ceiling).
+    #[arg(long, value_name = "LOSS")]
+    pub max_loss: Option<f64>,
+    /// Rewrite the mission files with this run's signal (check leaves them alone by default).
+    #[arg(long)]
+    pub rewrite: bool,
+    /// How to run the tests (the options of `run`).
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// `cargo exemplar hook ...`.
+#[derive(Debug, Clone, Args)]
+pub struct HookCommand {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: HookAction,
+}
+
+/// Hook actions.
+#[derive(Debug, Clone, Subcommand)]
+pub enum HookAction {
+    /// Write `.git/hooks/pre-commit` to run `cargo exemplar check` before every commit.
+    Install(HookInstallArgs),
+}
+
+/// `cargo exemplar hook install`.
+#[derive(Debug, Clone, Args)]
+pub struct HookInstallArgs {
+    /// Replace a pre-commit hook that exemplar did not write.
+    #[arg(long, conflicts_with = "chain")]
+    pub force: bool,
+    /// Keep a pre-commit hook that exemplar did not write, and run it first.
+    #[arg(long)]
+    pub chain: bool,
+    /// The command the hook runs (default: `cargo exemplar check`).
+    #[arg(long, value_name = "CMD", default_value = "cargo exemplar check")]
+    pub command: String,
+    /// The repository (default: the one containing the current folder).
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
 }
 
 /// Where the journal is, and how to print.

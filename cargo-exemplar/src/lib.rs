@@ -10,13 +10,16 @@
 //! - [`report`]: the loss table for people and the JSON document for agents.
 //! - [`journal`]: where the signal journal lives, and the sink that streams a run into it.
 //! - [`query`]: the commands that read the journal (status, history, show, diff, flaky).
+//! - [`check`]: the pre-commit gate, and [`hook`]: the git hook that runs it.
 //! - [`git`]: the commit a run is tied to.
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod cli;
 pub mod compile;
 mod errors;
 pub mod git;
+pub mod hook;
 pub mod journal;
 pub mod query;
 pub mod report;

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use cargo_exemplar::cli::{Cli, Command};
+use cargo_exemplar::cli::{Cli, Command, HookAction};
 use cargo_exemplar::query;
 use cargo_exemplar::style::ColorChoice;
 use clap::Parser;
@@ -26,6 +26,10 @@ fn main() -> ExitCode {
     let out = color.for_stdout();
     let result = match &cli.command {
         Command::Run(args) => cargo_exemplar::run::command(args, color),
+        Command::Check(args) => cargo_exemplar::check::command(args, color),
+        Command::Hook(cmd) => match &cmd.action {
+            HookAction::Install(args) => cargo_exemplar::hook::command(args),
+        },
         Command::Status(args) => query::status(args, out),
         Command::History(args) => query::history(args),
         Command::Show(args) => query::show(args, out),

@@ -25,6 +25,8 @@ pub struct MissionPackage {
     pub display: PathBuf,
     /// `[package.metadata.exemplar] history` (how many history entries to keep).
     pub history_cap: usize,
+    /// `[package.metadata.exemplar] max-loss`: the ceiling `check` enforces.
+    pub max_loss: Option<f64>,
 }
 
 /// What discovery found.
@@ -68,6 +70,9 @@ pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
             .and_then(|h| h.as_u64())
             .map(|h| h as usize)
             .unwrap_or(DEFAULT_HISTORY_CAP);
+        let max_loss = settings
+            .and_then(|e| e.get("max-loss"))
+            .and_then(|m| m.as_f64());
         let path = dir.join(rel);
         if !path.exists() {
             skipped.push((p.name.to_string(), path));
@@ -82,6 +87,7 @@ pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
                     mission,
                     display: shown,
                     history_cap,
+                    max_loss,
                 });
             }
             Err(mut e) => {

@@ -44,3 +44,14 @@ fn the_cli_reference_documents_every_option() {
         }
     }
 }
+
+#[test]
+fn the_pre_commit_framework_hook_is_valid_yaml_running_check() {
+    let text = std::fs::read_to_string(repo_root().join(".pre-commit-hooks.yaml")).unwrap();
+    let hooks: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let hook = &hooks[0];
+    assert_eq!(hook["id"].as_str(), Some("cargo-exemplar-check"));
+    assert_eq!(hook["entry"].as_str(), Some("cargo exemplar check"));
+    assert_eq!(hook["language"].as_str(), Some("system"));
+    assert_eq!(hook["pass_filenames"].as_bool(), Some(false));
+}

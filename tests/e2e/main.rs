@@ -3,6 +3,7 @@
 //! outcomes live beside each fixture as `expected.json`.
 
 mod book;
+mod gate;
 mod harness;
 mod journal;
 mod run;

@@ -12,5 +12,5 @@ pub mod progress;
 pub mod session;
 pub mod sink;
 
-pub use session::{Session, command};
+pub use session::{Session, command, recorded};
 pub use sink::{MemorySink, RunEnd, RunStart, Sink, TestRecord};

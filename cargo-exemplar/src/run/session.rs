@@ -105,26 +105,7 @@ impl Session {
 
 /// `cargo exemplar run`.
 pub fn command(args: &RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
-    let discovery = workspace::discover(&args.selection)?;
-    let session = if args.no_journal {
-        execute(args, color, discovery, &mut MemorySink::default())?
-    } else {
-        let dir = crate::journal::location(args.journal.as_deref(), &discovery.root);
-        let style = color.for_stderr();
-        let mut sink = JournalSink::open(&dir, !args.no_wait, &mut |pid| {
-            eprintln!(
-                "{:>12} for the journal at {} (another run, pid {pid}, is writing it)",
-                style.warn("Waiting"),
-                dir.display()
-            );
-        })?;
-        if let Some(note) = sink.recovery_note() {
-            eprintln!("{:>12} {note}", style.warn("Recovered"));
-        }
-        let session = execute(args, color, discovery, &mut sink)?;
-        sink.close()?;
-        session
-    };
+    let session = recorded(args, color)?;
     match args.message_format {
         MessageFormat::Human => print!("{}", report::table::render(&session, color.for_stdout())),
         MessageFormat::Json => println!("{}", report::json::render(&session)),
@@ -134,6 +115,29 @@ pub fn command(args: &RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     } else {
         ExitCode::Ok
     })
+}
+
+/// Discover, open the journal (unless `--no-journal`), and run everything into it.
+pub fn recorded(args: &RunArgs, color: ColorChoice) -> Result<Session, Error> {
+    let discovery = workspace::discover(&args.selection)?;
+    if args.no_journal {
+        return execute(args, color, discovery, &mut MemorySink::default());
+    }
+    let dir = crate::journal::location(args.journal.as_deref(), &discovery.root);
+    let style = color.for_stderr();
+    let mut sink = JournalSink::open(&dir, !args.no_wait, &mut |pid| {
+        eprintln!(
+            "{:>12} for the journal at {} (another run, pid {pid}, is writing it)",
+            style.warn("Waiting"),
+            dir.display()
+        );
+    })?;
+    if let Some(note) = sink.recovery_note() {
+        eprintln!("{:>12} {note}", style.warn("Recovered"));
+    }
+    let session = execute(args, color, discovery, &mut sink)?;
+    sink.close()?;
+    Ok(session)
 }
 
 /// Run everything, streaming to `sink`; does not print the report.
