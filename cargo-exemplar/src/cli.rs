@@ -35,6 +35,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Git hooks: `hook install` writes a pre-commit hook that runs `check`.
     Hook(HookCommand),
+    /// Write reports from the journal: an HTML page of loss curves, JUnit XML, JSON, Markdown.
+    Report(ReportArgs),
     /// The loss table of the latest run (or of `--at`), from the journal, without building.
     Status(StatusArgs),
     /// Runs over time; or the loss of a directive (S1) or the outcomes of a test over runs.
@@ -66,6 +68,29 @@ pub struct CheckArgs {
     /// How to run the tests (the options of `run`).
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+/// `cargo exemplar report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Write the self-contained HTML report here.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+    /// Write JUnit XML of the latest run here.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+    /// Write the JSON report (schema exemplar-report v1) here, or to stdout without a path.
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "-")]
+    pub json: Option<String>,
+    /// Write the Markdown summary here, or to stdout without a path.
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "-")]
+    pub markdown: Option<String>,
+    /// The journal folder (default: .exemplar/ at the workspace root).
+    #[arg(long, value_name = "DIR", env = "EXEMPLAR_JOURNAL")]
+    pub journal: Option<PathBuf>,
+    /// Which packages' missions to show.
+    #[command(flatten)]
+    pub selection: Selection,
 }
 
 /// `cargo exemplar hook ...`.

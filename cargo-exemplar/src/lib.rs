@@ -11,6 +11,7 @@
 //! - [`journal`]: where the signal journal lives, and the sink that streams a run into it.
 //! - [`query`]: the commands that read the journal (status, history, show, diff, flaky).
 //! - [`check`]: the pre-commit gate, and [`hook`]: the git hook that runs it.
+//! - [`history_report`]: `report`, the journal as HTML, JUnit, JSON and Markdown.
 //! - [`git`]: the commit a run is tied to.
 #![warn(missing_docs)]
 
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod compile;
 mod errors;
 pub mod git;
+pub mod history_report;
 pub mod hook;
 pub mod journal;
 pub mod query;

@@ -6,5 +6,6 @@ mod book;
 mod gate;
 mod harness;
 mod journal;
+mod report;
 mod run;
 mod support;

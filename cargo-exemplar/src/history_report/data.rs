@@ -1,0 +1,211 @@
+//! Gathering what the reports show: runs and losses from the journal, the design (names,
+//! statuses, tree) from the current mission files.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use exemplar_mission::Status;
+use exemplar_store::records::OUTCOMES;
+use exemplar_store::{Flaky, Index, RunDiff, RunRow};
+
+use crate::errors::Error;
+use crate::workspace::MissionPackage;
+
+/// One test of the latest run.
+#[derive(Debug, Clone)]
+pub struct TestView {
+    /// Mission id.
+    pub mission: String,
+    /// Test ref.
+    pub reference: String,
+    /// Test binary.
+    pub binary: String,
+    /// Design ids.
+    pub ids: Vec<String>,
+    /// `passed`, `failed`, ...
+    pub outcome: &'static str,
+    /// Seconds.
+    pub duration: f64,
+    /// Failure message.
+    pub message: Option<String>,
+}
+
+/// One design node with its history.
+#[derive(Debug, Clone)]
+pub struct NodeView {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Lifecycle.
+    pub status: Status,
+    /// Depth in the tree.
+    pub depth: usize,
+    /// `detail.invariant`.
+    pub invariant: Option<String>,
+    /// Loss in the latest complete run (`None`: not measured then).
+    pub loss: Option<f64>,
+    /// (run index, loss) over the complete runs.
+    pub curve: Vec<(usize, f64)>,
+    /// Run indexes where the node's fingerprint changed: a new era of its curve.
+    pub eras: Vec<usize>,
+}
+
+/// One mission with its history.
+#[derive(Debug, Clone)]
+pub struct MissionView {
+    /// Mission id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Loss in the latest complete run.
+    pub loss: Option<f64>,
+    /// (run index, loss).
+    pub curve: Vec<(usize, f64)>,
+    /// Nodes in design order.
+    pub nodes: Vec<NodeView>,
+}
+
+/// Everything the reports show.
+#[derive(Debug, Clone)]
+pub struct ReportData {
+    /// Every run, oldest first.
+    pub runs: Vec<RunRow>,
+    /// Counts by outcome of each run.
+    pub counts: Vec<[u64; 5]>,
+    /// Missions.
+    pub missions: Vec<MissionView>,
+    /// The latest run's tests.
+    pub tests: Vec<TestView>,
+    /// Flaky tests.
+    pub flaky: Vec<Flaky>,
+    /// The last two runs and what changed between them.
+    pub diff: Option<(String, String, RunDiff)>,
+}
+
+impl ReportData {
+    /// The latest run.
+    pub fn latest(&self) -> Option<&RunRow> {
+        self.runs.last()
+    }
+}
+
+/// Read the journal and the missions.
+pub fn gather(
+    journal: &Path,
+    ix: &Index,
+    packages: &[MissionPackage],
+) -> Result<ReportData, Error> {
+    let runs = ix.runs()?;
+    let counts = runs
+        .iter()
+        .map(|r| ix.counts(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut missions = Vec::new();
+    for p in packages {
+        let m = &p.mission;
+        let mut curve = Vec::new();
+        let mut node_curves: HashMap<&str, Vec<(usize, f64)>> = HashMap::new();
+        let mut eras: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut last_fp: HashMap<String, String> = HashMap::new();
+        for (i, r) in runs.iter().enumerate() {
+            if let Some(stamp) = r.missions.iter().find(|s| s.mission == m.id) {
+                for n in &stamp.nodes {
+                    if let Some(node) = m.node(&n.id) {
+                        match last_fp.insert(n.id.clone(), n.fingerprint.clone()) {
+                            Some(prev) if prev != n.fingerprint => {
+                                eras.entry(node.id.as_str()).or_default().push(i)
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            if let Some(l) = r.losses.iter().find(|l| l.mission == m.id) {
+                curve.push((i, l.loss));
+                for n in &l.nodes {
+                    if let Some(node) = m.node(&n.id) {
+                        node_curves
+                            .entry(node.id.as_str())
+                            .or_default()
+                            .push((i, n.loss));
+                    }
+                }
+            }
+        }
+        let latest = runs
+            .iter()
+            .rev()
+            .find_map(|r| r.losses.iter().find(|l| l.mission == m.id));
+        let nodes = m
+            .design
+            .iter()
+            .map(|n| {
+                let mut depth = 0;
+                let mut cur = n.aspect_id.clone();
+                while let Some(p) = cur {
+                    depth += 1;
+                    if depth > m.design.len() {
+                        break;
+                    }
+                    cur = m.node(&p).and_then(|x| x.aspect_id.clone());
+                }
+                NodeView {
+                    id: n.id.clone(),
+                    name: n.name.clone(),
+                    status: n.status,
+                    depth,
+                    invariant: n.detail.text("invariant").map(str::to_owned),
+                    loss: latest
+                        .and_then(|l| l.nodes.iter().find(|x| x.id == n.id))
+                        .map(|x| x.loss),
+                    curve: node_curves.remove(n.id.as_str()).unwrap_or_default(),
+                    eras: eras.remove(n.id.as_str()).unwrap_or_default(),
+                }
+            })
+            .collect();
+        missions.push(MissionView {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            loss: latest.map(|l| l.loss),
+            curve,
+            nodes,
+        });
+    }
+    let mut tests = Vec::new();
+    if let Some(r) = runs.last() {
+        for o in ix.outcomes(&r.run_id)? {
+            let message = match &o.message {
+                Some(h) => ix.blob_text(journal, h)?,
+                None => None,
+            };
+            tests.push(TestView {
+                mission: o.mission.clone(),
+                reference: o.reference.clone(),
+                binary: o.binary.clone(),
+                ids: o.ids.clone(),
+                outcome: OUTCOMES
+                    .get(o.outcome as usize)
+                    .copied()
+                    .unwrap_or("unknown"),
+                duration: o.duration,
+                message,
+            });
+        }
+    }
+    let diff = match runs.len() {
+        n if n >= 2 => {
+            let (a, b) = (&runs[n - 2], &runs[n - 1]);
+            Some((a.run_id.clone(), b.run_id.clone(), ix.diff(a, b)?))
+        }
+        _ => None,
+    };
+    Ok(ReportData {
+        flaky: ix.flaky()?,
+        runs,
+        counts,
+        missions,
+        tests,
+        diff,
+    })
+}

@@ -1,0 +1,55 @@
+//! JUnit XML of the latest run, for CI test tabs: one suite per mission, one case per test, the
+//! directive ids as `design` properties. Failed tests are failures; crashed and timed-out ones
+//! are errors; ignored ones are skipped.
+
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::data::ReportData;
+use crate::errors::Error;
+
+/// The XML document.
+pub fn render(d: &ReportData) -> Result<String, Error> {
+    let mut report = Report::new("cargo exemplar");
+    let mut missions: Vec<&str> = d.tests.iter().map(|t| t.mission.as_str()).collect();
+    missions.dedup();
+    missions.sort();
+    missions.dedup();
+    for m in missions {
+        let mut suite = TestSuite::new(m);
+        if let Some(r) = d.latest() {
+            suite.add_property(Property::new("run_id", r.run_id.as_str()));
+            if let Some(c) = &r.commit {
+                suite.add_property(Property::new("commit", c.as_str()));
+            }
+        }
+        for t in d.tests.iter().filter(|t| t.mission == m) {
+            let mut status = match t.outcome {
+                "passed" => TestCaseStatus::success(),
+                "ignored" => TestCaseStatus::skipped(),
+                "failed" => TestCaseStatus::non_success(NonSuccessKind::Failure),
+                _ => TestCaseStatus::non_success(NonSuccessKind::Error),
+            };
+            if let Some(msg) = &t.message {
+                let first = msg.lines().next().unwrap_or("");
+                status.set_message(first);
+                status.set_description(msg.as_str());
+            }
+            if matches!(t.outcome, "crashed" | "timeout") {
+                status.set_type(t.outcome);
+            }
+            let mut case = TestCase::new(t.reference.as_str(), status);
+            case.set_classname(format!("{m}::{}", t.binary));
+            case.set_time(Duration::from_secs_f64(t.duration.max(0.0)));
+            for id in &t.ids {
+                case.add_property(Property::new("design", id.as_str()));
+            }
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report
+        .to_string()
+        .map_err(|e| Error::Usage(format!("cannot write JUnit XML: {e}")))
+}

@@ -1,0 +1,106 @@
+//! A Markdown summary for a CI step summary (`$GITHUB_STEP_SUMMARY`): regressions first, then
+//! failing tests, then the loss table. Table cells escape `|` and line breaks.
+
+use std::fmt::Write as _;
+
+use super::data::ReportData;
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn l(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "–".into())
+}
+
+/// The summary.
+pub fn render(d: &ReportData) -> String {
+    let mut out = String::from("## cargo exemplar\n\n");
+    let Some(latest) = d.latest() else {
+        out.push_str("The journal has no runs yet.\n");
+        return out;
+    };
+    let _ = writeln!(
+        out,
+        "Run `{}`{}{}.\n",
+        latest.run_id,
+        latest
+            .commit
+            .as_deref()
+            .map(|c| format!(" on `{c}`"))
+            .unwrap_or_default(),
+        if latest.complete() {
+            ""
+        } else {
+            " (incomplete)"
+        }
+    );
+    let rises: Vec<_> = d
+        .diff
+        .iter()
+        .flat_map(|(_, _, x)| x.loss.iter())
+        .filter(|(_, _, a, b)| b.unwrap_or(0.0) > a.unwrap_or(0.0))
+        .collect();
+    if !rises.is_empty() {
+        out.push_str("### Regressions since the previous run\n\n| mission | directive | before | after |\n|---|---|---|---|\n");
+        for (m, n, a, b) in rises {
+            let name = if n.is_empty() {
+                "(mission)"
+            } else {
+                n.as_str()
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                cell(m),
+                cell(name),
+                l(*a),
+                l(*b)
+            );
+        }
+        out.push('\n');
+    }
+    let failing: Vec<_> = d
+        .tests
+        .iter()
+        .filter(|t| matches!(t.outcome, "failed" | "crashed" | "timeout"))
+        .collect();
+    if !failing.is_empty() {
+        out.push_str(
+            "### Failing tests\n\n| test | directives | outcome | message |\n|---|---|---|---|\n",
+        );
+        for t in failing {
+            let msg = t
+                .message
+                .as_deref()
+                .and_then(|m| m.lines().last())
+                .unwrap_or("");
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                cell(&t.reference),
+                cell(&t.ids.join(", ")),
+                t.outcome,
+                cell(msg)
+            );
+        }
+        out.push('\n');
+    }
+    for m in &d.missions {
+        let _ = writeln!(out, "### Mission {} — loss {}\n", cell(&m.id), l(m.loss));
+        out.push_str("| ID | name | status | loss |\n|---|---|---|---|\n");
+        for n in &m.nodes {
+            let _ = writeln!(
+                out,
+                "| {} | {}{} | {} | {} |",
+                cell(&n.id),
+                "&nbsp;&nbsp;".repeat(n.depth),
+                cell(&n.name),
+                n.status.as_str(),
+                l(n.loss)
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
