@@ -33,6 +33,36 @@ pub trait Backend: Send + Sync {
     fn blob_get(&self, cid: &str) -> Result<Option<Vec<u8>>>;
 }
 
+impl<B: Backend + ?Sized> Backend for Box<B> {
+    fn commit(&self, c: &Commit) -> Result<()> {
+        (**self).commit(c)
+    }
+    fn read(&self, stream: &str, after: u64) -> Result<Vec<Event>> {
+        (**self).read(stream, after)
+    }
+    fn last_seq(&self, stream: &str) -> Result<u64> {
+        (**self).last_seq(stream)
+    }
+    fn streams(&self) -> Result<Vec<String>> {
+        (**self).streams()
+    }
+    fn truncate_through(&self, stream: &str, seq: u64) -> Result<()> {
+        (**self).truncate_through(stream, seq)
+    }
+    fn kv_get(&self, key: &str) -> Result<Option<Value>> {
+        (**self).kv_get(key)
+    }
+    fn kv_put(&self, key: &str, value: &Value) -> Result<()> {
+        (**self).kv_put(key, value)
+    }
+    fn blob_put(&self, cid: &str, bytes: &[u8]) -> Result<()> {
+        (**self).blob_put(cid, bytes)
+    }
+    fn blob_get(&self, cid: &str) -> Result<Option<Vec<u8>>> {
+        (**self).blob_get(cid)
+    }
+}
+
 #[derive(Default)]
 struct Mem {
     streams: BTreeMap<String, Vec<Event>>,

@@ -247,6 +247,36 @@ impl<B: Backend> Store<B> {
             .count())
     }
 
+    // ---- upcasting ----
+
+    /// The stream's events lifted to their current shapes.
+    pub fn read_upcast(&self, stream: &str, up: &crate::upcast::Upcasters) -> Result<Vec<Event>> {
+        self.backend
+            .read(stream, 0)?
+            .into_iter()
+            .map(|e| up.upcast(e))
+            .collect()
+    }
+
+    /// Fold the stream's events in their current shapes.
+    pub fn project_upcast<T>(
+        &self,
+        stream: &str,
+        up: &crate::upcast::Upcasters,
+        init: T,
+        step: impl Fn(T, &Event) -> T,
+    ) -> Result<State<T>> {
+        let mut s = State {
+            value: init,
+            seq: 0,
+        };
+        for e in self.read_upcast(stream, up)? {
+            s.value = step(s.value, &e);
+            s.seq = e.seq;
+        }
+        Ok(s)
+    }
+
     // ---- global order ----
 
     /// Every `gappend`ed event, in commit order.

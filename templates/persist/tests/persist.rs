@@ -422,6 +422,256 @@ fn a_torn_write_is_dropped_and_damage_is_reported_with_its_offset() {
     }
 }
 
+#[design(E1)]
+fn upcasters_lift_legacy_events_on_read() {
+    both!(|s| {
+        s.append(
+            "o",
+            vec![NewEvent::new("OrderPlacedV1", json!({"total": 10}))],
+        )
+        .unwrap();
+        s.append(
+            "o",
+            vec![NewEvent::new(
+                "OrderPlaced",
+                json!({"total": 5, "currency": "EUR"}),
+            )],
+        )
+        .unwrap();
+        let up = persist::Upcasters::new()
+            .current("OrderPlaced")
+            .register("OrderPlacedV1", |e| {
+                persist::upcast_data(e, "OrderPlaced", json!({"currency": "USD"}))
+            });
+        let events = s.read_upcast("o", &up).unwrap();
+        assert!(events.iter().all(|e| e.kind == "OrderPlaced"));
+        assert_eq!(events[0].data, json!({"total": 10, "currency": "USD"}));
+        assert_eq!(
+            s.read("o").unwrap()[0].kind,
+            "OrderPlacedV1",
+            "history is not rewritten"
+        );
+        let total = s
+            .project_upcast("o", &up, 0, |a, e| a + e.data["total"].as_i64().unwrap())
+            .unwrap();
+        assert_eq!(total.value, 15);
+        // An unknown type with no upcaster is a typed error naming it and where.
+        s.append("o", vec![NewEvent::new("Mystery", json!({}))])
+            .unwrap();
+        match s.read_upcast("o", &up) {
+            Err(PersistError::UnknownEventType { stream, seq, kind }) => {
+                assert_eq!((stream.as_str(), seq, kind.as_str()), ("o", 3, "Mystery"))
+            }
+            other => panic!("{other:?}"),
+        }
+    });
+}
+
+#[design(R7)]
+fn views_are_current_in_o1_and_never_stale() {
+    both!(|s| {
+        let store = Arc::new(s);
+        let view = Arc::new(persist::View::new(&store, "v", "v-snap", 0i64, sum).unwrap());
+        let hub = persist::Hub::new(store.clone());
+        hub.attach(view.clone());
+        for i in 1..=4 {
+            hub.publish("v", vec![ev("X", i)]).unwrap();
+        }
+        assert_eq!(view.peek().value, 10, "refreshed by each publish");
+        store.append("v", vec![ev("X", 5)]).unwrap(); // behind the hub's back
+        assert_eq!(view.peek().value, 10);
+        assert_eq!(
+            view.value(&store).unwrap().value,
+            15,
+            "value folds the tail"
+        );
+        // A view reopened from its snapshot agrees.
+        store.checkpoint("v-snap", "v", 0i64, sum).unwrap();
+        let again = persist::View::new(&store, "v", "v-snap", 0i64, sum).unwrap();
+        assert_eq!(again.peek(), view.peek());
+    });
+}
+
+/// The durability invariants, checked for any backend: append, reopen, find everything.
+fn durability_violations(
+    open: &dyn Fn(&std::path::Path) -> Store<Box<dyn persist::Backend>>,
+) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = Vec::new();
+    {
+        let s = open(dir.path());
+        for i in 1..=10 {
+            s.append("d", vec![ev("X", i)]).unwrap();
+        }
+        s.kv_put("k", json!(1)).unwrap();
+    }
+    let s = open(dir.path());
+    if s.read("d").unwrap().len() != 10 {
+        v.push("acknowledged events lost on reopen".to_owned());
+    }
+    if s.last_seq("d").unwrap() != 10 {
+        v.push("the high-water mark went back".to_owned());
+    }
+    if s.kv_get("k").unwrap().is_none() {
+        v.push("an acknowledged kv value was lost".to_owned());
+    }
+    v
+}
+
+/// The data-loss lesson's culprit: acknowledges every write and keeps nothing across a reopen.
+struct Forgetful(MemoryBackend);
+
+impl persist::Backend for Forgetful {
+    fn commit(&self, c: &persist::Commit) -> persist::Result<()> {
+        self.0.commit(c)
+    }
+    fn read(&self, s: &str, a: u64) -> persist::Result<Vec<Event>> {
+        self.0.read(s, a)
+    }
+    fn last_seq(&self, s: &str) -> persist::Result<u64> {
+        self.0.last_seq(s)
+    }
+    fn streams(&self) -> persist::Result<Vec<String>> {
+        self.0.streams()
+    }
+    fn truncate_through(&self, s: &str, q: u64) -> persist::Result<()> {
+        self.0.truncate_through(s, q)
+    }
+    fn kv_get(&self, k: &str) -> persist::Result<Option<serde_json::Value>> {
+        self.0.kv_get(k)
+    }
+    fn kv_put(&self, k: &str, v: &serde_json::Value) -> persist::Result<()> {
+        self.0.kv_put(k, v)
+    }
+    fn blob_put(&self, c: &str, b: &[u8]) -> persist::Result<()> {
+        self.0.blob_put(c, b)
+    }
+    fn blob_get(&self, c: &str) -> persist::Result<Option<Vec<u8>>> {
+        self.0.blob_get(c)
+    }
+}
+
+#[design(D4)]
+fn a_backend_that_forgets_is_caught_by_the_durability_checks() {
+    let disk = durability_violations(&|p| {
+        Store::new(Box::new(DiskBackend::open(p).unwrap()) as Box<dyn persist::Backend>)
+    });
+    assert!(disk.is_empty(), "{disk:?}");
+    let forgetful = durability_violations(&|_| {
+        Store::new(Box::new(Forgetful(MemoryBackend::new())) as Box<dyn persist::Backend>)
+    });
+    assert_eq!(
+        forgetful.len(),
+        3,
+        "the broken backend must fail every durability check: {forgetful:?}"
+    );
+}
+
+/// An order ledger: log + kv read model + snapshot + compaction + an invoice blob ref.
+fn ledger_step(s: &Store<DiskBackend>, i: i64) {
+    s.gappend("ledger", vec![ev("OrderPlaced", i)]).unwrap();
+    let model = s
+        .kv_get("model/orders")
+        .unwrap()
+        .unwrap_or(json!({"count": 0, "total": 0}));
+    let next = json!({"count": model["count"].as_i64().unwrap() + 1, "total": model["total"].as_i64().unwrap() + i});
+    assert!(
+        !s.kv_cas(
+            "model/orders",
+            s.kv_get("model/orders").unwrap().as_ref(),
+            next
+        )
+        .unwrap()
+        .is_conflict()
+    );
+    if i % 5 == 0 {
+        let invoice = s
+            .put_blob(format!("invoice {i}").as_bytes(), "text/plain")
+            .unwrap();
+        s.append(
+            "invoices",
+            vec![NewEvent::new("Issued", json!({"order": i, "pdf": invoice}))],
+        )
+        .unwrap();
+        s.compact("ledger-total", "ledger", 0i64, sum).unwrap();
+    }
+}
+
+#[design(D2, D5)]
+fn the_order_ledger_survives_restarts_and_converges() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut expected_total: i64 = 0;
+    for (restart, range) in [(0, 1..=12), (1, 13..=23), (2, 24..=30)] {
+        let s = Store::new(DiskBackend::open(dir.path()).unwrap());
+        assert_eq!(
+            s.last_seq("ledger").unwrap(),
+            range.start() - 1,
+            "restart {restart}: seq continues"
+        );
+        for i in range {
+            ledger_step(&s, i as i64);
+            expected_total += i as i64;
+        }
+    }
+    // Two more restarts: everything converges to the same state.
+    let states: Vec<_> = (0..2)
+        .map(|_| {
+            let s = Store::new(DiskBackend::open(dir.path()).unwrap());
+            let folded = s.replay("ledger-total", "ledger", 0i64, sum).unwrap();
+            let model = s.kv_get("model/orders").unwrap().unwrap();
+            let invoices: Vec<Vec<u8>> = s
+                .read("invoices")
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    s.get_blob(&serde_json::from_value(e.data["pdf"].clone()).unwrap())
+                        .unwrap()
+                })
+                .collect();
+            (folded, model, invoices, s.read_global().unwrap().len())
+        })
+        .collect();
+    assert_eq!(states[0], states[1], "two restarts converge");
+    let (folded, model, invoices, global) = &states[0];
+    assert_eq!((folded.value, folded.seq), (expected_total, 30));
+    assert_eq!(model, &json!({"count": 30, "total": expected_total}));
+    assert_eq!(invoices.len(), 6);
+    assert_eq!(invoices[5], b"invoice 30");
+    assert!(*global < 30, "compacted events leave the global replay");
+}
+
+#[design(X1)]
+fn the_acl_example_keeps_grants_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let acl = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_acl-example"))
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    acl(&["grant", "alice", "read"]);
+    acl(&["grant", "bob", "write"]);
+    acl(&["grant", "bob", "read"]);
+    acl(&["revoke", "bob", "write"]);
+    // Each call is a new process: these answers come from disk.
+    assert_eq!(acl(&["check", "alice", "read"]), "yes\n");
+    assert_eq!(acl(&["check", "bob", "write"]), "no\n");
+    assert_eq!(acl(&["list"]), "alice:read\nbob:read\n");
+    let audit = acl(&["audit"]);
+    assert_eq!(audit.lines().count(), 4);
+    assert!(
+        audit.lines().last().unwrap().ends_with("Revoked bob write"),
+        "{audit}"
+    );
+}
+
 /// A child process that is killed (SIGKILL) and reaped when dropped, even if the test panics.
 struct Killed(std::process::Child);
 
