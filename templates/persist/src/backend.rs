@@ -107,7 +107,7 @@ impl Backend for MemoryBackend {
         let m = self.lock();
         Ok(m.streams
             .get(stream)
-            .map(|v| v.iter().filter(|e| e.seq > after).cloned().collect())
+            .map(|v| v[v.partition_point(|e| e.seq <= after)..].to_vec())
             .unwrap_or_default())
     }
 

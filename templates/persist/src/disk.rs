@@ -236,7 +236,7 @@ impl Backend for DiskBackend {
         let s = self.lock();
         Ok(s.streams
             .get(stream)
-            .map(|v| v.iter().filter(|e| e.seq > after).cloned().collect())
+            .map(|v| v[v.partition_point(|e| e.seq <= after)..].to_vec())
             .unwrap_or_default())
     }
 
