@@ -18,7 +18,6 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use exemplar_mission::update::round_loss;
 use exemplar_mission::{Mission, Outcome, Status};
@@ -27,6 +26,7 @@ use serde_json::json;
 
 use crate::cli::{CheckArgs, MessageFormat};
 use crate::errors::{Error, ExitCode};
+use crate::git::git;
 use crate::report::{self, NodeRow, TestRow};
 use crate::run::{self, Session};
 use crate::style::{ColorChoice, Style};
@@ -449,17 +449,4 @@ fn from_run(ix: &exemplar_store::Index, run: &exemplar_store::RunRow) -> Result<
         label: format!("run {}", run.run_id),
         missions,
     })
-}
-
-fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
 }

@@ -15,7 +15,8 @@ pub fn describe(dir: &Path) -> Option<String> {
     })
 }
 
-fn git(dir: &Path, args: &[&str]) -> Option<String> {
+/// Run git in `dir`; its stdout without the final newline when it succeeds.
+pub fn git(dir: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -25,5 +26,5 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
         .ok()?;
     out.status
         .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .then(|| String::from_utf8_lossy(&out.stdout).trim_end().to_owned())
 }
