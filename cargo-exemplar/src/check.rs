@@ -27,7 +27,7 @@ use serde_json::json;
 use crate::cli::{CheckArgs, MessageFormat};
 use crate::errors::{Error, ExitCode};
 use crate::git::git;
-use crate::report::{self, NodeRow, TestRow};
+use crate::report::{self, NodeRow};
 use crate::run::{self, Session};
 use crate::style::{ColorChoice, Style};
 
@@ -246,13 +246,7 @@ fn render(baseline: &Baseline, verdicts: &[MissionVerdict], s: &Session, style: 
                 x.before,
                 x.after
             );
-            write_detail(
-                &mut out,
-                &x.row.invariant,
-                &x.row.constraint,
-                &x.row.failing_tests,
-                style,
-            );
+            report::table::write_detail(&mut out, &x.row, style);
         }
         for r in &v.regressions {
             let _ = writeln!(
@@ -293,38 +287,6 @@ fn render(baseline: &Baseline, verdicts: &[MissionVerdict], s: &Session, style: 
         s.run_id
     );
     out
-}
-
-fn write_detail(
-    out: &mut String,
-    inv: &Option<String>,
-    con: &Option<String>,
-    tests: &[TestRow],
-    style: Style,
-) {
-    if let Some(i) = inv {
-        let _ = writeln!(out, "      invariant:  {i}");
-    }
-    if let Some(c) = con {
-        let _ = writeln!(out, "      constraint: {c}");
-    }
-    for t in tests {
-        let at = if t.line > 0 {
-            format!(" ({}:{})", t.file, t.line)
-        } else {
-            String::new()
-        };
-        let what = t
-            .outcome
-            .map(|o| o.to_string())
-            .unwrap_or_else(|| "never ran".into());
-        let _ = writeln!(out, "      {} {}{at}: {what}", style.bad("x"), t.reference);
-        if let Some(m) = &t.message {
-            for l in m.lines().take(6) {
-                let _ = writeln!(out, "          {l}");
-            }
-        }
-    }
 }
 
 /// The baseline: `--baseline RUN|COMMIT`, or the mission files at HEAD.
@@ -429,20 +391,13 @@ fn from_run(ix: &exemplar_store::Index, run: &exemplar_store::RunRow) -> Result<
             b.directives.insert(n.id.clone(), round_loss(n.loss));
         }
     }
-    const OUTCOMES: [Outcome; 5] = [
-        Outcome::Passed,
-        Outcome::Failed,
-        Outcome::Ignored,
-        Outcome::Crashed,
-        Outcome::Timeout,
-    ];
     for o in ix.outcomes(&run.run_id)? {
-        if let Some(outcome) = OUTCOMES.get(o.outcome as usize) {
+        if let Some(outcome) = Outcome::from_code(o.outcome) {
             missions
                 .entry(o.mission.clone())
                 .or_default()
                 .tests
-                .insert(o.reference.clone(), *outcome);
+                .insert(o.reference.clone(), outcome);
         }
     }
     Ok(Baseline {

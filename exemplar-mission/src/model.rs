@@ -218,6 +218,19 @@ impl Outcome {
         }
     }
 
+    /// The outcome with number `code` (see [`Outcome::code`]).
+    pub fn from_code(code: u8) -> Option<Outcome> {
+        [
+            Outcome::Passed,
+            Outcome::Failed,
+            Outcome::Ignored,
+            Outcome::Crashed,
+            Outcome::Timeout,
+        ]
+        .get(code as usize)
+        .copied()
+    }
+
     /// Failed, crashed or timeout.
     pub fn is_failing(self) -> bool {
         matches!(self, Outcome::Failed | Outcome::Crashed | Outcome::Timeout)
@@ -337,4 +350,23 @@ pub struct HistoryEntry {
     pub fingerprints: Vec<(String, String)>,
     /// The next test id to assign, so ids of deleted tests are never reused.
     pub next_test_id: Option<u32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_codes_round_trip_and_unknown_codes_are_none() {
+        for o in [
+            Outcome::Passed,
+            Outcome::Failed,
+            Outcome::Ignored,
+            Outcome::Crashed,
+            Outcome::Timeout,
+        ] {
+            assert_eq!(Outcome::from_code(o.code()), Some(o));
+        }
+        assert_eq!(Outcome::from_code(5), None);
+    }
 }

@@ -180,33 +180,24 @@ fn main() {
         );
         let direct = median(5, || run_bin(&t_exe, &[], None));
         let journal = root.join("journal");
+        let exemplar_run = |extra: &[&str]| {
+            let t0 = Instant::now();
+            let st = Command::new(&cx)
+                .args(["exemplar", "run", "--no-rewrite"])
+                .args(extra)
+                .current_dir(&t_dir)
+                .env("CARGO_TARGET_DIR", target_dir())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(st.success());
+            t0.elapsed()
+        };
         let full = median(5, || {
-            let t0 = Instant::now();
-            let st = Command::new(&cx)
-                .args(["exemplar", "run", "--no-rewrite", "--journal"])
-                .arg(&journal)
-                .current_dir(&t_dir)
-                .env("CARGO_TARGET_DIR", target_dir())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .unwrap();
-            assert!(st.success());
-            t0.elapsed()
+            exemplar_run(&["--journal", journal.to_str().unwrap()])
         });
-        let nojournal = median(5, || {
-            let t0 = Instant::now();
-            let st = Command::new(&cx)
-                .args(["exemplar", "run", "--no-rewrite", "--no-journal"])
-                .current_dir(&t_dir)
-                .env("CARGO_TARGET_DIR", target_dir())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .unwrap();
-            assert!(st.success());
-            t0.elapsed()
-        });
+        let nojournal = median(5, || exemplar_run(&["--no-journal"]));
         let build_check = median(5, || cargo(&t_dir, &["test", "--no-run"]));
         println!("  binary directly:                  {}", ms(direct));
         println!("  cargo test --no-run (no-op):      {}", ms(build_check));

@@ -182,28 +182,34 @@ fn write_failures(out: &mut String, rows: &[NodeRow], style: Style) {
             r.name,
             r.status.as_str()
         );
-        if let Some(i) = &r.invariant {
-            let _ = writeln!(out, "      invariant:  {i}");
-        }
-        if let Some(c) = &r.constraint {
-            let _ = writeln!(out, "      constraint: {c}");
-        }
-        for t in &r.failing_tests {
-            let what = match t.outcome {
-                Some(o) if t.evidence == exemplar_mission::loss::Evidence::Failing => o.to_string(),
-                Some(_) => "stale (ran before the directive changed)".into(),
-                None => "never ran".into(),
-            };
-            let at = if t.line > 0 {
-                format!(" ({}:{})", t.file, t.line)
-            } else {
-                String::new()
-            };
-            let _ = writeln!(out, "      {} {}{at}: {what}", style.bad("x"), t.reference);
-            if let Some(m) = &t.message {
-                for l in m.lines().take(8) {
-                    let _ = writeln!(out, "          {l}");
-                }
+        write_detail(out, r, style);
+    }
+}
+
+/// A violated directive's invariant, constraint, and the tests that count against it, with
+/// file:line and the first lines of each message (shared by `run` and `check`).
+pub fn write_detail(out: &mut String, r: &NodeRow, style: Style) {
+    if let Some(i) = &r.invariant {
+        let _ = writeln!(out, "      invariant:  {i}");
+    }
+    if let Some(c) = &r.constraint {
+        let _ = writeln!(out, "      constraint: {c}");
+    }
+    for t in &r.failing_tests {
+        let what = match t.outcome {
+            Some(o) if t.evidence == exemplar_mission::loss::Evidence::Failing => o.to_string(),
+            Some(_) => "stale (ran before the directive changed)".into(),
+            None => "never ran".into(),
+        };
+        let at = if t.line > 0 {
+            format!(" ({}:{})", t.file, t.line)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "      {} {}{at}: {what}", style.bad("x"), t.reference);
+        if let Some(m) = &t.message {
+            for l in m.lines().take(8) {
+                let _ = writeln!(out, "          {l}");
             }
         }
     }

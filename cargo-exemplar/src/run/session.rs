@@ -446,13 +446,14 @@ fn design_filter(discovery: &Discovery, ids: &[String]) -> Result<Option<String>
 }
 
 fn new_run_id(now: &jiff::Timestamp) -> String {
-    let mut h = blake3_like(now.as_nanosecond(), std::process::id());
+    let mut h = random_suffix(now.as_nanosecond(), std::process::id());
     h.truncate(6);
     format!("{}-{h}", now.strftime("%Y%m%dT%H%M%SZ"))
 }
 
-/// A short random-enough suffix from the clock and the pid (ids only need to be unique).
-fn blake3_like(nanos: i128, pid: u32) -> String {
+/// A short suffix from a randomly keyed hash of the clock and the pid (ids only need to be
+/// unique, not secret).
+fn random_suffix(nanos: i128, pid: u32) -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_i128(nanos);

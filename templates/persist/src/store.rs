@@ -239,12 +239,7 @@ impl<B: Backend> Store<B> {
 
     /// How many events match a predicate.
     pub fn count_where(&self, stream: &str, pred: impl Fn(&Event) -> bool) -> Result<usize> {
-        Ok(self
-            .backend
-            .read(stream, 0)?
-            .iter()
-            .filter(|e| pred(e))
-            .count())
+        Ok(self.read_where(stream, pred)?.len())
     }
 
     // ---- upcasting ----
