@@ -6,12 +6,14 @@
 //! ops:
 //!   - { op: add_type, path: types.Fmt, def: { fields: [ { name: id, type: bytes, size: 4 } ] } }
 //!   - { op: insert_field, path: types.Fmt, index: -1, field: { name: format, type: u16 } }
-//!   - { op: update_field, path: types.Fmt.fields[1], set: { registry: wav_format } }
-//!   - { op: update_field, path: types.Fmt.fields[1].name, value: audio_format }
-//!   - { op: delete_field, path: types.Fmt.fields[1] }
+//!   - { op: update_field, path: "types.Fmt.fields[1]", set: { registry: wav_format } }
+//!   - { op: update_field, path: "types.Fmt.fields[1].name", value: audio_format }
+//!   - { op: delete_field, path: "types.Fmt.fields[1]" }
 //!   - { op: update_type, path: types.Fmt, set: { endian: big } }
 //!   - { op: add_registry_entry, path: registries.wav_format, value: 1, name: PCM }
 //! ```
+//!
+//! (Inside `{ }` a path with `[ ]` is quoted: brackets are YAML syntax there.)
 
 use std::fmt;
 
@@ -181,10 +183,31 @@ pub enum PatchOp {
         /// `registries.R`.
         path: String,
         /// The value.
+        #[serde(with = "int")]
         value: i128,
         /// Its name.
         name: String,
     },
+}
+
+/// Registry values may need all of i64 and u64; YAML and JSON readers do not all take i128.
+mod int {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::spec::Scalar;
+
+    pub fn serialize<S: Serializer>(v: &i128, s: S) -> Result<S::Ok, S::Error> {
+        Scalar::Int(*v).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i128, D::Error> {
+        match Scalar::deserialize(d)? {
+            Scalar::Int(i) => Ok(i),
+            other => Err(serde::de::Error::custom(format!(
+                "expected an integer, found {other}"
+            ))),
+        }
+    }
 }
 
 fn append() -> i64 {

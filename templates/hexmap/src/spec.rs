@@ -259,17 +259,16 @@ impl Spec {
             } else {
                 out.push_str("    fields:\n");
                 for f in &t.fields {
-                    let body: Vec<String> = f
-                        .0
-                        .iter()
-                        .map(|(k, v)| match v {
-                            // Magic numbers read best in hex.
-                            Scalar::Int(i) if k == "const" && *i > 255 => {
-                                format!("{}: {i:#x}", key(k))
-                            }
-                            _ => format!("{}: {}", key(k), scalar(v)),
-                        })
-                        .collect();
+                    let body: Vec<String> =
+                        f.0.iter()
+                            .map(|(k, v)| match v {
+                                // Magic numbers read best in hex.
+                                Scalar::Int(i) if k == "const" && *i > 255 => {
+                                    format!("{}: {i:#x}", key(k))
+                                }
+                                _ => format!("{}: {}", key(k), scalar(v)),
+                            })
+                            .collect();
                     let _ = writeln!(out, "      - {{ {} }}", body.join(", "));
                 }
             }
@@ -460,7 +459,6 @@ impl Loader {
         let mut spec = Spec::default();
         for (k, v) in top.iter() {
             let key = k.as_str();
-            let node = YNode::Scalar(k.clone());
             match key {
                 "types" => {
                     self.locs.put("types".into(), v);
@@ -497,7 +495,7 @@ impl Loader {
                     }
                 }
                 _ => {
-                    self.locs.put(key.to_owned(), &node);
+                    self.locs.put(key.to_owned(), v);
                     if let Some(s) = self.scalar(key, v) {
                         spec.props.0.push((key.to_owned(), s));
                     }
