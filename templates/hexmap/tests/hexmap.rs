@@ -667,6 +667,9 @@ fn random_grammars_over_random_bytes_never_panic() {
     for _ in 0..2000 {
         let mut m = bytes.to_vec();
         for _ in 0..1 + r.below(4) {
+            if m.is_empty() {
+                break;
+            }
             let at = r.below(m.len() as u64) as usize;
             match r.below(3) {
                 0 => m[at] = b"{}[]:,-# \n\"'&*!|>0x"[r.below(19) as usize],
@@ -1039,6 +1042,20 @@ fn diff_specs_lists_every_change() {
 // ---------------------------------------------------------------------------------------------
 // E and R: runs, diffs, scores, the loop
 
+/// A ZIP archive of `n` small files written by Python's zipfile (`fixtures/make.py big`).
+fn python_zip(n: usize) -> (tempfile::TempDir, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.zip");
+    let status = Command::new("python3")
+        .arg(root().join("fixtures/make.py"))
+        .args(["big", path.to_str().unwrap(), &n.to_string()])
+        .status()
+        .expect("python3 writes the large ZIP archives (CI installs it)");
+    assert!(status.success());
+    let data = std::fs::read(&path).unwrap();
+    (dir, data)
+}
+
 fn zip_loop(data: &[u8]) -> (SpecStore, hexmap::LoopOutcome) {
     let start = std::fs::read_to_string(root().join("iterate/zip-start.yaml")).unwrap();
     let cands = std::fs::read_to_string(root().join("iterate/zip-candidates.yaml")).unwrap();
@@ -1259,16 +1276,42 @@ fn the_loop_completes_a_partial_zip_grammar() {
         }
     ));
     assert!(matches!(
-        out.rounds[0].candidates[3].outcome,
+        out.rounds[0].candidates[4].outcome,
         hexmap::CandidateOutcome::Rejected { .. }
     ));
-    // The loop rebuilt the shipped grammar exactly.
-    let shipped = spec::load(&grammar_text("zip.yaml")).unwrap().0;
-    assert_eq!(out.best_version.spec, shipped);
+    // The ZIP64 candidate scored as well as the end record alone: a tie is no improvement,
+    // so the loop kept the earlier, smaller grammar.
+    assert!(matches!(
+        &r1.candidates[2].outcome,
+        hexmap::CandidateOutcome::Scored { score, .. } if *score == 100.0
+    ));
     assert_eq!(
         store.len(),
-        4,
+        5,
         "one version per candidate that applied and linted"
+    );
+    // The loop rebuilt the shipped grammar, less the ZIP64 records this archive does not have.
+    let mut expected = spec::load(&grammar_text("zip.yaml")).unwrap().0;
+    expected.types.retain(|(n, _)| !n.starts_with("Zip64"));
+    expected.types[0].1.fields[0].set(
+        "one_of",
+        Scalar::List(vec![
+            "LocalFile".into(),
+            "CentralDirectoryEntry".into(),
+            "EndOfCentralDirectory".into(),
+        ]),
+    );
+    assert_eq!(out.best_version.spec, expected);
+
+    // On an archive of more than 65,535 entries, the ZIP64 candidate wins, and the loop
+    // rebuilds the shipped grammar exactly.
+    let (_dir, big) = python_zip(65_600);
+    let (_, out) = zip_loop(&big);
+    assert_eq!(out.lineage, ["v1", "v2", "v5"]);
+    assert_eq!(out.best_score.total_score, 100.0);
+    assert_eq!(
+        out.best_version.spec,
+        spec::load(&grammar_text("zip.yaml")).unwrap().0
     );
 
     // A proposer is any closure: one that proposes nothing ends the loop at once.
@@ -1359,6 +1402,36 @@ fn zip_archives_from_python_parse_completely() {
         assert_eq!(show("entries[8].comment"), comment);
         assert_eq!(show("entries[8].total_entries"), "4");
     }
+}
+
+#[design(F2)]
+fn zip64_archives_from_python_parse_completely() {
+    let g = compile(&grammar_text("zip.yaml"));
+    let (_dir, data) = python_zip(65_600);
+    let a = run(&g, &data, "zip64");
+    assert_eq!(a.stats.coverage_percentage, 100.0);
+    assert!(a.anomalies.is_empty(), "{:?}", a.anomalies);
+    assert_eq!(a.stats.record_count, 2 * 65_600 + 3);
+    let n = a.parse.records.len();
+    let types: Vec<&str> = a.parse.records[n - 3..]
+        .iter()
+        .map(|r| g.ty(r.ty).name.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "Zip64EndOfCentralDirectory",
+            "Zip64Locator",
+            "EndOfCentralDirectory"
+        ]
+    );
+    let int = |p: &str| decode_field(&g, &a.parse, &data, p).unwrap().int.unwrap();
+    assert_eq!(int(&format!("entries[{}].total_entries", n - 3)), 65_600);
+    assert_eq!(int(&format!("entries[{}].total_entries", n - 1)), 0xFFFF);
+    assert_eq!(
+        int(&format!("entries[{}].zip64_end_offset", n - 2)),
+        a.parse.records[n - 3].span.offset as i128
+    );
 }
 
 fn hexmap(args: &[&str]) -> (i32, String, String) {

@@ -261,8 +261,12 @@ fn run() -> Result<(), Fail> {
                 );
             } else {
                 println!(
-                    "{:.1}% covered: {} of {} bytes, {} records, {} values",
-                    cov.percentage, cov.covered_bytes, cov.file_size, cov.records, cov.values
+                    "{}% covered: {} of {} bytes, {} records, {} values",
+                    percent(cov.percentage),
+                    cov.covered_bytes,
+                    cov.file_size,
+                    cov.records,
+                    cov.values
                 );
                 for gap in &cov.gaps {
                     println!("  gap at {}: {} bytes", gap.offset, gap.len);
@@ -292,6 +296,11 @@ fn run() -> Result<(), Fail> {
         "iterate" => iterate(&a, parse_options),
         other => Err(Fail::Usage(format!("unknown command `{other}`"))),
     }
+}
+
+/// A percentage to one decimal, rounded down: 99.99 % shows as 99.9, never as 100.0.
+fn percent(p: f64) -> String {
+    format!("{:.1}", (p * 10.0).floor() / 10.0)
 }
 
 fn footer(result: &ParseResult, shown: usize) -> String {
@@ -421,7 +430,8 @@ fn iterate(a: &Args, parse: ParseOptions) -> Result<(), Fail> {
                         passed_gates,
                         ..
                     } => println!(
-                        "  {version_id:<8}  {score:5.1}  {coverage:5.1}%{}  {}{}",
+                        "  {version_id:<8}  {score:5.1}  {:>5}%{}  {}{}",
+                        percent(*coverage),
                         if *passed_gates { "" } else { " (gate failed)" },
                         c.description,
                         if r.chosen.as_deref() == Some(version_id.as_str()) {
@@ -434,10 +444,10 @@ fn iterate(a: &Args, parse: ParseOptions) -> Result<(), Fail> {
             }
         }
         println!(
-            "best: {} (score {:.1}, coverage {:.1}%), lineage {}; ended: {:?}",
+            "best: {} (score {:.1}, coverage {}%), lineage {}; ended: {:?}",
             outcome.best_version.id,
             outcome.best_score.total_score,
-            outcome.best_run.stats.coverage_percentage,
+            percent(outcome.best_run.stats.coverage_percentage),
             outcome.lineage.join(" → "),
             outcome.end
         );
