@@ -66,6 +66,15 @@ fn throughput(name: &str, grammar: &str, file: &Path) {
     let (t, res) = best_of(5, || parse_binary(&g, &data, options));
     assert!(res.errors.is_empty(), "{:?}", res.errors);
     let mb = data.len() as f64 / 1e6;
+    if res.records.len() < 100 {
+        // A few records over a large span: the parser never reads the spanned bytes.
+        println!(
+            "parse_binary, {name}: {mb:.1} MB, {} records: {:.1} µs (byte strings are spans, not reads)",
+            res.records.len(),
+            t.as_secs_f64() * 1e6
+        );
+        return;
+    }
     println!(
         "parse_binary, {name}: {:.1} MB, {} records: {:.1} ms → {:.0} MB/s, {:.2} M records/s",
         mb,

@@ -432,7 +432,7 @@ fn apply_op(spec: &mut Spec, op: &PatchOp) -> Result<(), String> {
             if spec.type_def(&t).is_some() {
                 return Err(format!("type `{t}` already exists"));
             }
-            spec.types.push((t, def.clone()));
+            spec.types.push((t, std::sync::Arc::new(def.clone())));
         }
         (PatchOp::UpdateType { set, unset, .. }, Target::Type(t)) => {
             let ty = spec.type_def_mut(&t).ok_or_else(|| no_type(&t))?;

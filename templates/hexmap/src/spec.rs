@@ -23,6 +23,7 @@
 
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
+use std::sync::Arc;
 
 use marked_yaml::types::MarkedMappingNode;
 use marked_yaml::{LoaderOptions, Node as YNode};
@@ -214,8 +215,9 @@ pub struct TypeDef {
 pub struct Spec {
     /// Top-level properties: `format`, `name`, `endian`, `root`, `doc`.
     pub props: Props,
-    /// Types by name, in order.
-    pub types: Vec<(String, TypeDef)>,
+    /// Types by name, in order. A type is shared between the versions that did not change it,
+    /// so a version costs what its patch changed, not a copy of the whole tree.
+    pub types: Vec<(String, Arc<TypeDef>)>,
     /// Registries by name: value → name, in order.
     pub registries: Vec<(String, Vec<(i128, String)>)>,
 }
@@ -223,15 +225,18 @@ pub struct Spec {
 impl Spec {
     /// The type called `name`.
     pub fn type_def(&self, name: &str) -> Option<&TypeDef> {
-        self.types.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+        self.types
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.as_ref())
     }
 
-    /// The type called `name`, to edit.
+    /// The type called `name`, to edit (copied first if another version shares it).
     pub fn type_def_mut(&mut self, name: &str) -> Option<&mut TypeDef> {
         self.types
             .iter_mut()
             .find(|(n, _)| n == name)
-            .map(|(_, t)| t)
+            .map(|(_, t)| Arc::make_mut(t))
     }
 
     /// The registry called `name`.
@@ -468,7 +473,7 @@ impl Loader {
                                 let path = format!("types.{}", tn.as_str());
                                 self.locs.put(path.clone(), &YNode::Scalar(tn.clone()));
                                 let t = self.type_def(&path, tv);
-                                spec.types.push((tn.as_str().to_owned(), t));
+                                spec.types.push((tn.as_str().to_owned(), Arc::new(t)));
                             }
                         }
                         None if is_null(v) => {}

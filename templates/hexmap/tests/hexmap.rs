@@ -616,7 +616,7 @@ fn random_spec(r: &mut Rng) -> spec::Spec {
             }
             def.fields.push(p);
         }
-        spec.types.push((format!("T{t}"), def));
+        spec.types.push((format!("T{t}"), std::sync::Arc::new(def)));
     }
     spec
 }
@@ -891,6 +891,16 @@ fn versions_are_immutable_and_keep_their_lineage() {
     let v4 = store.apply_patch(&v3.id, &add("c"), true).unwrap();
     let branch = store.apply_patch(&v2.id, &add("z"), true).unwrap();
     assert_eq!(store.get_lineage(&v4.id), ["v1", "v2", "v3", "v4"]);
+    // A version shares the types its patch did not touch with its parent.
+    let v1v = store.get(&v1).unwrap();
+    assert!(std::sync::Arc::ptr_eq(
+        &v1v.spec.types[0].1,
+        &v4.spec.types[0].1
+    ));
+    assert!(!std::sync::Arc::ptr_eq(
+        &v1v.spec.types[1].1,
+        &v2.spec.types[1].1
+    ));
     assert_eq!(store.get_lineage(&branch.id), ["v1", "v2", "v5"]);
     assert!(store.get_lineage("v42").is_empty());
     assert_eq!(v3.parent_id.as_deref(), Some("v2"));
@@ -1293,7 +1303,7 @@ fn the_loop_completes_a_partial_zip_grammar() {
     // The loop rebuilt the shipped grammar, less the ZIP64 records this archive does not have.
     let mut expected = spec::load(&grammar_text("zip.yaml")).unwrap().0;
     expected.types.retain(|(n, _)| !n.starts_with("Zip64"));
-    expected.types[0].1.fields[0].set(
+    std::sync::Arc::make_mut(&mut expected.types[0].1).fields[0].set(
         "one_of",
         Scalar::List(vec![
             "LocalFile".into(),

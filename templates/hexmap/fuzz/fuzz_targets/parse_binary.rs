@@ -80,7 +80,7 @@ fn build(big_endian: bool, types: &[Vec<FuzzField>]) -> Spec {
             }
             def.fields.push(p);
         }
-        spec.types.push((format!("T{t}"), def));
+        spec.types.push((format!("T{t}"), std::sync::Arc::new(def)));
     }
     spec
 }
