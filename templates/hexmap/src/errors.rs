@@ -71,8 +71,8 @@ pub enum PatchError {
         /// What is wrong.
         message: String,
     },
-    /// The patched grammar does not lint.
-    #[error("lint failed: {}", .0.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("; "))]
+    /// The grammar does not lint; positions are in the canonical text of the would-be version.
+    #[error("lint failed: {}", .0.iter().map(|d| d.render("patched grammar")).collect::<Vec<_>>().join("; "))]
     Lint(Vec<Diagnostic>),
     /// The parent version does not exist.
     #[error("unknown spec version `{0}`")]

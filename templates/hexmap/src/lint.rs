@@ -248,9 +248,9 @@ impl Cx<'_> {
                     self.err(
                         &format!("types.{}.fields[{i}].type", types[root].name),
                         format!(
-                            "a field of the root type is a record: `{}` must be a type or `one_of`, not a {}",
+                            "a field of the root type is a record: `{}` must be a type or `one_of`, not a{}",
                             f.name,
-                            if matches!(f.kind, FieldKind::Int(_)) { "integer" } else { "byte string" }
+                            if matches!(f.kind, FieldKind::Int(_)) { "n integer" } else { " byte string" }
                         ),
                     );
                 }

@@ -342,8 +342,11 @@ impl Locations {
             if let Some(pos) = self.0.get(p) {
                 return Some(*pos);
             }
-            let cut = p.rfind(['.', '['])?;
-            p = &p[..cut];
+            if p.is_empty() {
+                return None;
+            }
+            // Up one step; from a top-level key to "" (the whole grammar).
+            p = &p[..p.rfind(['.', '[']).unwrap_or(0)];
         }
     }
 
@@ -410,6 +413,7 @@ pub fn load(text: &str) -> Result<(Spec, Locations), Vec<Diagnostic>> {
             "a grammar is a mapping with `types:`",
         )]);
     };
+    cx.locs.put(String::new(), &root);
     let spec = cx.spec(top);
     if cx.errors.is_empty() {
         Ok((spec, cx.locs))

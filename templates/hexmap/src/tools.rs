@@ -34,7 +34,7 @@ pub fn display_value(g: &Grammar, data: &[u8], e: &SpanEntry) -> String {
         Some(v) => match f.registry.and_then(|r| g.registries[r].lookup(v)) {
             Some(name) => format!("{v} ({name})"),
             // Magic numbers read best in hex.
-            None if f.constant.is_some() && v >= 0 => format!("{v:#x}"),
+            None if f.constant.is_some() && v > 255 => format!("{v:#x}"),
             None => v.to_string(),
         },
         None => {

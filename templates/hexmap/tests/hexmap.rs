@@ -162,6 +162,23 @@ types:
     for g in ["wav.yaml", "zip.yaml"] {
         compile(&grammar_text(g));
     }
+
+    // A corpus of broken grammars, each with every diagnostic it gets, as snapshots.
+    let mut files: Vec<_> = std::fs::read_dir(root().join("tests/lint"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 14);
+    for path in files {
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let shown = format!("tests/lint/{name}.yaml");
+        let ds = lint_grammar(&text).expect_err(&shown);
+        assert!(ds.iter().all(|d| d.pos.is_some()), "{name}: {ds:?}");
+        let rendered: Vec<String> = ds.iter().map(|d| d.render(&shown)).collect();
+        insta::assert_snapshot!(format!("lint_{name}"), rendered.join("\n"));
+    }
 }
 
 #[design(T2)]
@@ -1509,6 +1526,7 @@ fn the_hexmap_command_lints_parses_measures_decodes_and_iterates() {
 
     let (code, out, _) = hexmap(&["coverage", "iterate/zip-start.yaml", "fixtures/stored.zip"]);
     assert_eq!(code, 0);
+    insta::assert_snapshot!("cli_coverage_partial_zip", out);
     assert!(
         out.contains("% covered") && out.contains("gap at "),
         "{out}"
@@ -1525,6 +1543,14 @@ fn the_hexmap_command_lints_parses_measures_decodes_and_iterates() {
         (0, "chunks[0].sample_rate (u32, 4 bytes at 24): 44100")
     );
 
+    let (code, out, _) = hexmap(&[
+        "parse",
+        "grammars/wav.yaml",
+        "fixtures/tone-11k-stereo-8bit.wav",
+    ]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("cli_parse_wav", out);
+
     let best = dir.path().join("best.yaml");
     let (code, out, _) = hexmap(&[
         "iterate",
@@ -1540,6 +1566,7 @@ fn the_hexmap_command_lints_parses_measures_decodes_and_iterates() {
         out.contains("best: v4 (score 100.0, coverage 100.0%), lineage v1 → v2 → v4"),
         "{out}"
     );
+    insta::assert_snapshot!("cli_iterate_zip", out);
     let (code, _, _) = hexmap(&["lint", best.to_str().unwrap()]);
     assert_eq!(code, 0);
 
