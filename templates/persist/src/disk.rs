@@ -108,13 +108,20 @@ impl DiskBackend {
             .truncate(false)
             .open(&lock_path)
             .map_err(io("cannot open", &lock_path))?;
-        if lock.try_lock().is_err() {
+        let mut wait = std::time::Duration::from_millis(1);
+        while lock.try_lock().is_err() {
             let mut pid = String::new();
+            let _ = lock.seek(SeekFrom::Start(0));
             let _ = lock.read_to_string(&mut pid);
-            return Err(PersistError::Locked {
-                path: dir,
-                pid: pid.trim().to_owned(),
-            });
+            let pid = pid.trim().to_owned();
+            // A handle this process closed stays locked while a child it is spawning sits
+            // between fork and exec with a copy of it: that lasts moments, so wait a little.
+            // Another process's lock is an error at once.
+            if pid != std::process::id().to_string() || wait > std::time::Duration::from_secs(1) {
+                return Err(PersistError::Locked { path: dir, pid });
+            }
+            std::thread::sleep(wait);
+            wait *= 2;
         }
         let _ = lock.set_len(0);
         let _ = lock.seek(SeekFrom::Start(0));
