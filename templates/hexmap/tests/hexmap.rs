@@ -159,7 +159,7 @@ types:
     assert!(ds[0].message.starts_with("yaml syntax"), "{ds:?}");
 
     // The shipped grammars lint.
-    for g in ["wav.yaml", "zip.yaml"] {
+    for g in ["wav.yaml", "zip.yaml", "elf.yaml"] {
         compile(&grammar_text(g));
     }
 
@@ -1445,6 +1445,62 @@ fn zip64_archives_from_python_parse_completely() {
         int(&format!("entries[{}].zip64_end_offset", n - 2)),
         a.parse.records[n - 3].span.offset as i128
     );
+}
+
+#[design(F4)]
+fn elf_headers_of_the_systems_executables_decode() {
+    let g = compile(&grammar_text("elf.yaml"));
+    let machine = match std::env::consts::ARCH {
+        "x86_64" => "X86_64",
+        "aarch64" => "AARCH64",
+        other => panic!("no registry entry expected for {other}"),
+    };
+    // Executables the system's toolchain wrote; `python3` resolves to the real file.
+    let python = std::fs::canonicalize("/usr/bin/python3").unwrap();
+    for path in [
+        Path::new("/usr/bin/true"),
+        Path::new("/usr/bin/env"),
+        &python,
+    ] {
+        let data = std::fs::read(path).unwrap();
+        let a = run(&g, &data, "elf");
+        let kinds: Vec<AnomalyKind> = a.anomalies.iter().map(|x| x.kind).collect();
+        assert_eq!(
+            kinds,
+            [AnomalyKind::TrailingData],
+            "{path:?}: only the sections are left"
+        );
+        // Read the same values from the raw bytes, independently of the grammar.
+        let u16_at = |o: usize| u16::from_le_bytes([data[o], data[o + 1]]) as i128;
+        let u64_at = |o: usize| u64::from_le_bytes(data[o..o + 8].try_into().unwrap()) as i128;
+        let phnum = u16_at(56);
+        assert_eq!(
+            a.parse.records[0].span.len as i128,
+            64 + 56 * phnum,
+            "{path:?}"
+        );
+        let d = |p: &str| decode_field(&g, &a.parse, &data, p).unwrap();
+        assert_eq!(d("header.phnum").int, Some(phnum));
+        assert_eq!(d("header.shoff").int, Some(u64_at(40)));
+        assert_eq!(d("header.machine").registry_name.as_deref(), Some(machine));
+        for i in 0..phnum as usize {
+            let base = 64 + 56 * i;
+            let p = format!("header.program_headers[{i}]");
+            assert_eq!(
+                d(&format!("{p}.offset")).int,
+                Some(u64_at(base + 8)),
+                "{path:?} {p}"
+            );
+            assert_eq!(
+                d(&format!("{p}.filesz")).int,
+                Some(u64_at(base + 32)),
+                "{path:?} {p}"
+            );
+            assert_eq!(d(&format!("{p}.align")).span.end(), base as u64 + 56);
+        }
+        let records = query_records(&g, &a.parse, &data, &Query::default());
+        assert_eq!(records.len(), 1, "one record: the headers");
+    }
 }
 
 fn hexmap(args: &[&str]) -> (i32, String, String) {
