@@ -1,13 +1,15 @@
 //! `parse_binary` with an arbitrary grammar over arbitrary bytes, three ways: a grammar built
-//! from the fuzzer's choices (so most inputs reach the parser), the shipped WAV and ZIP grammars
-//! over raw bytes, and raw bytes as grammar text (the linter). Nothing may panic; every record
-//! and value must lie inside the input, records must tile the parsed prefix, and the record
-//! limit must hold.
+//! from the fuzzer's choices (so most inputs reach the parser), the shipped WAV, ZIP and ELF
+//! grammars over raw bytes, and raw bytes as grammar text (the linter). Nothing may panic;
+//! every record and value must lie inside the input, records must tile the parsed prefix, and
+//! the record limit must hold.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use hexmap::spec::{Props, Scalar, Spec, TypeDef};
-use hexmap::{ParseOptions, analyze_coverage, generate_spans, lint_grammar, lint_spec, parse_binary};
+use hexmap::{
+    ParseOptions, analyze_coverage, generate_spans, lint_grammar, lint_spec, parse_binary,
+};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Debug, Arbitrary)]
@@ -28,7 +30,7 @@ enum Input {
         data: Vec<u8>,
     },
     Shipped {
-        zip: bool,
+        which: u8,
         data: Vec<u8>,
     },
     Text(String),
@@ -64,10 +66,7 @@ fn build(big_endian: bool, types: &[Vec<FuzzField>]) -> Spec {
                     p.set("prefix", Scalar::Str(INTS[usize::from(f.a) % 4].into()));
                 }
                 3 | 4 => p.set("type", Scalar::Str(type_name(f.a))),
-                _ => p.set(
-                    "one_of",
-                    Scalar::List(vec![type_name(f.a), type_name(f.b)]),
-                ),
+                _ => p.set("one_of", Scalar::List(vec![type_name(f.a), type_name(f.b)])),
             }
             match f.repeat % 5 {
                 1 => p.set("count", Scalar::Int(i128::from(f.repeat / 5 % 8))),
@@ -114,11 +113,11 @@ fuzz_target!(|input: Input| {
                 check(&g, &data, usize::from(max_records));
             }
         }
-        Input::Shipped { zip, data } => {
-            let text = if zip {
-                include_str!("../../grammars/zip.yaml")
-            } else {
-                include_str!("../../grammars/wav.yaml")
+        Input::Shipped { which, data } => {
+            let text = match which % 3 {
+                0 => include_str!("../../grammars/wav.yaml"),
+                1 => include_str!("../../grammars/zip.yaml"),
+                _ => include_str!("../../grammars/elf.yaml"),
             };
             let g = lint_grammar(text).expect("the shipped grammars lint");
             check(&g, &data, 10_000);
