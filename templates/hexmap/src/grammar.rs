@@ -1,5 +1,5 @@
 //! The compiled grammar that [`crate::parse_binary`] walks: types by index, every name and
-//! length reference resolved, the minimum size of every type known. Only [`crate::lint`]
+//! length reference resolved, the minimum size of every type known. Only [`crate::lint_grammar`]
 //! builds one, so a `Grammar` is always acyclic, bounded in depth and free of references that
 //! could stall the parser.
 

@@ -51,7 +51,8 @@ mod version;
 
 pub use artifact::{Anomaly, AnomalyKind, RunArtifact, RunStats, Severity, create_run_artifact};
 pub use compare::{
-    Gate, Metric, RunDiff, Score, diff_runs, find_best_run, find_best_scoring_run, score_run,
+    ERROR_PENALTY, Gate, LOW_PENALTY, MEDIUM_PENALTY, Metric, RunDiff, Score, diff_runs,
+    find_best_run, find_best_scoring_run, score_run,
 };
 pub use errors::{Diagnostic, HexmapError, PatchError, Pos, Result};
 pub use grammar::Grammar;

@@ -5,7 +5,7 @@
 //! left before anything is read or allocated (a length beyond the file is an `absurd length`
 //! error, not an allocation); a value never takes less than one byte per repetition, so the
 //! values of a parse are bounded by the file's size; recursion is bounded by the grammar's
-//! depth, which [`crate::lint`] limits; `max_records` bounds the records.
+//! depth, which [`crate::lint_grammar`] limits; `max_records` bounds the records.
 
 use std::fmt;
 

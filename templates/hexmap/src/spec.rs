@@ -1,5 +1,5 @@
 //! The grammar as written: an ordered, editable tree read from YAML with the position of every
-//! node, and written back as canonical YAML. Patches edit this tree; [`crate::lint`] checks it
+//! node, and written back as canonical YAML. Patches edit this tree; [`crate::lint_grammar`] checks it
 //! and compiles it to a [`crate::Grammar`].
 //!
 //! ```yaml
