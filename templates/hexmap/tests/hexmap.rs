@@ -476,30 +476,25 @@ fn cycles_deep_nesting_and_zero_size_repeats_are_lint_errors() {
             .contains("type cycle: A → A")
     );
 
-    // A chain of 40 types nests deeper than the parser will recurse.
-    let mut deep = String::from("root: T0\ntypes:\n");
-    for i in 0..40 {
-        deep.push_str(&format!(
-            "  T{i}:\n    fields: [{{ name: x, type: T{} }}]\n",
-            i + 1
-        ));
-    }
-    deep.push_str("  T40:\n    fields: [{ name: x, type: u8 }]\n");
-    let ds = lint_grammar(&deep).unwrap_err();
+    // A chain of 41 types nests deeper than the parser will recurse.
+    // A grammar of `n` + 1 types, each holding the next; the last holds a byte.
+    let chain = |n: usize| {
+        let mut text = String::from("root: T0\ntypes:\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "  T{i}:\n    fields: [{{ name: x, type: T{} }}]\n",
+                i + 1
+            ));
+        }
+        text + &format!("  T{n}:\n    fields: [{{ name: x, type: u8 }}]\n")
+    };
+    let ds = lint_grammar(&chain(40)).unwrap_err();
     assert!(
         ds.iter().any(|d| d.message.contains("the limit is 32")),
         "{ds:?}"
     );
     // 31 levels are fine and parse.
-    let mut ok = String::from("root: T0\ntypes:\n");
-    for i in 0..30 {
-        ok.push_str(&format!(
-            "  T{i}:\n    fields: [{{ name: x, type: T{} }}]\n",
-            i + 1
-        ));
-    }
-    ok.push_str("  T30:\n    fields: [{ name: x, type: u8 }]\n");
-    let g = compile(&ok);
+    let g = compile(&chain(30));
     assert_eq!(
         parse_binary(&g, &[7], ParseOptions::default())
             .records
