@@ -49,6 +49,19 @@ pub enum Command {
     Flaky(JournalArgs),
     /// Look after the journal: verify, repair, rebuild-index.
     Journal(JournalCommand),
+    /// Start a project from a bundled reference mission (kv, persist, hexmap).
+    New(NewArgs),
+}
+
+/// `cargo exemplar new`.
+#[derive(Debug, Clone, Args)]
+pub struct NewArgs {
+    /// The reference mission to start from: kv, persist or hexmap.
+    #[arg(long, value_name = "NAME")]
+    pub template: String,
+    /// The folder to create (it must not exist, or be empty).
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
 }
 
 /// `cargo exemplar check`.

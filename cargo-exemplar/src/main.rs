@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => query::diff(args, out),
         Command::Flaky(args) => query::flaky(args),
         Command::Journal(cmd) => query::journal(cmd),
+        Command::New(args) => cargo_exemplar::new::command(args),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -6,6 +6,7 @@ mod book;
 mod gate;
 mod harness;
 mod journal;
+mod new;
 mod report;
 mod run;
 mod support;
