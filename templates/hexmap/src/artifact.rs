@@ -17,7 +17,7 @@
 use serde::Serialize;
 
 use crate::grammar::Grammar;
-use crate::parse::{Node, ParseErrorKind, ParseResult, Stop, Value};
+use crate::parse::{ParseErrorKind, ParseResult, Stop};
 use crate::tools::{Coverage, analyze_coverage, generate_spans};
 
 /// How bad an anomaly is. High severity fails the `no_safety_violations` gate.
@@ -188,10 +188,19 @@ pub fn create_run_artifact(
             ),
         );
     }
-    for r in &parse.records {
-        let base = crate::tools::record_path(grammar, r);
-        for n in &r.fields {
-            registry_misses(grammar, n, &base, &mut add);
+    // Values their registry does not name: the leaf values are already listed in `spans`.
+    for e in &spans {
+        let f = grammar.field(e.field.ty as usize, e.field.field as usize);
+        if let (Some(r), Some(v)) = (f.registry, e.int) {
+            let reg = &grammar.registries[r];
+            if reg.lookup(v).is_none() {
+                add(
+                    AnomalyKind::UnknownRegistryValue,
+                    e.span.offset,
+                    &e.path,
+                    format!("{v} is not in registry `{}`", reg.name),
+                );
+            }
         }
     }
     let count = |s: Severity| anomalies.iter().filter(|a| a.severity == s).count();
@@ -215,40 +224,5 @@ pub fn create_run_artifact(
         coverage,
         anomalies,
         stats,
-    }
-}
-
-fn registry_misses(
-    g: &Grammar,
-    n: &Node,
-    base: &str,
-    add: &mut impl FnMut(AnomalyKind, u64, &str, String),
-) {
-    let f = g.field(n.field.ty as usize, n.field.field as usize);
-    let path = format!("{base}.{}", f.name);
-    match &n.value {
-        Value::Struct(_, fields) => {
-            for c in fields {
-                registry_misses(g, c, &path, add);
-            }
-        }
-        Value::Array(items) => {
-            for c in items {
-                registry_misses(g, c, &path, add);
-            }
-        }
-        _ => {
-            if let (Some(r), Some(v)) = (f.registry, n.int()) {
-                let reg = &g.registries[r];
-                if reg.lookup(v).is_none() {
-                    add(
-                        AnomalyKind::UnknownRegistryValue,
-                        n.span.offset,
-                        &path,
-                        format!("{v} is not in registry `{}`", reg.name),
-                    );
-                }
-            }
-        }
     }
 }

@@ -37,7 +37,22 @@ impl IntKind {
 
     /// The grammar's name for it: `u32`, `i16`...
     pub fn name(self) -> String {
-        format!("{}{}", if self.signed { 'i' } else { 'u' }, self.bits)
+        self.name_str().to_owned()
+    }
+
+    /// The grammar's name for it, without allocating.
+    pub fn name_str(self) -> &'static str {
+        match (self.signed, self.bits) {
+            (false, 8) => "u8",
+            (false, 16) => "u16",
+            (false, 32) => "u32",
+            (false, 64) => "u64",
+            (true, 8) => "i8",
+            (true, 16) => "i16",
+            (true, 32) => "i32",
+            (true, 64) => "i64",
+            _ => "int",
+        }
     }
 
     /// Decode from exactly `self.bytes()` bytes.

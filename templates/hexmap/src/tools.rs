@@ -3,6 +3,8 @@
 //! value by path, with its registry name) and `query_records` (records by type, field value and
 //! offset).
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 
 use crate::errors::HexmapError;
@@ -17,7 +19,7 @@ pub struct SpanEntry {
     /// Its bytes.
     pub span: Span,
     /// Its kind: `u32`, `bytes`...
-    pub kind: String,
+    pub kind: &'static str,
     /// The record it belongs to.
     pub record: usize,
     /// The integer, for integers.
@@ -68,40 +70,52 @@ pub fn record_path(g: &Grammar, r: &Record) -> String {
 /// Every leaf value (integers and byte strings) in file order.
 pub fn generate_spans(g: &Grammar, result: &ParseResult) -> Vec<SpanEntry> {
     let mut out = Vec::new();
+    let mut path = String::new();
     for r in &result.records {
-        let base = record_path(g, r);
+        path.clear();
+        path.push_str(&record_path(g, r));
         for n in &r.fields {
-            leaves(g, n, &base, r.index, &mut out);
+            field(g, n, &mut path, r.index, &mut out);
         }
     }
     out.sort_by_key(|e| e.span.offset);
     out
 }
 
-fn leaves(g: &Grammar, n: &Node, base: &str, record: usize, out: &mut Vec<SpanEntry>) {
-    let f = g.field(n.field.ty as usize, n.field.field as usize);
-    let path = format!("{base}.{}", f.name);
+/// Walk field node `n` with `path` naming its parent; `path` is restored on return, so one
+/// buffer serves the whole walk and each leaf costs one copy of it.
+fn field(g: &Grammar, n: &Node, path: &mut String, record: usize, out: &mut Vec<SpanEntry>) {
+    let len = path.len();
+    path.push('.');
+    path.push_str(&g.field(n.field.ty as usize, n.field.field as usize).name);
     walk(g, n, path, record, out);
+    path.truncate(len);
 }
 
-fn walk(g: &Grammar, n: &Node, path: String, record: usize, out: &mut Vec<SpanEntry>) {
+fn walk(g: &Grammar, n: &Node, path: &mut String, record: usize, out: &mut Vec<SpanEntry>) {
     match &n.value {
         Value::Struct(_, fields) => {
             for c in fields {
-                leaves(g, c, &path, record, out);
+                field(g, c, path, record, out);
             }
         }
         Value::Array(items) => {
             for (i, c) in items.iter().enumerate() {
-                walk(g, c, format!("{path}[{i}]"), record, out);
+                let len = path.len();
+                let _ = write!(path, "[{i}]");
+                walk(g, c, path, record, out);
+                path.truncate(len);
             }
         }
         _ => {
             let f = g.field(n.field.ty as usize, n.field.field as usize);
             out.push(SpanEntry {
-                path,
+                path: path.clone(),
                 span: n.span,
-                kind: g.kind_name(&f.kind),
+                kind: match f.kind {
+                    FieldKind::Int(k) => k.name_str(),
+                    _ => "bytes",
+                },
                 record,
                 int: n.int(),
                 field: n.field,
@@ -239,7 +253,7 @@ pub fn decode_field(
             &SpanEntry {
                 path: String::new(),
                 span: n.span,
-                kind: String::new(),
+                kind: "",
                 record: record.index,
                 int,
                 field: n.field,
