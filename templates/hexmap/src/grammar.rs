@@ -36,12 +36,7 @@ impl IntKind {
     }
 
     /// The grammar's name for it: `u32`, `i16`...
-    pub fn name(self) -> String {
-        self.name_str().to_owned()
-    }
-
-    /// The grammar's name for it, without allocating.
-    pub fn name_str(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match (self.signed, self.bits) {
             (false, 8) => "u8",
             (false, 16) => "u16",
@@ -212,7 +207,7 @@ impl Grammar {
     /// A short description of a field's kind: `u32`, `bytes`, `Chunk`, `one_of`.
     pub fn kind_name(&self, kind: &FieldKind) -> String {
         match kind {
-            FieldKind::Int(k) => k.name(),
+            FieldKind::Int(k) => k.name().to_owned(),
             FieldKind::Bytes(_) => "bytes".into(),
             FieldKind::Type(t) => self.types[*t].name.clone(),
             FieldKind::OneOf(_) => "one_of".into(),

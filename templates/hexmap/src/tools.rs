@@ -113,7 +113,7 @@ fn walk(g: &Grammar, n: &Node, path: &mut String, record: usize, out: &mut Vec<S
                 path: path.clone(),
                 span: n.span,
                 kind: match f.kind {
-                    FieldKind::Int(k) => k.name_str(),
+                    FieldKind::Int(k) => k.name(),
                     _ => "bytes",
                 },
                 record,

@@ -76,7 +76,8 @@ impl SpecStore {
         if run_lint {
             lint_spec(&spec, &locs).map_err(PatchError::Lint)?;
         }
-        Ok(self.push(None, None, spec, run_lint))
+        let text = spec.to_yaml();
+        Ok(self.push(None, None, spec, text, run_lint))
     }
 
     /// Apply `patch` to version `parent`: all ops or none, then (with `run_lint`) lint the
@@ -91,13 +92,19 @@ impl SpecStore {
             .get(parent)
             .ok_or_else(|| PatchError::UnknownVersion(parent.to_owned()))?;
         let spec = patch.apply(&base.spec)?;
+        let text = spec.to_yaml();
         if run_lint {
-            // Lint the canonical text, so positions point into the version's own text.
-            let text = spec.to_yaml();
-            let (reloaded, locs) = spec::load(&text).map_err(PatchError::Lint)?;
-            lint_spec(&reloaded, &locs).map_err(PatchError::Lint)?;
+            // Lint with positions in the version's own canonical text.
+            let (_, locs) = spec::load(&text).map_err(PatchError::Lint)?;
+            lint_spec(&spec, &locs).map_err(PatchError::Lint)?;
         }
-        Ok(self.push(Some(parent.to_owned()), Some(patch.clone()), spec, run_lint))
+        Ok(self.push(
+            Some(parent.to_owned()),
+            Some(patch.clone()),
+            spec,
+            text,
+            run_lint,
+        ))
     }
 
     fn push(
@@ -105,10 +112,10 @@ impl SpecStore {
         parent_id: Option<String>,
         patch: Option<Patch>,
         spec: Spec,
+        text: String,
         linted: bool,
     ) -> Arc<SpecVersion> {
         let id = format!("v{}", self.versions.len() + 1);
-        let text = spec.to_yaml();
         let digest = blake3::hash(text.as_bytes()).to_hex()[..16].to_owned();
         let v = Arc::new(SpecVersion {
             id: id.clone(),

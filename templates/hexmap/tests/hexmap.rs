@@ -1601,6 +1601,19 @@ fn the_hexmap_command_lints_parses_measures_decodes_and_iterates() {
     ]);
     assert_eq!(code, 0);
     insta::assert_snapshot!("cli_parse_wav", out);
+    let (code, out, _) = hexmap(&[
+        "parse",
+        "grammars/zip.yaml",
+        "fixtures/stored.zip",
+        "--max-records",
+        "2",
+    ]);
+    assert_eq!(code, 0, "a record limit is not an error");
+    assert!(
+        out.trim_end()
+            .ends_with("2 of 2 records, 184 of 1264 bytes, stopped: record limit"),
+        "{out}"
+    );
 
     let best = dir.path().join("best.yaml");
     let (code, out, _) = hexmap(&[
@@ -1618,6 +1631,28 @@ fn the_hexmap_command_lints_parses_measures_decodes_and_iterates() {
         "{out}"
     );
     insta::assert_snapshot!("cli_iterate_zip", out);
+    let (code, out, _) = hexmap(&[
+        "iterate",
+        "iterate/zip-start.yaml",
+        "fixtures/deflated.zip",
+        "--candidates",
+        "iterate/zip-candidates.yaml",
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["best_version"], "v4");
+    assert_eq!(doc["lineage"], serde_json::json!(["v1", "v2", "v4"]));
+    assert_eq!(doc["end"], "no_improvement");
+    assert_eq!(doc["rounds"][1]["chosen"], "v4");
+    assert_eq!(doc["diff"]["changes"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        spec::load(doc["spec"].as_str().unwrap()).unwrap().0,
+        spec::load(&std::fs::read_to_string(&best).unwrap())
+            .unwrap()
+            .0,
+        "--json carries the grammar --out wrote"
+    );
     let (code, _, _) = hexmap(&["lint", best.to_str().unwrap()]);
     assert_eq!(code, 0);
 

@@ -192,13 +192,18 @@ fn run() -> Result<(), Fail> {
             };
             let chosen = query_records(&g, &result, &data, &q);
             let spans = generate_spans(&g, &result);
+            // Spans come in file order, so each record's values are one run of them.
+            let values_of = |r: &hexmap::Record| {
+                let from = spans.partition_point(|s| s.record < r.index);
+                let to = spans.partition_point(|s| s.record <= r.index);
+                &spans[from..to]
+            };
             if a.json {
                 let records: Vec<serde_json::Value> = chosen
                     .iter()
                     .map(|r| {
-                        let values: Vec<serde_json::Value> = spans
+                        let values: Vec<serde_json::Value> = values_of(r)
                             .iter()
-                            .filter(|s| s.record == r.index)
                             .map(|s| {
                                 serde_json::json!({
                                     "path": s.path, "offset": s.span.offset, "len": s.span.len,
@@ -233,7 +238,7 @@ fn run() -> Result<(), Fail> {
                         record_path(&g, r),
                         g.ty(r.ty).name
                     );
-                    for s in spans.iter().filter(|s| s.record == r.index) {
+                    for s in values_of(r) {
                         let _ = writeln!(
                             out,
                             "{:>10} {:>8}    {:<30} {:<10} {}",
