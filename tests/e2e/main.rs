@@ -5,6 +5,7 @@
 mod book;
 mod gate;
 mod harness;
+mod honesty;
 mod journal;
 mod new;
 mod report;

@@ -1,0 +1,164 @@
+//! The signal never lies: how a run is invoked never corrupts the mission file, and the file's
+//! last history entry always carries the loss of the latest evidence. Each scenario is a
+//! reproduction from a user's day, its expected result written as data.
+
+use std::path::Path;
+
+use crate::support::{Fixture, json, stderr, stdout};
+
+/// Harness arguments a libtest user types daily, none of which runs a test of the `gate`
+/// fixture; with each, the mission file and the journal must stay as they were.
+const RUN_NOTHING: &[(&[&str], &str)] = &[
+    (&["--list"], "flippable"),
+    (&["--list", "stable"], "stable"),
+    (&["--help"], "--exact"),
+    (&["no_such_test"], "filtered"),
+    (&["--skip", "stable", "--skip", "flippable", "--skip", "experimental"], "filtered"),
+    (&["--ignored"], "filtered"),
+];
+
+fn journal_runs(fx: &Fixture) -> usize {
+    let out = fx.exemplar(&["history", "--message-format", "json"]);
+    json(&out)["runs"].as_array().unwrap().len()
+}
+
+fn history_len(fx: &Fixture) -> usize {
+    mission(fx).history.len()
+}
+
+fn mission(fx: &Fixture) -> exemplar_mission::Mission {
+    exemplar_mission::parse_str(Path::new("mission.yaml"), &fx.read("mission.yaml")).unwrap()
+}
+
+fn directive<'a>(doc: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    doc["missions"][0]["directives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == id)
+        .unwrap_or_else(|| panic!("no directive {id}"))
+}
+
+#[test]
+fn harness_arguments_that_run_nothing_write_nothing() {
+    let fx = Fixture::new("gate");
+    let first = fx.exemplar(&["run"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let before = fx.read("mission.yaml");
+    assert_eq!(journal_runs(&fx), 1);
+    for (args, shown) in RUN_NOTHING {
+        let mut cmd = vec!["run", "--"];
+        cmd.extend_from_slice(args);
+        let out = fx.exemplar(&cmd);
+        let text = format!("{}{}", stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(0), "{args:?}:\n{text}");
+        assert!(text.contains(shown), "{args:?} should show {shown:?}:\n{text}");
+        assert!(!text.contains("uncovered"), "{args:?}:\n{text}");
+        assert_eq!(before, fx.read("mission.yaml"), "{args:?} changed the mission");
+        assert_eq!(journal_runs(&fx), 1, "{args:?} recorded a run");
+    }
+}
+
+#[test]
+fn a_filter_leaves_the_other_tests_filtered_with_their_last_outcome() {
+    let fx = Fixture::new("gate");
+    assert_eq!(fx.exemplar(&["run"]).status.code(), Some(0));
+    let before = fx.read("mission.yaml");
+    let out = fx.exemplar(&["run", "--message-format", "json", "--", "--exact", "stable"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    let s1 = directive(&doc, "S1");
+    let counts = |d: &serde_json::Value| {
+        (
+            d["linked"].as_u64(),
+            d["ran"].as_u64(),
+            d["filtered"].as_u64(),
+        )
+    };
+    assert_eq!(counts(s1), (Some(2), Some(1), Some(1)));
+    assert_eq!(s1["loss"], 0.0);
+    assert_eq!(counts(directive(&doc, "S2")), (Some(1), Some(0), Some(1)));
+    assert_eq!(directive(&doc, "S2")["loss"], 0.0);
+    assert_eq!(before, fx.read("mission.yaml"));
+    assert_eq!(mission(&fx).signal.len(), 3);
+}
+
+#[test]
+fn list_shows_every_test_its_directives_and_whether_it_would_run() {
+    let fx = Fixture::new("gate");
+    let out = fx.exemplar(&["list", "--message-format", "json", "--", "flippable"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    let tests: Vec<(String, String, String)> = doc["binaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["tests"].as_array().unwrap().iter())
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_owned(),
+                t["ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                t["plan"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let want = [
+        ("experimental", "S2", "filtered"),
+        ("flippable", "S1", "run"),
+        ("stable", "S1", "filtered"),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(tests, want);
+    // The library's doctests are not run by exemplar, and the listing says so.
+    let not_run: Vec<&str> = doc["not_run"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert!(not_run.contains(&"doctest"), "{doc}");
+    assert!(!fx.path().join(".exemplar").exists(), "list opened the journal");
+}
+
+/// Edit S1's constraint; run only S2 (S1's tests go stale); then re-verify everything.
+#[test]
+fn a_re_verified_stale_directive_is_written_back_at_its_new_loss() {
+    let fx = Fixture::new("gate");
+    assert_eq!(fx.exemplar(&["run"]).status.code(), Some(0));
+    let text = fx.read("mission.yaml").replace(
+        "constraint: no regression reaches a commit",
+        "constraint: no regression reaches the main branch",
+    );
+    fx.write("mission.yaml", &text);
+
+    // (command, mission loss in the output, S1 unverified tests, last history loss, history length)
+    let steps: &[(&[&str], f64, u64, f64, usize)] = &[
+        (&["run", "--design", "S2"], 0.5, 2, 0.5, 2),
+        (&["run"], 0.0, 0, 0.0, 3),
+        (&["run", "--design", "S2"], 0.0, 0, 0.0, 3),
+        (&["run"], 0.0, 0, 0.0, 3),
+    ];
+    for (args, loss, stale, last, len) in steps {
+        let mut cmd = args.to_vec();
+        cmd.extend(["--message-format", "json"]);
+        let out = fx.exemplar(&cmd);
+        let doc = json(&out);
+        assert_eq!(doc["missions"][0]["loss"], *loss, "{args:?}: {doc}");
+        assert_eq!(directive(&doc, "S1")["unverified"], *stale, "{args:?}: {doc}");
+        let m = mission(&fx);
+        assert_eq!(m.history.last().unwrap().loss, *last, "{args:?}");
+        assert_eq!(history_len(&fx), *len, "{args:?}");
+        // The file's last entry is what `status` shows.
+        let status = json(&fx.exemplar(&["status", "--message-format", "json"]));
+        assert_eq!(status["missions"][0]["loss"], *last, "{args:?}: {status}");
+    }
+}
