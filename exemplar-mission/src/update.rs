@@ -7,8 +7,10 @@
 //! - A test the run's inventory no longer lists is dropped, but only when the inventory is
 //!   complete (every test binary of the package reported its tests).
 //! - Evidence older than the last change of a node's fingerprint is stale for that node.
-//! - A history entry is added only when something changed: a test's outcome, links or presence,
-//!   or the design. When nothing changed, [`Update::changed`] is false and the file is left
+//! - A history entry is added when anything the file records would differ: a test's outcome,
+//!   links or presence, the design, a link's evidence (a stale test re-verified), or the loss
+//!   against the newest entry. So the newest entry always carries the loss of the signal it
+//!   sits beside. When nothing differs, [`Update::changed`] is false and the file is left
 //!   alone (byte-identical), although durations and timestamps differ.
 
 use std::collections::HashMap;
@@ -202,27 +204,7 @@ pub fn apply(mission: &Mission, run: &RunInput) -> Update {
         .collect();
 
     // Evidence and loss.
-    let mut links: Vec<(TestId, String, String, Evidence)> = Vec::new();
-    for s in &signal {
-        for node in &s.spec_ids {
-            let evidence = match &s.result {
-                None => Evidence::Unverified,
-                Some(r) if r.outcome == Outcome::Ignored => Evidence::Ignored,
-                Some(r) => {
-                    let at = epoch_seconds(&r.timestamp).unwrap_or(i64::MIN);
-                    let era = era_start.get(node.as_str()).copied().unwrap_or(i64::MIN);
-                    if at < era {
-                        Evidence::Unverified
-                    } else if r.outcome.is_failing() {
-                        Evidence::Failing
-                    } else {
-                        Evidence::Passed
-                    }
-                }
-            };
-            links.push((s.id, s.reference.clone(), node.clone(), evidence));
-        }
-    }
+    let links = evidence(&signal, &era_start);
     let loss = loss::compute(
         &mission.design,
         &links
@@ -233,22 +215,11 @@ pub fn apply(mission: &Mission, run: &RunInput) -> Update {
             })
             .collect::<Vec<_>>(),
     );
-
-    // Has anything changed that the file records?
-    let key = |s: &SignalEntry| {
-        (
-            s.id,
-            s.reference.clone(),
-            s.spec_ids.clone(),
-            s.result.as_ref().map(|r| r.outcome),
-        )
-    };
-    let signal_changed = signal.len() != mission.signal.len()
-        || signal
-            .iter()
-            .zip(&mission.signal)
-            .any(|(a, b)| key(a) != key(b));
-    let changed = signal_changed || !design.is_empty() || last.is_none();
+    let changed = last.is_none()
+        || !design.is_empty()
+        || signal_differs(&signal, &mission.signal)
+        || evidence(&mission.signal, &era_start) != links
+        || last.is_some_and(|h| !same_loss(h, &loss));
 
     let prev_direct: HashMap<&str, f64> = last
         .map(|h| h.directives.iter().map(|(k, v)| (k.as_str(), *v)).collect())
@@ -298,6 +269,64 @@ pub fn apply(mission: &Mission, run: &RunInput) -> Update {
         gradient,
         links,
     }
+}
+
+/// Evidence per (test, node) link of `signal`, given when each node's current era began.
+fn evidence(
+    signal: &[SignalEntry],
+    era_start: &HashMap<&str, i64>,
+) -> Vec<(TestId, String, String, Evidence)> {
+    let mut links = Vec::new();
+    for s in signal {
+        for node in &s.spec_ids {
+            let evidence = match &s.result {
+                None => Evidence::Unverified,
+                Some(r) if r.outcome == Outcome::Ignored => Evidence::Ignored,
+                Some(r) => {
+                    let at = epoch_seconds(&r.timestamp).unwrap_or(i64::MIN);
+                    let era = era_start.get(node.as_str()).copied().unwrap_or(i64::MIN);
+                    if at < era {
+                        Evidence::Unverified
+                    } else if r.outcome.is_failing() {
+                        Evidence::Failing
+                    } else {
+                        Evidence::Passed
+                    }
+                }
+            };
+            links.push((s.id, s.reference.clone(), node.clone(), evidence));
+        }
+    }
+    links
+}
+
+/// Whether two signals differ in what the file records of each test (its id, ref, links and
+/// outcome; durations and timestamps alone do not count).
+fn signal_differs(new: &[SignalEntry], old: &[SignalEntry]) -> bool {
+    let key = |s: &SignalEntry| {
+        (
+            s.id,
+            s.reference.clone(),
+            s.spec_ids.clone(),
+            s.result.as_ref().map(|r| r.outcome),
+        )
+    };
+    new.len() != old.len() || new.iter().zip(old).any(|(a, b)| key(a) != key(b))
+}
+
+/// Whether a history entry records exactly this loss: the mission's and every measured node's,
+/// as the file rounds them.
+fn same_loss(entry: &HistoryEntry, loss: &LossReport) -> bool {
+    let measured: Vec<(&str, f64)> = loss
+        .nodes
+        .iter()
+        .filter_map(|n| n.direct.map(|d| (n.id.as_str(), round_loss(d))))
+        .collect();
+    entry.loss == round_loss(loss.mission)
+        && entry.directives.len() == measured.len()
+        && measured
+            .iter()
+            .all(|(id, l)| entry.directives.iter().any(|(k, v)| k == id && v == l))
 }
 
 /// Seconds since 1970 of an RFC 3339 timestamp (fractions dropped), or `None` if malformed.

@@ -218,6 +218,46 @@ fn a_changed_directive_makes_old_evidence_stale() {
     assert_eq!(u3.loss.node("S1").unwrap().direct, Some(0.0));
 }
 
+/// A stale directive re-verified by a full run is written back at its new loss, and its tests'
+/// fresh timestamps keep it verified in the runs after.
+#[test]
+fn a_re_verified_stale_directive_writes_its_new_loss() {
+    let m = parse_str(Path::new("mission.yaml"), COMMENTED).unwrap();
+    let all: &[(&str, &[&str], Option<Outcome>)] = &[
+        ("tests/kv.rs::wal_ordering", &["S1"], Some(Outcome::Passed)),
+        (
+            "tests/kv.rs::crash_recovery",
+            &["S2"],
+            Some(Outcome::Passed),
+        ),
+    ];
+    let only_s2: &[(&str, &[&str], Option<Outcome>)] = &[
+        ("tests/kv.rs::wal_ordering", &["S1"], None),
+        (
+            "tests/kv.rs::crash_recovery",
+            &["S2"],
+            Some(Outcome::Passed),
+        ),
+    ];
+    let (_, t1) = step(&m, &run(all, "2025-12-01T13:00:00Z"));
+    let edited = t1.replace("disk.append(k,v) → ack", "disk.append(k,v) → fsync → ack");
+    let m1 = parse_str(Path::new("mission.yaml"), &edited).unwrap();
+    let (u1, t2) = step(&m1, &run(only_s2, "2025-12-01T14:00:00Z"));
+    assert!(u1.loss.mission > 0.0);
+    // The full run changes no outcome, but re-verifies S1: the file must say so.
+    let m2 = parse_str(Path::new("mission.yaml"), &t2).unwrap();
+    let (u2, t3) = step(&m2, &run(all, "2025-12-01T15:00:00Z"));
+    assert!(u2.changed, "the loss fell from {} to 0", u1.loss.mission);
+    assert_eq!(u2.history.last().unwrap().loss, 0.0);
+    assert_eq!(u2.history.last().unwrap().delta, Some(-u1.loss.mission));
+    // Then a run of S2 alone finds S1 verified, and changes nothing.
+    let m3 = parse_str(Path::new("mission.yaml"), &t3).unwrap();
+    let u3 = update::apply(&m3, &run(only_s2, "2025-12-01T16:00:00Z"));
+    assert_eq!(u3.loss.node("S1").unwrap().unverified, 0);
+    assert_eq!(u3.loss.mission, 0.0);
+    assert!(!u3.changed);
+}
+
 #[test]
 fn missing_sections_are_added_and_crlf_is_kept() {
     let src = "id: m\r\nname: M\r\ndesign:\r\n  - id: S0\r\n    name: Only\r\n";

@@ -13,7 +13,17 @@ const RUN_NOTHING: &[(&[&str], &str)] = &[
     (&["--list", "stable"], "stable"),
     (&["--help"], "--exact"),
     (&["no_such_test"], "filtered"),
-    (&["--skip", "stable", "--skip", "flippable", "--skip", "experimental"], "filtered"),
+    (
+        &[
+            "--skip",
+            "stable",
+            "--skip",
+            "flippable",
+            "--skip",
+            "experimental",
+        ],
+        "filtered",
+    ),
     (&["--ignored"], "filtered"),
 ];
 
@@ -52,9 +62,16 @@ fn harness_arguments_that_run_nothing_write_nothing() {
         let out = fx.exemplar(&cmd);
         let text = format!("{}{}", stdout(&out), stderr(&out));
         assert_eq!(out.status.code(), Some(0), "{args:?}:\n{text}");
-        assert!(text.contains(shown), "{args:?} should show {shown:?}:\n{text}");
+        assert!(
+            text.contains(shown),
+            "{args:?} should show {shown:?}:\n{text}"
+        );
         assert!(!text.contains("uncovered"), "{args:?}:\n{text}");
-        assert_eq!(before, fx.read("mission.yaml"), "{args:?} changed the mission");
+        assert_eq!(
+            before,
+            fx.read("mission.yaml"),
+            "{args:?} changed the mission"
+        );
         assert_eq!(journal_runs(&fx), 1, "{args:?} recorded a run");
     }
 }
@@ -126,7 +143,10 @@ fn list_shows_every_test_its_directives_and_whether_it_would_run() {
         .map(|t| t["kind"].as_str().unwrap())
         .collect();
     assert!(not_run.contains(&"doctest"), "{doc}");
-    assert!(!fx.path().join(".exemplar").exists(), "list opened the journal");
+    assert!(
+        !fx.path().join(".exemplar").exists(),
+        "list opened the journal"
+    );
 }
 
 /// Edit S1's constraint; run only S2 (S1's tests go stale); then re-verify everything.
@@ -153,7 +173,11 @@ fn a_re_verified_stale_directive_is_written_back_at_its_new_loss() {
         let out = fx.exemplar(&cmd);
         let doc = json(&out);
         assert_eq!(doc["missions"][0]["loss"], *loss, "{args:?}: {doc}");
-        assert_eq!(directive(&doc, "S1")["unverified"], *stale, "{args:?}: {doc}");
+        assert_eq!(
+            directive(&doc, "S1")["unverified"],
+            *stale,
+            "{args:?}: {doc}"
+        );
         let m = mission(&fx);
         assert_eq!(m.history.last().unwrap().loss, *last, "{args:?}");
         assert_eq!(history_len(&fx), *len, "{args:?}");
