@@ -118,6 +118,9 @@ pub fn command(args: &CheckArgs, color: ColorChoice) -> Result<ExitCode, Error> 
             "--max-loss must be between 0 and 1, not {m}"
         )));
     }
+    if args.run.harness_args.iter().any(|a| a == "--list") {
+        return crate::list::command(&(&args.run).into(), color);
+    }
     let mut run_args = args.run.clone();
     run_args.no_rewrite = !args.rewrite;
     let session = run::recorded(&run_args, color)?;

@@ -30,6 +30,9 @@ pub struct Cli {
 pub enum Command {
     /// Build and run the tagged tests, compute the loss, rewrite the mission files.
     Run(RunArgs),
+    /// List every test: its binary, its directives, and whether a run would run it (nothing
+    /// runs; `run -- --list` does the same).
+    List(ListArgs),
     /// The pre-commit gate: run the tests and fail when an active directive's loss rose or a
     /// test that passed in the baseline fails now.
     Check(CheckArgs),
@@ -256,6 +259,36 @@ pub struct Selection {
     /// Build in release mode.
     #[arg(short = 'r', long)]
     pub release: bool,
+}
+
+/// `cargo exemplar list`.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Packages and build options.
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Show as filtered the tests not linked to these directives (and their subtrees).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub design: Vec<String>,
+    /// human or json.
+    #[arg(long, value_name = "FMT", default_value = "human")]
+    pub message_format: MessageFormat,
+    /// Harness arguments that choose tests (filters, --exact, --skip, --ignored,
+    /// --include-ignored), as `run` would pass them.
+    #[arg(last = true, value_name = "HARNESS ARGS")]
+    pub harness_args: Vec<String>,
+}
+
+impl From<&RunArgs> for ListArgs {
+    /// `run ARGS -- --list`: the listing that run would have started from.
+    fn from(run: &RunArgs) -> ListArgs {
+        ListArgs {
+            selection: run.selection.clone(),
+            design: run.design.clone(),
+            message_format: run.message_format,
+            harness_args: run.harness_args.clone(),
+        }
+    }
 }
 
 /// `cargo exemplar run`.

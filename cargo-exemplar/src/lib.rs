@@ -13,6 +13,7 @@
 //! - [`check`]: the pre-commit gate, and [`hook`]: the git hook that runs it.
 //! - [`history_report`]: `report`, the journal as HTML, JUnit, JSON and Markdown.
 //! - [`git`]: the commit a run is tied to.
+//! - [`list`]: every test, its directives, and whether a run would run it.
 //! - [`new`]: a new project started from a bundled reference mission.
 #![warn(missing_docs)]
 
@@ -24,6 +25,7 @@ pub mod git;
 pub mod history_report;
 pub mod hook;
 pub mod journal;
+pub mod list;
 pub mod new;
 pub mod query;
 pub mod report;

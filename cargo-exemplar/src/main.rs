@@ -26,6 +26,7 @@ fn main() -> ExitCode {
     let out = color.for_stdout();
     let result = match &cli.command {
         Command::Run(args) => cargo_exemplar::run::command(args, color),
+        Command::List(args) => cargo_exemplar::list::command(args, color),
         Command::Check(args) => cargo_exemplar::check::command(args, color),
         Command::Report(args) => cargo_exemplar::history_report::command(args),
         Command::Hook(cmd) => match &cmd.action {

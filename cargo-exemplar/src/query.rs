@@ -56,10 +56,10 @@ fn emit(format: MessageFormat, human: String, machine: Value) {
     }
 }
 
-/// Unix seconds as `2025-12-01 13:00:00Z`.
+/// Unix seconds as RFC 3339 UTC (`2025-12-01T13:00:00Z`).
 pub fn time(t: i64) -> String {
     jiff::Timestamp::from_second(t)
-        .map(|ts| ts.strftime("%Y-%m-%d %H:%M:%SZ").to_string())
+        .map(|ts| ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_else(|_| t.to_string())
 }
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use cargo_metadata::{Metadata, MetadataCommand, Package};
 use exemplar_mission::{DEFAULT_HISTORY_CAP, DEFAULT_MISSION_FILE, Mission, MissionErrors};
+use serde::Serialize;
 
 use crate::cli::Selection;
 use crate::errors::Error;
@@ -27,6 +28,51 @@ pub struct MissionPackage {
     pub history_cap: usize,
     /// `[package.metadata.exemplar] max-loss`: the ceiling `check` enforces.
     pub max_loss: Option<f64>,
+    /// Tests of the package that `cargo test` would run but exemplar does not.
+    pub not_run: Vec<UnrunTarget>,
+}
+
+/// Tests that exist but that exemplar does not run: doctests, and examples and benches that
+/// `cargo test` only builds. Listed so that nothing is passed over in silence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnrunTarget {
+    /// Package name.
+    pub package: String,
+    /// Target name.
+    pub target: String,
+    /// `doctest`, `example` or `bench`.
+    pub kind: &'static str,
+    /// Why exemplar does not run it, and what does.
+    pub reason: &'static str,
+}
+
+/// The targets of `p` whose tests exemplar does not run.
+fn not_run(p: &Package) -> Vec<UnrunTarget> {
+    let mut out = Vec::new();
+    for t in &p.targets {
+        let kind = if t.is_lib() && t.doctest {
+            (
+                "doctest",
+                "exemplar does not run doctests; `cargo test --doc` does",
+            )
+        } else if t.is_example() && !t.test {
+            (
+                "example",
+                "built by `cargo test`, not run; set `test = true` to run its tests",
+            )
+        } else if t.is_bench() && !t.test {
+            ("bench", "benchmarks run with `cargo bench`")
+        } else {
+            continue;
+        };
+        out.push(UnrunTarget {
+            package: p.name.to_string(),
+            target: t.name.clone(),
+            kind: kind.0,
+            reason: kind.1,
+        });
+    }
+    out
 }
 
 /// What discovery found.
@@ -88,6 +134,7 @@ pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
                     display: shown,
                     history_cap,
                     max_loss,
+                    not_run: not_run(p),
                 });
             }
             Err(mut e) => {

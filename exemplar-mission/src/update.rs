@@ -43,7 +43,8 @@ pub struct RunInput {
     pub tests: Vec<Observed>,
     /// True when every test binary of the package listed its tests (so absence means deletion).
     pub inventory_complete: bool,
-    /// The run's time, RFC 3339 UTC; stamped on every result of the run.
+    /// The run's time, RFC 3339 UTC (milliseconds); stamped on every result of the run. It must
+    /// be later than every timestamp the mission already holds.
     pub timestamp: String,
     /// `1a2b3c4` or `1a2b3c4+dirty`.
     pub commit: Option<String>,
@@ -187,14 +188,14 @@ pub fn apply(mission: &Mission, run: &RunInput) -> Update {
         }
     }
     design.removed.sort();
-    let run_secs = epoch_seconds(&run.timestamp).unwrap_or(i64::MAX);
+    let run_ms = epoch_millis(&run.timestamp).unwrap_or(i64::MAX);
     let era_start: HashMap<&str, i64> = fingerprints
         .iter()
         .map(|(id, fp)| {
-            let mut start = run_secs;
+            let mut start = run_ms;
             for h in mission.history.iter().rev() {
                 let same = h.fingerprints.iter().any(|(k, v)| k == id && v == fp);
-                match (same, epoch_seconds(&h.timestamp)) {
+                match (same, epoch_millis(&h.timestamp)) {
                     (true, Some(t)) => start = t,
                     _ => break,
                 }
@@ -283,7 +284,7 @@ fn evidence(
                 None => Evidence::Unverified,
                 Some(r) if r.outcome == Outcome::Ignored => Evidence::Ignored,
                 Some(r) => {
-                    let at = epoch_seconds(&r.timestamp).unwrap_or(i64::MIN);
+                    let at = epoch_millis(&r.timestamp).unwrap_or(i64::MIN);
                     let era = era_start.get(node.as_str()).copied().unwrap_or(i64::MIN);
                     if at < era {
                         Evidence::Unverified
@@ -327,6 +328,24 @@ fn same_loss(entry: &HistoryEntry, loss: &LossReport) -> bool {
         && measured
             .iter()
             .all(|(id, l)| entry.directives.iter().any(|(k, v)| k == id && v == l))
+}
+
+/// Milliseconds since 1970 of an RFC 3339 timestamp (digits past the millisecond dropped), or
+/// `None` if malformed. Evidence and eras compare at this precision: a run never shares its
+/// millisecond with the run before it (the runner sees to that), so a directive edited in the
+/// same second as the last run still makes that run's evidence stale.
+pub fn epoch_millis(t: &str) -> Option<i64> {
+    let secs = epoch_seconds(t)?;
+    let fraction = t.get(19..).filter(|f| f.starts_with('.')).map(|f| {
+        f[1..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .chain(std::iter::repeat('0'))
+            .take(3)
+            .collect::<String>()
+    });
+    let ms: i64 = fraction.map(|f| f.parse().unwrap_or(0)).unwrap_or(0);
+    Some(secs * 1000 + ms)
 }
 
 /// Seconds since 1970 of an RFC 3339 timestamp (fractions dropped), or `None` if malformed.
@@ -378,6 +397,13 @@ mod tests {
         );
         assert_eq!(epoch_seconds("2025-13-01T00:00:00Z"), None);
         assert_eq!(epoch_seconds("yesterday"), None);
+        assert_eq!(epoch_millis("1970-01-01T00:00:01Z"), Some(1000));
+        assert_eq!(epoch_millis("1970-01-01T00:00:01.5Z"), Some(1500));
+        assert_eq!(epoch_millis("1970-01-01T00:00:01.0429+00:00"), Some(1042));
+        assert_eq!(
+            epoch_millis("2025-12-01T12:30:00.250-00:30"),
+            Some(1_764_594_000_250)
+        );
     }
 
     #[test]

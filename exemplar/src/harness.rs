@@ -27,7 +27,10 @@ pub fn run() -> ExitCode {
 /// Run the registered tests with the given arguments.
 pub fn run_with(args: Arguments) -> ExitCode {
     let cases = registry::all();
-    let emitter = if args.list {
+    let inventory_only = std::env::var_os(events::ENV_INVENTORY_ONLY).is_some_and(|v| v == "1");
+    // `--list` prints the listing as libtest does; only a runner asking for the inventory
+    // alone hears of it as an event.
+    let emitter = if args.list && !inventory_only {
         None
     } else {
         Emitter::from_env().map(Arc::new)
@@ -81,7 +84,7 @@ pub fn run_with(args: Arguments) -> ExitCode {
             tests: infos,
         });
     }
-    if emitter.is_some() && std::env::var_os(events::ENV_INVENTORY_ONLY).is_some_and(|v| v == "1") {
+    if emitter.is_some() && inventory_only {
         return ExitCode::SUCCESS;
     }
     libtest_mimic::run(&args, trials).exit_code()

@@ -1,6 +1,6 @@
 //! The machine report of `run --message-format json`: one JSON document on stdout.
 //!
-//! Schema `exemplar-run`, version 1: `{format, version, run_id, ok, counts, missions: [{id,
+//! Schema `exemplar-run`, version 1: `{format, version, run_id, ok, executed, counts, missions: [{id,
 //! name, package, path, loss, previous_loss, delta, changed, rewritten, directives: [row]}],
 //! skipped: [{package, looked_for}], other_binaries: [...]}` where a row is [`super::NodeRow`]
 //! (id, name, kind, status, linked, ran, filtered, ignored, failing, unverified, uncovered,
@@ -22,6 +22,7 @@ pub fn value(s: &Session) -> Value {
         "version": 1,
         "run_id": s.run_id,
         "ok": !s.failed(),
+        "executed": s.executed,
         "counts": {
             "passed": passed, "failed": failed, "ignored": ignored,
             "crashed": crashed, "timeout": timeout,

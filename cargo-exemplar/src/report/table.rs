@@ -105,7 +105,13 @@ pub fn render(s: &Session, style: Style) -> String {
             Some(p) => format!(" (was {p:.3}, {:+.3})", u.loss.mission - p),
             None => String::new(),
         };
-        let written = if m.rewritten {
+        let written = if !s.executed {
+            let filtered = rows_filtered(m);
+            format!(
+                "no test ran ({filtered} filtered out): {} and the journal left as they were",
+                m.package.display.display()
+            )
+        } else if m.rewritten {
             format!("{} updated", m.package.display.display())
         } else if u.changed {
             format!(
@@ -150,6 +156,14 @@ pub fn render(s: &Session, style: Style) -> String {
         parts.push(format!("{timeout} timed out"));
     }
     parts.push(format!("{ignored} ignored"));
+    if !s.executed {
+        let _ = writeln!(
+            out,
+            "\nno test ran, so no run was recorded; finished in {:.2}s",
+            s.elapsed.as_secs_f64()
+        );
+        return out;
+    }
     let verdict = if s.failed() {
         style.bad("FAILED")
     } else {
@@ -163,6 +177,14 @@ pub fn render(s: &Session, style: Style) -> String {
         s.elapsed.as_secs_f64()
     );
     out
+}
+
+/// Tagged tests of the mission that this run filtered out.
+fn rows_filtered(m: &crate::run::session::MissionResult) -> usize {
+    m.tests
+        .iter()
+        .filter(|t| t.info.plan == exemplar::events::Plan::Filtered)
+        .count()
 }
 
 fn write_failures(out: &mut String, rows: &[NodeRow], style: Style) {

@@ -50,6 +50,35 @@ pub struct ExecOptions {
     pub scratch: PathBuf,
 }
 
+impl ExecOptions {
+    /// Options for the binaries of the package at `dir` named `name`, run as `cargo test`
+    /// runs them (in the package folder, with `CARGO_MANIFEST_DIR` and `CARGO_PKG_NAME`), with
+    /// events files in `scratch`; nothing else set.
+    pub fn for_package(dir: &Path, name: &str, scratch: &Path) -> ExecOptions {
+        ExecOptions {
+            env: vec![
+                ("CARGO_MANIFEST_DIR".into(), dir.display().to_string()),
+                ("CARGO_PKG_NAME".into(), name.to_owned()),
+            ],
+            cwd: dir.to_owned(),
+            scratch: scratch.to_owned(),
+            ..ExecOptions::default()
+        }
+    }
+}
+
+/// A private temporary folder for events files, removed when dropped.
+pub fn scratch_dir() -> Result<tempfile::TempDir, Error> {
+    tempfile::Builder::new()
+        .prefix("exemplar-run-")
+        .tempdir()
+        .map_err(|source| Error::Io {
+            action: "create a temporary folder in",
+            path: std::env::temp_dir(),
+            source,
+        })
+}
+
 /// A test's outcome as this module determined it.
 #[derive(Debug, Clone)]
 pub struct Finished {
@@ -342,7 +371,7 @@ fn test_threads(args: &[String]) -> Option<String> {
 }
 
 /// The last bytes of a stream, collected by a thread.
-struct Tail {
+pub(crate) struct Tail {
     buf: Arc<Mutex<Vec<u8>>>,
     handle: Option<JoinHandle<()>>,
 }
@@ -377,7 +406,7 @@ impl Tail {
         }
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let v = self.buf.lock().unwrap_or_else(|e| e.into_inner());
         let start = v.len().saturating_sub(TAIL);
         String::from_utf8_lossy(&v[start..]).into_owned()
@@ -385,23 +414,23 @@ impl Tail {
 }
 
 /// One process, after it ended.
-struct Proc {
-    inventory: Option<Vec<TestInfo>>,
+pub(crate) struct Proc {
+    pub(crate) inventory: Option<Vec<TestInfo>>,
     inflight: Vec<(String, Instant)>,
     /// Tests that finished in this process.
     progress: usize,
-    status: ExitStatus,
+    pub(crate) status: ExitStatus,
     timed_out: Option<(String, f64)>,
-    stdout: Tail,
+    pub(crate) stdout: Tail,
     stderr: Tail,
 }
 
 impl Proc {
-    fn status_text(&self) -> String {
+    pub(crate) fn status_text(&self) -> String {
         describe_status(&self.status, self.timed_out.is_some())
     }
 
-    fn output(&self) -> String {
+    pub(crate) fn output(&self) -> String {
         let out = self.stdout.text();
         let err = self.stderr.text();
         let mut s = String::new();
@@ -449,7 +478,7 @@ pub fn describe_status(status: &ExitStatus, killed_by_us: bool) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn spawn(
+pub(crate) fn spawn(
     exe: &Path,
     opts: &ExecOptions,
     args: &[String],

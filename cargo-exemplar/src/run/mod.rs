@@ -7,7 +7,9 @@
 //! - [`session`] is the whole command: discover, build, execute, loss, rewrite, report.
 //! - [`progress`] shows it happening.
 
+pub mod clock;
 pub mod exec;
+pub mod listing;
 pub mod progress;
 pub mod session;
 pub mod sink;

@@ -15,10 +15,12 @@ use crate::compile::{self, TestBinary};
 use crate::errors::{Error, ExitCode};
 use crate::journal::JournalSink;
 use crate::report;
+use crate::run::clock::{RunClock, rfc3339};
 use crate::run::exec::{self, BinaryResult, ExecOptions, Progress as ExecProgress};
 use crate::run::progress::Progress;
 use crate::run::sink::{
-    MemorySink, MissionLoss, MissionStamp, RunEnd, RunStart, Sink, TestRecord, count_index,
+    Deferred, MemorySink, MissionLoss, MissionStamp, RunEnd, RunStart, Sink, TestRecord,
+    count_index,
 };
 use crate::style::ColorChoice;
 use crate::workspace::{self, Discovery, MissionPackage};
@@ -83,6 +85,8 @@ impl OtherBinary {
 pub struct Session {
     /// The run's id.
     pub run_id: String,
+    /// Whether any test executed; a run that executed none recorded nothing.
+    pub executed: bool,
     /// Missions, in package order.
     pub missions: Vec<MissionResult>,
     /// Packages without a mission file: (name, path looked for).
@@ -103,8 +107,15 @@ impl Session {
     }
 }
 
-/// `cargo exemplar run`.
+/// `cargo exemplar run`. `-- --list` lists the tests instead (as `cargo exemplar list`), and
+/// `-- --help` shows the harness's options; neither runs a test.
 pub fn command(args: &RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
+    if asks_for(&args.harness_args, &["--list"]) {
+        return crate::list::command(&args.into(), color);
+    }
+    if asks_for(&args.harness_args, &["--help", "-h"]) {
+        return harness_help(args);
+    }
     let session = recorded(args, color)?;
     match args.message_format {
         MessageFormat::Human => print!("{}", report::table::render(&session, color.for_stdout())),
@@ -115,6 +126,38 @@ pub fn command(args: &RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     } else {
         ExitCode::Ok
     })
+}
+
+fn asks_for(harness_args: &[String], flags: &[&str]) -> bool {
+    harness_args.iter().any(|a| flags.contains(&a.as_str()))
+}
+
+/// `run -- --help`: the options of the test harness, from a test binary itself.
+fn harness_help(args: &RunArgs) -> Result<ExitCode, Error> {
+    let discovery = workspace::discover(&args.selection)?;
+    let binaries = compile::build(&args.selection, &discovery.packages)?;
+    let Some(bin) = binaries
+        .iter()
+        .find(|b| b.kind == "test")
+        .or(binaries.first())
+    else {
+        return Err(Error::Usage(
+            "the selected packages have no test binary to ask for its options".into(),
+        ));
+    };
+    println!(
+        "Options of the test harness, given after `--` (cargo exemplar's own: `cargo exemplar run --help`):\n"
+    );
+    std::process::Command::new(&bin.path)
+        .arg("--help")
+        .stdin(std::process::Stdio::null())
+        .status()
+        .map_err(|source| Error::Io {
+            action: "start",
+            path: bin.path.clone(),
+            source,
+        })?;
+    Ok(ExitCode::Ok)
 }
 
 /// Discover, open the journal (unless `--no-journal`), and run everything into it.
@@ -177,13 +220,9 @@ pub fn execute(
     let design = design_filter(&discovery, &args.design)?;
     let binaries = compile::build(&args.selection, &discovery.packages)?;
 
-    let now = jiff::Timestamp::now();
-    let timestamp = now
-        .round(jiff::Unit::Second)
-        .unwrap_or(now)
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
-    let run_id = new_run_id(&now);
+    let clock = RunClock::start(&discovery.packages);
+    let timestamp = clock.started_text();
+    let run_id = new_run_id(&clock.started());
     let commit = crate::git::describe(&discovery.root);
     let start = RunStart {
         run_id: run_id.clone(),
@@ -205,16 +244,9 @@ pub fn execute(
             })
             .collect(),
     };
-    sink.begin(&start).map_err(sink_error)?;
+    let mut sink = Deferred::new(sink, start);
 
-    let scratch = tempfile::Builder::new()
-        .prefix("exemplar-run-")
-        .tempdir()
-        .map_err(|source| Error::Io {
-            action: "create a temporary folder in",
-            path: std::env::temp_dir(),
-            source,
-        })?;
+    let scratch = exec::scratch_dir()?;
     let mut counts = [0usize; 5];
     let mut others = Vec::new();
     let mut per_package: HashMap<String, (Vec<SeenTest>, bool)> = HashMap::new();
@@ -228,12 +260,7 @@ pub fn execute(
             design: design.clone(),
             isolate: args.isolate,
             timeout: args.timeout.map(Duration::from_secs_f64),
-            env: vec![
-                ("CARGO_MANIFEST_DIR".into(), pkg.dir.display().to_string()),
-                ("CARGO_PKG_NAME".into(), pkg.name.clone()),
-            ],
-            cwd: pkg.dir.clone(),
-            scratch: scratch.path().to_owned(),
+            ..ExecOptions::for_package(&pkg.dir, &pkg.name, scratch.path())
         };
         let mut infos: HashMap<String, TestInfo> = HashMap::new();
         let mut sink_err = None;
@@ -285,6 +312,9 @@ pub fn execute(
         absorb(bin, pkg, &discovery, result, entry, &mut others);
     }
     progress.finish();
+    // A run that executed no test (only filters, `--ignored` with nothing ignored) is no
+    // evidence: it writes nothing, neither to the mission files nor to the journal.
+    let executed = sink.begun();
 
     let mut missions = Vec::new();
     for pkg in &discovery.packages {
@@ -307,7 +337,7 @@ pub fn execute(
         };
         let update = update::apply(&pkg.mission, &input);
         let mut rewritten = false;
-        if update.changed && !args.no_rewrite {
+        if update.changed && executed && !args.no_rewrite {
             let text = rewrite::render(&pkg.mission, &update.signal, &update.history)?;
             rewrite::write_atomic(&pkg.mission.path, &pkg.mission.source, &text)?;
             rewritten = true;
@@ -321,9 +351,7 @@ pub fn execute(
     }
     let end = RunEnd {
         run_id: run_id.clone(),
-        ended_at: jiff::Timestamp::now()
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string(),
+        ended_at: rfc3339(clock.now()),
         counts,
         missions: missions
             .iter()
@@ -343,6 +371,7 @@ pub fn execute(
     sink.end(&end).map_err(sink_error)?;
     Ok(Session {
         run_id,
+        executed,
         missions,
         skipped: discovery.skipped,
         others,
@@ -419,7 +448,7 @@ fn package_relative(file: &str, root: &Path, pkg_dir: &Path) -> String {
 }
 
 /// `--design S1,S3`: the ids and their subtrees, checked against the missions.
-fn design_filter(discovery: &Discovery, ids: &[String]) -> Result<Option<String>, Error> {
+pub fn design_filter(discovery: &Discovery, ids: &[String]) -> Result<Option<String>, Error> {
     if ids.is_empty() {
         return Ok(None);
     }

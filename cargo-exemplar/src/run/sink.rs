@@ -131,3 +131,54 @@ impl Sink for MemorySink {
 pub fn count_index(o: Outcome) -> usize {
     o.code() as usize
 }
+
+/// Holds a run's start back until a test has executed, so a run that executes no test (a
+/// filter that matches nothing, `--ignored` with no ignored test) leaves the sink untouched.
+/// Ignored tests' records wait with the start.
+pub struct Deferred<'a> {
+    sink: &'a mut dyn Sink,
+    start: RunStart,
+    held: Vec<TestRecord>,
+    begun: bool,
+}
+
+impl<'a> Deferred<'a> {
+    /// Wrap `sink`; `start` is passed on before the first executed test's record.
+    pub fn new(sink: &'a mut dyn Sink, start: RunStart) -> Deferred<'a> {
+        Deferred {
+            sink,
+            start,
+            held: Vec::new(),
+            begun: false,
+        }
+    }
+
+    /// A test outcome is known.
+    pub fn record(&mut self, record: &TestRecord) -> Result<(), SinkError> {
+        if !self.begun {
+            if record.outcome == Outcome::Ignored {
+                self.held.push(record.clone());
+                return Ok(());
+            }
+            self.sink.begin(&self.start)?;
+            self.begun = true;
+            for held in std::mem::take(&mut self.held) {
+                self.sink.record(&held)?;
+            }
+        }
+        self.sink.record(record)
+    }
+
+    /// Whether any test executed (and so the run was passed on).
+    pub fn begun(&self) -> bool {
+        self.begun
+    }
+
+    /// The run ended: passed on only when it began.
+    pub fn end(&mut self, end: &RunEnd) -> Result<(), SinkError> {
+        if self.begun {
+            self.sink.end(end)?;
+        }
+        Ok(())
+    }
+}
