@@ -135,7 +135,7 @@ impl Sink for JournalSink {
         let rec = Record::RunEnd(records::RunEnd {
             run_id: end.run_id.clone(),
             ended_at: unix(&end.ended_at),
-            counts: end.counts.iter().map(|c| *c as u64).collect(),
+            counts: end.counts.to_codes(),
             losses: end
                 .missions
                 .iter()

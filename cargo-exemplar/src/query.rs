@@ -6,8 +6,8 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use cargo_metadata::MetadataCommand;
+use exemplar_formats::Outcome;
 use exemplar_mission::update::round_loss;
-use exemplar_store::records::OUTCOMES;
 use exemplar_store::{At, Index, RunRow};
 use serde_json::{Value, json};
 
@@ -72,10 +72,7 @@ fn run_json(ix: &Index, r: &RunRow) -> Value {
         "complete": r.complete(),
         "commit": r.commit,
         "note": r.note,
-        "counts": {
-            "passed": counts[0], "failed": counts[1], "ignored": counts[2],
-            "crashed": counts[3], "timeout": counts[4],
-        },
+        "counts": counts,
         "missions": r.losses.iter().map(|m| json!({
             "id": m.mission,
             "loss": round_loss(m.loss),
@@ -96,10 +93,10 @@ fn run_line(ix: &Index, r: &RunRow) -> String {
         r.run_id,
         time(r.started_at),
         r.commit.as_deref().unwrap_or("-"),
-        c[0],
-        c[1] + c[3] + c[4],
-        if c[2] > 0 {
-            format!(", {} ignored", c[2])
+        c.passed,
+        c.failing(),
+        if c.ignored > 0 {
+            format!(", {} ignored", c.ignored)
         } else {
             String::new()
         },
@@ -221,7 +218,7 @@ pub fn status(args: &StatusArgs, style: Style) -> Result<ExitCode, Error> {
             let _ = writeln!(
                 out,
                 "  {:<8} {}",
-                OUTCOMES.get(o.outcome as usize).unwrap_or(&"?"),
+                Outcome::word_of_code(o.outcome),
                 o.reference
             );
         }
@@ -291,14 +288,14 @@ pub fn history(args: &HistoryArgs) -> Result<ExitCode, Error> {
                         "{}  {}  {:<8} {:>8.3}s  {}",
                         p.run_id,
                         time(p.started_at),
-                        OUTCOMES.get(p.outcome.outcome as usize).unwrap_or(&"?"),
+                        Outcome::word_of_code(p.outcome.outcome),
                         p.outcome.duration,
                         p.outcome.reference
                     );
                 }
                 json!({"test": t, "outcomes": tests.iter().map(|p| json!({
                     "run_id": p.run_id, "started_at": time(p.started_at), "mission": p.outcome.mission,
-                    "ref": p.outcome.reference, "outcome": OUTCOMES.get(p.outcome.outcome as usize),
+                    "ref": p.outcome.reference, "outcome": Outcome::from_code(p.outcome.outcome),
                     "duration": p.outcome.duration,
                 })).collect::<Vec<_>>()})
             }
@@ -315,7 +312,7 @@ pub fn show(args: &ShowArgs, style: Style) -> Result<ExitCode, Error> {
     let mut out = format!("{}\n", style.bold(&run_line(&ix, &run)));
     let mut tests = Vec::new();
     for o in ix.outcomes(&run.run_id)? {
-        let word = OUTCOMES.get(o.outcome as usize).copied().unwrap_or("?");
+        let word = Outcome::word_of_code(o.outcome);
         let message = match &o.message {
             Some(h) => ix.blob_text(&dir, h)?,
             None => None,
@@ -359,7 +356,8 @@ pub fn diff(args: &DiffArgs, style: Style) -> Result<ExitCode, Error> {
     let b = ix.find_run(&args.run_b)?;
     let d = ix.diff(&a, &b)?;
     let word = |o: Option<u8>| {
-        o.and_then(|o| OUTCOMES.get(o as usize).copied())
+        o.and_then(Outcome::from_code)
+            .map(Outcome::as_str)
             .unwrap_or("absent")
     };
     let mut out = format!("{} → {}\n", a.run_id, b.run_id);
@@ -425,7 +423,7 @@ pub fn flaky(args: &JournalArgs) -> Result<ExitCode, Error> {
         let seq: Vec<&str> = t
             .outcomes
             .iter()
-            .map(|(_, o)| OUTCOMES.get(*o as usize).copied().unwrap_or("?"))
+            .map(|(_, o)| Outcome::word_of_code(*o))
             .collect();
         let _ = writeln!(
             out,
@@ -438,7 +436,7 @@ pub fn flaky(args: &JournalArgs) -> Result<ExitCode, Error> {
     }
     let v = json!({"flaky": f.iter().map(|t| json!({
         "mission": t.mission, "ref": t.reference, "commit": t.commit,
-        "outcomes": t.outcomes.iter().map(|(r, o)| json!({"run_id": r, "outcome": OUTCOMES.get(*o as usize)})).collect::<Vec<_>>(),
+        "outcomes": t.outcomes.iter().map(|(r, o)| json!({"run_id": r, "outcome": Outcome::from_code(*o)})).collect::<Vec<_>>(),
     })).collect::<Vec<_>>()});
     emit(args.message_format, out, v);
     Ok(ExitCode::Ok)

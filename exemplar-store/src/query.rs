@@ -2,6 +2,7 @@
 //!
 //! Run ids may be given whole or by a unique prefix, or as `latest`.
 
+use exemplar_formats::OutcomeCounts;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -177,15 +178,16 @@ impl Index {
     }
 
     /// Counts by outcome of a run: from its end record, or counted when it has none.
-    pub fn counts(&self, run: &RunRow) -> Result<[u64; 5]> {
-        let mut c = [0u64; 5];
-        if run.complete() && run.counts.len() == 5 {
-            c.copy_from_slice(&run.counts);
+    pub fn counts(&self, run: &RunRow) -> Result<OutcomeCounts> {
+        if run.complete()
+            && let Some(c) = OutcomeCounts::from_codes(&run.counts)
+        {
             return Ok(c);
         }
+        let mut c = OutcomeCounts::default();
         for o in self.outcomes(&run.run_id)? {
-            if let Some(slot) = c.get_mut(o.outcome as usize) {
-                *slot += 1;
+            if let Some(outcome) = exemplar_formats::Outcome::from_code(o.outcome) {
+                c.add(outcome);
             }
         }
         Ok(c)
@@ -339,7 +341,7 @@ impl Index {
             let mut per_test: BTreeMap<(String, String), Vec<(String, u8)>> = BTreeMap::new();
             for r in rs {
                 for o in self.outcomes(&r.run_id)? {
-                    if o.outcome == 2 {
+                    if o.outcome == exemplar_formats::Outcome::Ignored.code() {
                         continue;
                     }
                     per_test

@@ -89,7 +89,8 @@ pub struct Outcome {
     /// Design ids.
     #[n(3)]
     pub ids: Vec<String>,
-    /// 0 passed, 1 failed, 2 ignored, 3 crashed, 4 timeout.
+    /// The outcome's code ([`exemplar_formats::Outcome::code`]: 0 passed, 1 failed,
+    /// 2 ignored, 3 crashed, 4 timeout).
     #[n(4)]
     pub outcome: u8,
     /// Seconds.
@@ -253,9 +254,6 @@ pub fn blob(bytes: &[u8]) -> (Hash, Record) {
         }),
     )
 }
-
-/// Outcome code ↔ word.
-pub const OUTCOMES: [&str; 5] = ["passed", "failed", "ignored", "crashed", "timeout"];
 
 #[cfg(test)]
 mod tests {

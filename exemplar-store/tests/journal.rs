@@ -115,7 +115,7 @@ fn queries_over_runs_tests_and_directives() {
     assert_eq!(ids, ["run-a", "run-b", "run-c"]);
     assert!(!runs[2].complete(), "no end record: incomplete");
     assert_eq!(
-        ix.counts(&runs[2]).unwrap(),
+        ix.counts(&runs[2]).unwrap().to_codes(),
         [0, 1, 0, 0, 0],
         "its durable outcomes count"
     );

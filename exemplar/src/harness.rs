@@ -16,7 +16,8 @@ use std::time::Instant;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
-use crate::events::{self, Event, Plan, RunOutcome, TestInfo};
+use crate::Outcome;
+use crate::events::{self, Event, Plan, TestInfo};
 use crate::registry::{self, Ignore, ShouldPanic, TestCase};
 
 /// Run the registered tests with the process's command line; the `main!` entry point.
@@ -105,9 +106,9 @@ fn trial(case: &'static TestCase, name: String, emitter: Option<Arc<Emitter>>) -
             e.emit(&Event::Finished {
                 name: event_name,
                 outcome: if result.is_ok() {
-                    RunOutcome::Passed
+                    Outcome::Passed
                 } else {
-                    RunOutcome::Failed
+                    Outcome::Failed
                 },
                 duration: start.elapsed().as_secs_f64(),
                 message: result.as_ref().err().cloned(),

@@ -26,8 +26,11 @@
 //! outcome to the directives the test verifies.
 #![warn(missing_docs)]
 
-pub mod events;
 pub mod harness;
+
+pub use exemplar_formats::Outcome;
+/// The event protocol between this harness and `cargo exemplar`.
+pub use exemplar_formats::events;
 mod registry;
 
 pub use exemplar_macros::design;

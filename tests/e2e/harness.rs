@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use exemplar::events::{Event, Plan, RunOutcome, parse_line};
+use exemplar::Outcome;
+use exemplar::events::{Event, Plan, parse_line};
 
 use crate::support::{Fixture, stdout};
 
@@ -163,15 +164,15 @@ fn multi_threaded_events_are_complete_and_consistent() {
             }
         }
     }
-    let expected: BTreeMap<String, RunOutcome> = [
-        ("fails", RunOutcome::Failed),
-        ("nested::in_module", RunOutcome::Passed),
-        ("panics_as_expected", RunOutcome::Passed),
-        ("passes", RunOutcome::Passed),
-        ("prints", RunOutcome::Passed),
-        ("returns_err", RunOutcome::Failed),
-        ("returns_ok", RunOutcome::Passed),
-        ("sleeps_when_asked", RunOutcome::Passed),
+    let expected: BTreeMap<String, Outcome> = [
+        ("fails", Outcome::Failed),
+        ("nested::in_module", Outcome::Passed),
+        ("panics_as_expected", Outcome::Passed),
+        ("passes", Outcome::Passed),
+        ("prints", Outcome::Passed),
+        ("returns_err", Outcome::Failed),
+        ("returns_ok", Outcome::Passed),
+        ("sleeps_when_asked", Outcome::Passed),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use exemplar_formats::{Outcome, OutcomeCounts};
 use exemplar_mission::Status;
-use exemplar_store::records::OUTCOMES;
 use exemplar_store::{Flaky, Index, RunDiff, RunRow};
 
 use crate::errors::Error;
@@ -72,7 +72,7 @@ pub struct ReportData {
     /// Every run, oldest first.
     pub runs: Vec<RunRow>,
     /// Counts by outcome of each run.
-    pub counts: Vec<[u64; 5]>,
+    pub counts: Vec<OutcomeCounts>,
     /// Missions.
     pub missions: Vec<MissionView>,
     /// The latest run's tests.
@@ -184,10 +184,7 @@ pub fn gather(
                 reference: o.reference.clone(),
                 binary: o.binary.clone(),
                 ids: o.ids.clone(),
-                outcome: OUTCOMES
-                    .get(o.outcome as usize)
-                    .copied()
-                    .unwrap_or("unknown"),
+                outcome: Outcome::from_code(o.outcome).map_or("unknown", Outcome::as_str),
                 duration: o.duration,
                 message,
             });

@@ -113,7 +113,7 @@ pub fn render(d: &ReportData) -> String {
                         @for f in &d.flaky {
                             li {
                                 code { (f.reference) } " at " code { (f.commit) } ": "
-                                (f.outcomes.iter().map(|(_, o)| exemplar_store::records::OUTCOMES.get(*o as usize).copied().unwrap_or("?")).collect::<Vec<_>>().join(" → "))
+                                (f.outcomes.iter().map(|(_, o)| exemplar_formats::Outcome::word_of_code(*o)).collect::<Vec<_>>().join(" → "))
                             }
                         }
                     }
@@ -159,6 +159,6 @@ pub fn render(d: &ReportData) -> String {
 }
 
 fn word(o: Option<u8>) -> &'static str {
-    o.and_then(|o| exemplar_store::records::OUTCOMES.get(o as usize).copied())
-        .unwrap_or("absent")
+    o.and_then(exemplar_formats::Outcome::from_code)
+        .map_or("absent", exemplar_formats::Outcome::as_str)
 }

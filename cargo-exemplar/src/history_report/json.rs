@@ -22,12 +22,7 @@ use crate::query::time;
 
 /// The document.
 pub fn value(d: &ReportData) -> Value {
-    let outcome = |o: u8| {
-        exemplar_store::records::OUTCOMES
-            .get(o as usize)
-            .copied()
-            .unwrap_or("?")
-    };
+    let outcome = exemplar_formats::Outcome::word_of_code;
     let opt = |o: Option<u8>| o.map(outcome);
     json!({
         "format": "exemplar-report",
@@ -43,7 +38,7 @@ pub fn value(d: &ReportData) -> Value {
             json!({
                 "run_id": r.run_id, "started_at": time(r.started_at), "commit": r.commit,
                 "complete": r.complete(),
-                "counts": {"passed": c[0], "failed": c[1], "ignored": c[2], "crashed": c[3], "timeout": c[4]},
+                "counts": c,
                 "losses": losses,
             })
         }).collect::<Vec<_>>(),

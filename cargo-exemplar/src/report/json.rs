@@ -16,17 +16,13 @@ use crate::run::session::Session;
 
 /// The document.
 pub fn value(s: &Session) -> Value {
-    let [passed, failed, ignored, crashed, timeout] = s.counts;
     json!({
         "format": "exemplar-run",
         "version": 1,
         "run_id": s.run_id,
         "ok": !s.failed(),
         "executed": s.executed,
-        "counts": {
-            "passed": passed, "failed": failed, "ignored": ignored,
-            "crashed": crashed, "timeout": timeout,
-        },
+        "counts": s.counts,
         "missions": s.missions.iter().map(|m| {
             let u = &m.update;
             json!({

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use exemplar_formats::OutcomeCounts;
 use exemplar_mission::{NodeKind, Status};
 
 use super::{NodeRow, rows};
@@ -147,7 +148,13 @@ pub fn render(s: &Session, style: Style) -> String {
         };
         let _ = writeln!(out, "\n{} {}: {word}: {}", o.package, o.target, o.summary);
     }
-    let [passed, failed, ignored, crashed, timeout] = s.counts;
+    let OutcomeCounts {
+        passed,
+        failed,
+        ignored,
+        crashed,
+        timeout,
+    } = s.counts;
     let mut parts = vec![format!("{passed} passed"), format!("{failed} failed")];
     if crashed > 0 {
         parts.push(format!("{crashed} crashed"));

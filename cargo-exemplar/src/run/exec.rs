@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use exemplar::events::{self, Event, Plan, RunOutcome, TestInfo};
+use exemplar::events::{self, Event, Plan, TestInfo};
 use exemplar_mission::Outcome;
 
 use crate::errors::Error;
@@ -654,10 +654,7 @@ impl Reading<'_> {
                 self.progress += 1;
                 let f = Finished {
                     name,
-                    outcome: match outcome {
-                        RunOutcome::Passed => Outcome::Passed,
-                        RunOutcome::Failed => Outcome::Failed,
-                    },
+                    outcome,
                     duration,
                     message,
                     output: None,

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use exemplar::events::{Plan, TestInfo};
+use exemplar_formats::OutcomeCounts;
 use exemplar_mission::update::{self, Observed, RunInput, Update};
 use exemplar_mission::{Fingerprint, Outcome, rewrite};
 
@@ -20,7 +21,6 @@ use crate::run::exec::{self, BinaryResult, ExecOptions, Progress as ExecProgress
 use crate::run::progress::Progress;
 use crate::run::sink::{
     Deferred, MemorySink, MissionLoss, MissionStamp, RunEnd, RunStart, Sink, TestRecord,
-    count_index,
 };
 use crate::style::ColorChoice;
 use crate::workspace::{self, Discovery, MissionPackage};
@@ -93,8 +93,8 @@ pub struct Session {
     pub skipped: Vec<(String, std::path::PathBuf)>,
     /// Binaries that are not exemplar harnesses, or died before listing their tests.
     pub others: Vec<OtherBinary>,
-    /// Counts: passed, failed, ignored, crashed, timeout.
-    pub counts: [usize; 5],
+    /// Counts by outcome.
+    pub counts: OutcomeCounts,
     /// Wall time of the whole command.
     pub elapsed: Duration,
 }
@@ -102,8 +102,7 @@ pub struct Session {
 impl Session {
     /// Whether anything failed.
     pub fn failed(&self) -> bool {
-        self.counts[1] + self.counts[3] + self.counts[4] > 0
-            || self.others.iter().any(|o| !o.success)
+        self.counts.failing() > 0 || self.others.iter().any(|o| !o.success)
     }
 }
 
@@ -247,7 +246,7 @@ pub fn execute(
     let mut sink = Deferred::new(sink, start);
 
     let scratch = exec::scratch_dir()?;
-    let mut counts = [0usize; 5];
+    let mut counts = OutcomeCounts::default();
     let mut others = Vec::new();
     let mut per_package: HashMap<String, (Vec<SeenTest>, bool)> = HashMap::new();
     for bin in &binaries {
@@ -275,7 +274,7 @@ pub fn execute(
             ExecProgress::Started(_) => {}
             ExecProgress::Finished(f) => {
                 progress.finished(&f.name, f.outcome, f.message.as_deref());
-                counts[count_index(f.outcome)] += 1;
+                counts.add(f.outcome);
                 let info = infos.get(&f.name);
                 let file = info
                     .map(|i| package_relative(&i.file, &discovery.root, &pkg.dir))

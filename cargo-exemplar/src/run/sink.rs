@@ -4,7 +4,7 @@
 //! is known (before the next test's outcome is read), and [`Sink::end`] when the run finishes.
 //! A run that stops early simply never calls `end`.
 
-use exemplar_mission::Outcome;
+use exemplar_formats::{Outcome, OutcomeCounts};
 use serde::Serialize;
 
 /// The error type of sinks.
@@ -85,8 +85,8 @@ pub struct RunEnd {
     pub run_id: String,
     /// RFC 3339 UTC.
     pub ended_at: String,
-    /// Counts by outcome: passed, failed, ignored, crashed, timeout.
-    pub counts: [usize; 5],
+    /// Counts by outcome.
+    pub counts: OutcomeCounts,
     /// Loss per mission.
     pub missions: Vec<MissionLoss>,
 }
@@ -125,11 +125,6 @@ impl Sink for MemorySink {
         self.end = Some(end.clone());
         Ok(())
     }
-}
-
-/// Index of an outcome in [`RunEnd::counts`].
-pub fn count_index(o: Outcome) -> usize {
-    o.code() as usize
 }
 
 /// Holds a run's start back until a test has executed, so a run that executes no test (a

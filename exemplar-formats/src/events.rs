@@ -17,6 +17,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Outcome;
+
 /// The protocol major version this crate speaks.
 pub const PROTOCOL: u32 = 1;
 
@@ -66,17 +68,6 @@ pub struct TestInfo {
     pub plan: Plan,
 }
 
-/// How a test that ran ended, as the harness sees it (crashes and timeouts are seen by the
-/// runner, which watches the process).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RunOutcome {
-    /// Passed.
-    Passed,
-    /// Failed.
-    Failed,
-}
-
 /// One line of the events file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
@@ -97,8 +88,9 @@ pub enum Event {
     Finished {
         /// Its name.
         name: String,
-        /// Passed or failed.
-        outcome: RunOutcome,
+        /// `passed` or `failed`: crashes and timeouts are seen by the runner, which watches
+        /// the process.
+        outcome: Outcome,
         /// Seconds.
         duration: f64,
         /// The failure message.
