@@ -329,3 +329,55 @@ pub struct RunArgs {
     #[arg(last = true, value_name = "HARNESS ARGS")]
     pub harness_args: Vec<String>,
 }
+
+impl From<&Selection> for exemplar_runner::Selection {
+    fn from(s: &Selection) -> exemplar_runner::Selection {
+        exemplar_runner::Selection {
+            packages: s.packages.clone(),
+            workspace: s.workspace,
+            manifest_path: s.manifest_path.clone(),
+            features: s.features.clone(),
+            all_features: s.all_features,
+            no_default_features: s.no_default_features,
+            release: s.release,
+        }
+    }
+}
+
+impl From<&ListArgs> for exemplar_runner::ListPlan {
+    fn from(a: &ListArgs) -> exemplar_runner::ListPlan {
+        exemplar_runner::ListPlan {
+            selection: (&a.selection).into(),
+            design: a.design.clone(),
+            harness_args: a.harness_args.clone(),
+        }
+    }
+}
+
+impl RunArgs {
+    /// The runner's plan for these arguments.
+    pub fn plan(&self) -> Result<exemplar_runner::RunPlan, crate::Error> {
+        let timeout = match self.timeout {
+            None => None,
+            Some(t) => match std::time::Duration::try_from_secs_f64(t) {
+                Ok(d) if !d.is_zero() => Some(d),
+                _ => return Err(exemplar_runner::Error::BadTimeout(t).into()),
+            },
+        };
+        Ok(exemplar_runner::RunPlan {
+            selection: (&self.selection).into(),
+            design: self.design.clone(),
+            isolate: self.isolate,
+            timeout,
+            rewrite: !self.no_rewrite,
+            note: self.note.clone(),
+            journal: match (&self.journal, self.no_journal) {
+                (_, true) => exemplar_runner::JournalChoice::Off,
+                (Some(dir), false) => exemplar_runner::JournalChoice::At(dir.clone()),
+                (None, false) => exemplar_runner::JournalChoice::Default,
+            },
+            wait: !self.no_wait,
+            harness_args: self.harness_args.clone(),
+        })
+    }
+}

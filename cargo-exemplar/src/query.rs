@@ -5,9 +5,10 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use cargo_metadata::MetadataCommand;
 use exemplar_formats::Outcome;
 use exemplar_mission::update::round_loss;
+use exemplar_runner::JournalChoice;
+use exemplar_runner::discover;
 use exemplar_store::{At, Index, RunRow};
 use serde_json::{Value, json};
 
@@ -19,19 +20,14 @@ use crate::errors::{Error, ExitCode};
 use crate::style::Style;
 
 fn journal_dir(args: &JournalArgs) -> Result<PathBuf, Error> {
-    if let Some(j) = &args.journal {
-        return Ok(j.clone());
-    }
-    let mut cmd = MetadataCommand::new();
-    cmd.no_deps();
-    if let Some(p) = &args.manifest_path {
-        cmd.manifest_path(p);
-    }
-    let meta = cmd.exec().map_err(|e| Error::Metadata(e.to_string()))?;
-    Ok(crate::journal::location(
-        None,
-        meta.workspace_root.as_std_path(),
-    ))
+    let choice = match &args.journal {
+        Some(dir) => JournalChoice::At(dir.clone()),
+        None => JournalChoice::Default,
+    };
+    Ok(
+        discover::journal_dir(args.manifest_path.as_deref(), &choice)?
+            .expect("a chosen journal has a folder"),
+    )
 }
 
 fn open(args: &JournalArgs) -> Result<(PathBuf, Index), Error> {

@@ -32,10 +32,11 @@ pub const ENV_DESIGN: &str = "EXEMPLAR_DESIGN";
 pub const ENV_INVENTORY_ONLY: &str = "EXEMPLAR_INVENTORY_ONLY";
 
 /// What the harness will do with a test in this run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Plan {
     /// It will run.
+    #[default]
     Run,
     /// It is `#[ignore]`d and will not run.
     Ignored,

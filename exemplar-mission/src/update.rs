@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 
+use exemplar_formats::TestRecord;
 use serde::Serialize;
 
 use crate::fingerprint::Fingerprint;
@@ -23,24 +24,12 @@ use crate::model::{
     DesignDelta, HistoryEntry, Mission, Outcome, SignalEntry, SignalResult, Status, TestId,
 };
 
-/// One tagged test as a run saw it.
-#[derive(Debug, Clone)]
-pub struct Observed {
-    /// `tests/kv.rs::wal_ordering`.
-    pub reference: String,
-    /// Its `#[design(...)]` ids.
-    pub spec_ids: Vec<String>,
-    /// This run's outcome; `None` when it did not run (filtered out).
-    pub outcome: Option<Outcome>,
-    /// Wall time in seconds (ignored when `outcome` is `None`).
-    pub duration: f64,
-}
-
 /// A run, as the update needs it.
 #[derive(Debug, Clone)]
 pub struct RunInput {
-    /// Every tagged test of the package that the run listed.
-    pub tests: Vec<Observed>,
+    /// Every test of the package that the run listed, with this run's outcome (`None`: it did
+    /// not run). Untagged tests (no ids) are never written to `signal:`.
+    pub tests: Vec<TestRecord>,
     /// True when every test binary of the package listed its tests (so absence means deletion).
     pub inventory_complete: bool,
     /// The run's time, RFC 3339 UTC (milliseconds); stamped on every result of the run. It must
@@ -113,12 +102,10 @@ pub fn apply(mission: &Mission, run: &RunInput) -> Update {
         .iter()
         .map(|s| (s.reference.as_str(), s))
         .collect();
-    let observed: HashMap<&str, &Observed> = run
-        .tests
-        .iter()
-        .map(|t| (t.reference.as_str(), t))
-        .collect();
-    let fresh = |t: &Observed, prev: Option<&SignalResult>| match t.outcome {
+    let tagged = || run.tests.iter().filter(|t| !t.ids.is_empty());
+    let observed: HashMap<&str, &TestRecord> =
+        tagged().map(|t| (t.reference.as_str(), t)).collect();
+    let fresh = |t: &TestRecord, prev: Option<&SignalResult>| match t.outcome {
         Some(outcome) => Some(SignalResult {
             outcome,
             duration: round_duration(t.duration),
@@ -132,16 +119,14 @@ pub fn apply(mission: &Mission, run: &RunInput) -> Update {
             Some(t) => signal.push(SignalEntry {
                 id: s.id,
                 reference: s.reference.clone(),
-                spec_ids: t.spec_ids.clone(),
+                spec_ids: t.ids.clone(),
                 result: fresh(t, s.result.as_ref()),
             }),
             None if !run.inventory_complete => signal.push(s.clone()),
             None => {}
         }
     }
-    let mut new_tests: Vec<&Observed> = run
-        .tests
-        .iter()
+    let mut new_tests: Vec<&TestRecord> = tagged()
         .filter(|t| !old.contains_key(t.reference.as_str()))
         .collect();
     new_tests.sort_by(|a, b| a.reference.cmp(&b.reference));
@@ -150,7 +135,7 @@ pub fn apply(mission: &Mission, run: &RunInput) -> Update {
         signal.push(SignalEntry {
             id: TestId(next_id),
             reference: t.reference.clone(),
-            spec_ids: t.spec_ids.clone(),
+            spec_ids: t.ids.clone(),
             result: fresh(t, None),
         });
         next_id += 1;

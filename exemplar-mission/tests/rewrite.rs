@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use exemplar_mission::update::{self, Observed, RunInput};
+use exemplar_formats::TestRecord;
+use exemplar_mission::update::{self, RunInput};
 use exemplar_mission::{Mission, Outcome, RewriteError, parse_str, rewrite};
 
 const COMMENTED: &str = include_str!("rewrite/commented.yaml");
@@ -12,11 +13,12 @@ fn run(tests: &[(&str, &[&str], Option<Outcome>)], timestamp: &str) -> RunInput 
     RunInput {
         tests: tests
             .iter()
-            .map(|(r, ids, o)| Observed {
+            .map(|(r, ids, o)| TestRecord {
                 reference: (*r).to_owned(),
-                spec_ids: ids.iter().map(|s| (*s).to_owned()).collect(),
+                ids: ids.iter().map(|s| (*s).to_owned()).collect(),
                 outcome: *o,
                 duration: 0.0421,
+                ..TestRecord::default()
             })
             .collect(),
         inventory_complete: true,

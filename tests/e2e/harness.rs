@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use exemplar::Outcome;
-use exemplar::events::{Event, Plan, parse_line};
+use exemplar_formats::Outcome;
+use exemplar_formats::events::{Event, Plan, parse_line};
 
 use crate::support::{Fixture, stdout};
 
@@ -82,7 +82,7 @@ fn single_threaded_events_come_in_exact_order() {
     let Event::Inventory { protocol, tests } = &evs[0] else {
         panic!("inventory first: {:?}", evs[0]);
     };
-    assert_eq!(*protocol, exemplar::events::PROTOCOL);
+    assert_eq!(*protocol, exemplar_formats::events::PROTOCOL);
     let plans: BTreeMap<&str, Plan> = tests.iter().map(|t| (t.name.as_str(), t.plan)).collect();
     assert_eq!(plans["aborts"], Plan::Filtered);
     assert_eq!(plans["ignored_slow"], Plan::Ignored);

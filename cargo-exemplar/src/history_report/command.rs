@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{data, html, json, junit, markdown};
+use exemplar_runner::{JournalChoice, discover};
+
 use crate::cli::ReportArgs;
 use crate::errors::{Error, ExitCode};
 
@@ -36,8 +38,13 @@ pub fn command(args: &ReportArgs) -> Result<ExitCode, Error> {
             "say what to write: --html PATH, --junit PATH, --json [PATH], --markdown [PATH]".into(),
         ));
     }
-    let discovery = crate::workspace::discover(&args.selection)?;
-    let dir = crate::journal::location(args.journal.as_deref(), &discovery.root);
+    let discovery = discover::discover(&(&args.selection).into())?;
+    let choice = match &args.journal {
+        Some(dir) => JournalChoice::At(dir.clone()),
+        None => JournalChoice::Default,
+    };
+    let dir = exemplar_runner::journal::location(&choice, &discovery.root)
+        .expect("a chosen journal has a folder");
     if !dir.join("wal").is_dir() {
         return Err(Error::Usage(format!(
             "no journal at {} yet: `cargo exemplar run` creates it",

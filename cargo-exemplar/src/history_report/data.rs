@@ -9,7 +9,7 @@ use exemplar_mission::Status;
 use exemplar_store::{Flaky, Index, RunDiff, RunRow};
 
 use crate::errors::Error;
-use crate::workspace::MissionPackage;
+use exemplar_runner::discover::MissionPackage;
 
 /// One test of the latest run.
 #[derive(Debug, Clone)]

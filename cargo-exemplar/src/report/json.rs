@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use exemplar_mission::update::round_loss;
 
-use super::rows;
-use crate::run::session::Session;
+use exemplar_runner::Session;
+use exemplar_runner::rows::rows;
 
 /// The document.
 pub fn value(s: &Session) -> Value {

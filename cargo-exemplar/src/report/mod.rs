@@ -1,8 +1,5 @@
 //! Reports of a run: [`table`] for people, [`json`] for agents. Both are built from the same
-//! per-directive [`rows`], so they never disagree.
+//! per-directive rows ([`exemplar_runner::rows`]), so they never disagree.
 
 pub mod json;
-mod rows;
 pub mod table;
-
-pub use rows::{NodeRow, TestRow, rows};

@@ -5,9 +5,9 @@ use std::fmt::Write;
 use exemplar_formats::OutcomeCounts;
 use exemplar_mission::{NodeKind, Status};
 
-use super::{NodeRow, rows};
-use crate::run::session::Session;
 use crate::style::Style;
+use exemplar_runner::Session;
+use exemplar_runner::rows::{NodeRow, rows};
 
 fn loss_text(l: Option<f64>) -> String {
     l.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into())
@@ -187,10 +187,10 @@ pub fn render(s: &Session, style: Style) -> String {
 }
 
 /// Tagged tests of the mission that this run filtered out.
-fn rows_filtered(m: &crate::run::session::MissionResult) -> usize {
+fn rows_filtered(m: &exemplar_runner::MissionResult) -> usize {
     m.tests
         .iter()
-        .filter(|t| t.info.plan == exemplar::events::Plan::Filtered)
+        .filter(|t| t.plan == exemplar_formats::events::Plan::Filtered)
         .count()
 }
 

@@ -7,11 +7,11 @@
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::{Metadata, MetadataCommand, Package};
+use exemplar_formats::list::UnrunTarget;
 use exemplar_mission::{DEFAULT_HISTORY_CAP, DEFAULT_MISSION_FILE, Mission, MissionErrors};
-use serde::Serialize;
 
-use crate::cli::Selection;
 use crate::errors::Error;
+use crate::plan::{JournalChoice, Selection};
 
 /// A package with a mission.
 #[derive(Debug, Clone)]
@@ -30,20 +30,6 @@ pub struct MissionPackage {
     pub max_loss: Option<f64>,
     /// Tests of the package that `cargo test` would run but exemplar does not.
     pub not_run: Vec<UnrunTarget>,
-}
-
-/// Tests that exist but that exemplar does not run: doctests, and examples and benches that
-/// `cargo test` only builds. Listed so that nothing is passed over in silence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UnrunTarget {
-    /// Package name.
-    pub package: String,
-    /// Target name.
-    pub target: String,
-    /// `doctest`, `example` or `bench`.
-    pub kind: &'static str,
-    /// Why exemplar does not run it, and what does.
-    pub reason: &'static str,
 }
 
 /// The targets of `p` whose tests exemplar does not run.
@@ -68,8 +54,8 @@ fn not_run(p: &Package) -> Vec<UnrunTarget> {
         out.push(UnrunTarget {
             package: p.name.to_string(),
             target: t.name.clone(),
-            kind: kind.0,
-            reason: kind.1,
+            kind: kind.0.to_owned(),
+            reason: kind.1.to_owned(),
         });
     }
     out
@@ -88,6 +74,33 @@ pub struct Discovery {
     pub skipped: Vec<(String, PathBuf)>,
 }
 
+/// The workspace root of `manifest_path` (or of the current folder), for commands that read
+/// the journal without running anything. Discovery finds the same root.
+pub fn workspace_root(manifest_path: Option<&Path>) -> Result<PathBuf, Error> {
+    let mut cmd = MetadataCommand::new();
+    if let Some(p) = manifest_path {
+        cmd.manifest_path(p);
+    }
+    cmd.no_deps();
+    Ok(cmd.exec()?.workspace_root.into_std_path_buf())
+}
+
+/// The journal folder of the workspace of `manifest_path` (or of the current folder): the one
+/// function every command that reads or writes the journal finds it with. `None` for
+/// [`JournalChoice::Off`].
+pub fn journal_dir(
+    manifest_path: Option<&Path>,
+    choice: &JournalChoice,
+) -> Result<Option<PathBuf>, Error> {
+    match choice {
+        JournalChoice::Default => {
+            let root = workspace_root(manifest_path)?;
+            Ok(crate::journal::location(choice, &root))
+        }
+        _ => Ok(crate::journal::location(choice, Path::new("."))),
+    }
+}
+
 /// Read the workspace and the mission files of the selected packages.
 pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
     let mut cmd = MetadataCommand::new();
@@ -95,7 +108,7 @@ pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
         cmd.manifest_path(p);
     }
     cmd.no_deps();
-    let meta = cmd.exec().map_err(|e| Error::Metadata(e.to_string()))?;
+    let meta = cmd.exec()?;
     let selected = select(&meta, sel)?;
     let mut packages = Vec::new();
     let mut skipped = Vec::new();
@@ -106,19 +119,10 @@ pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
             .parent()
             .map(|d| d.as_std_path().to_owned())
             .unwrap_or_default();
-        let settings = p.metadata.get("exemplar");
-        let rel = settings
-            .and_then(|e| e.get("mission"))
-            .and_then(|m| m.as_str())
-            .unwrap_or(DEFAULT_MISSION_FILE);
-        let history_cap = settings
-            .and_then(|e| e.get("history"))
-            .and_then(|h| h.as_u64())
-            .map(|h| h as usize)
-            .unwrap_or(DEFAULT_HISTORY_CAP);
-        let max_loss = settings
-            .and_then(|e| e.get("max-loss"))
-            .and_then(|m| m.as_f64());
+        let settings = Settings::of(p)?;
+        let rel = settings.mission.as_deref().unwrap_or(DEFAULT_MISSION_FILE);
+        let history_cap = settings.history.unwrap_or(DEFAULT_HISTORY_CAP);
+        let max_loss = settings.max_loss;
         let path = dir.join(rel);
         if !path.exists() {
             skipped.push((p.name.to_string(), path));
@@ -168,6 +172,53 @@ pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
     })
 }
 
+/// `[package.metadata.exemplar]`, read strictly: a key of the wrong type is an error naming
+/// it, as the `#[design]` macro reports it, never a silent fallback to the default.
+#[derive(Debug, Default)]
+struct Settings {
+    mission: Option<String>,
+    history: Option<usize>,
+    max_loss: Option<f64>,
+}
+
+impl Settings {
+    fn of(p: &Package) -> Result<Settings, Error> {
+        let mut out = Settings::default();
+        let Some(table) = p.metadata.get("exemplar") else {
+            return Ok(out);
+        };
+        let bad = |key: &'static str, expected: &'static str, found: &serde_json::Value| {
+            Error::BadMetadata {
+                manifest: p.manifest_path.clone().into_std_path_buf(),
+                key,
+                expected,
+                found: found.to_string(),
+            }
+        };
+        if let Some(v) = table.get("mission") {
+            let m = v
+                .as_str()
+                .ok_or_else(|| bad("mission", "a path (string)", v))?;
+            out.mission = Some(m.to_owned());
+        }
+        if let Some(v) = table.get("history") {
+            let h = v
+                .as_u64()
+                .filter(|h| *h > 0)
+                .ok_or_else(|| bad("history", "a positive integer", v))?;
+            out.history = Some(h as usize);
+        }
+        if let Some(v) = table.get("max-loss") {
+            let m = v
+                .as_f64()
+                .filter(|m| (0.0..=1.0).contains(m))
+                .ok_or_else(|| bad("max-loss", "a number from 0 to 1", v))?;
+            out.max_loss = Some(m);
+        }
+        Ok(out)
+    }
+}
+
 fn select<'a>(meta: &'a Metadata, sel: &Selection) -> Result<Vec<&'a Package>, Error> {
     let members = meta.workspace_packages();
     if !sel.packages.is_empty() {
@@ -177,14 +228,14 @@ fn select<'a>(meta: &'a Metadata, sel: &Selection) -> Result<Vec<&'a Package>, E
             match members.iter().find(|p| p.name.as_str() == name) {
                 Some(p) => out.push(*p),
                 None => {
-                    return Err(Error::Usage(format!(
-                        "package `{spec}` is not a member of the workspace (members: {})",
-                        members
+                    return Err(Error::UnknownPackage {
+                        spec: spec.clone(),
+                        members: members
                             .iter()
                             .map(|p| p.name.as_str())
                             .collect::<Vec<_>>()
-                            .join(", ")
-                    )));
+                            .join(", "),
+                    });
                 }
             }
         }

@@ -1,12 +1,12 @@
 //! The rows of the loss table: one per design node, with the tests that count against it.
 
-use exemplar::events::Plan;
+use exemplar_formats::events::Plan;
 use exemplar_mission::loss::Evidence;
 use exemplar_mission::update::round_loss;
 use exemplar_mission::{NodeKind, Outcome, Status};
 use serde::Serialize;
 
-use crate::run::session::MissionResult;
+use crate::session::MissionResult;
 
 /// A failing (or unverified) test of a directive, with what an agent needs to act on it.
 #[derive(Debug, Clone, Serialize)]
@@ -76,19 +76,12 @@ pub fn rows(m: &MissionResult) -> Vec<NodeRow> {
         .iter()
         .filter_map(|nl| {
             let node = mission.node(&nl.id)?;
-            let linked: Vec<_> = m
-                .tests
-                .iter()
-                .filter(|t| t.info.ids.contains(&nl.id))
-                .collect();
+            let linked: Vec<_> = m.tests.iter().filter(|t| t.ids.contains(&nl.id)).collect();
             let ran = linked
                 .iter()
                 .filter(|t| t.outcome.is_some_and(|o| o != Outcome::Ignored))
                 .count();
-            let filtered = linked
-                .iter()
-                .filter(|t| t.info.plan == Plan::Filtered)
-                .count();
+            let filtered = linked.iter().filter(|t| t.plan == Plan::Filtered).count();
             let failing_tests = m
                 .update
                 .links
@@ -108,7 +101,7 @@ pub fn rows(m: &MissionResult) -> Vec<NodeRow> {
                     TestRow {
                         reference: reference.clone(),
                         file: seen.map(|t| t.file.clone()).unwrap_or_default(),
-                        line: seen.map(|t| t.info.line).unwrap_or(0),
+                        line: seen.map(|t| t.line).unwrap_or(0),
                         outcome: latest,
                         evidence: *evidence,
                         message: seen.and_then(|t| t.message.clone()),

@@ -9,9 +9,9 @@ use std::process::{Command, Stdio};
 
 use cargo_metadata::Message;
 
-use crate::cli::Selection;
+use crate::discover::MissionPackage;
 use crate::errors::Error;
-use crate::workspace::MissionPackage;
+use crate::plan::Selection;
 
 /// A built test executable.
 #[derive(Debug, Clone)]

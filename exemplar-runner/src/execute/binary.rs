@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use exemplar::events::{self, Event, Plan, TestInfo};
+use exemplar_formats::events::{self, Event, Plan, TestInfo};
 use exemplar_mission::Outcome;
 
 use crate::errors::Error;

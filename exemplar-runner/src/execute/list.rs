@@ -7,10 +7,10 @@
 
 use std::path::Path;
 
-use exemplar::events::{Plan, TestInfo};
+use exemplar_formats::events::{Plan, TestInfo};
 
 use crate::errors::Error;
-use crate::run::exec::{self, ExecOptions};
+use crate::execute::binary::{self as exec, ExecOptions};
 
 /// What a binary says about its tests.
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::workspace::MissionPackage;
+use crate::discover::MissionPackage;
 
 /// A run's clock.
 #[derive(Debug, Clone)]
@@ -54,6 +54,11 @@ impl RunClock {
     /// The start as RFC 3339 UTC with milliseconds (`2026-12-01T13:06:40.123Z`).
     pub fn started_text(&self) -> String {
         rfc3339(self.start)
+    }
+
+    /// The monotonic time since the start.
+    pub fn elapsed(&self) -> std::time::Duration {
+        self.instant.elapsed()
     }
 
     /// Now, on this run's clock: the start plus the monotonic time elapsed.

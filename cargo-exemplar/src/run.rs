@@ -1,0 +1,60 @@
+//! `cargo exemplar run`: hand the plan to the runner, show the run as it happens, and render
+//! its session as a table or JSON.
+
+use exemplar_runner::listing;
+
+use crate::cli::{MessageFormat, RunArgs};
+use crate::errors::{Error, ExitCode};
+use crate::progress::Progress;
+use crate::report;
+use crate::style::ColorChoice;
+
+/// `cargo exemplar run`. `-- --list` lists the tests instead (as `cargo exemplar list`), and
+/// `-- --help` shows the harness's options; neither runs a test.
+pub fn command(args: &RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
+    if asks_for(&args.harness_args, &["--list"]) {
+        return crate::list::command(&args.into(), color);
+    }
+    if asks_for(&args.harness_args, &["--help", "-h"]) {
+        return harness_help(args);
+    }
+    let session = exemplar_runner::run(&args.plan()?, &mut Progress::new(color.for_stderr()))?;
+    match args.message_format {
+        MessageFormat::Human => print!("{}", report::table::render(&session, color.for_stdout())),
+        MessageFormat::Json => println!("{}", report::json::render(&session)),
+    }
+    Ok(if session.failed() {
+        ExitCode::Failed
+    } else {
+        ExitCode::Ok
+    })
+}
+
+fn asks_for(harness_args: &[String], flags: &[&str]) -> bool {
+    harness_args.iter().any(|a| flags.contains(&a.as_str()))
+}
+
+/// `run -- --help`: the options of the test harness, from a test binary itself.
+fn harness_help(args: &RunArgs) -> Result<ExitCode, Error> {
+    let (_, binaries) = listing::test_binaries(&(&args.selection).into())?;
+    let Some(bin) = binaries
+        .iter()
+        .find(|b| b.kind == "test")
+        .or(binaries.first())
+    else {
+        return Err(exemplar_runner::Error::NoTestBinary.into());
+    };
+    println!(
+        "Options of the test harness, given after `--` (cargo exemplar's own: `cargo exemplar run --help`):\n"
+    );
+    std::process::Command::new(&bin.path)
+        .arg("--help")
+        .stdin(std::process::Stdio::null())
+        .status()
+        .map_err(|source| Error::Io {
+            action: "start",
+            path: bin.path.clone(),
+            source,
+        })?;
+    Ok(ExitCode::Ok)
+}

@@ -1,0 +1,99 @@
+//! Why a run could not do its job. Each error carries what a person needs to fix it: the path,
+//! the id, the key, the binary.
+
+use std::path::PathBuf;
+
+/// The errors of the runner.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `cargo metadata` failed.
+    #[error("cannot read the cargo workspace: {0}")]
+    Metadata(#[from] cargo_metadata::Error),
+    /// A `-p` names no member of the workspace.
+    #[error("package `{spec}` is not a member of the workspace (members: {members})")]
+    UnknownPackage {
+        /// The package spec given.
+        spec: String,
+        /// The members, comma-separated.
+        members: String,
+    },
+    /// `[package.metadata.exemplar]` holds a key of the wrong type.
+    #[error("{manifest}: [package.metadata.exemplar] {key} must be {expected}, not {found}")]
+    BadMetadata {
+        /// The package's Cargo.toml.
+        manifest: PathBuf,
+        /// The key.
+        key: &'static str,
+        /// What it must be.
+        expected: &'static str,
+        /// What it is.
+        found: String,
+    },
+    /// One or more mission files are malformed.
+    #[error("{0}")]
+    Mission(#[from] exemplar_mission::MissionErrors),
+    /// No selected package has a mission file.
+    #[error(
+        "no mission file found in the selected packages ({looked}); add a mission.yaml beside a package's Cargo.toml, or set [package.metadata.exemplar] mission"
+    )]
+    NoMission {
+        /// The packages looked at.
+        looked: String,
+    },
+    /// `--design` names a node no selected mission has.
+    #[error("--design {id}: no selected mission has a design node `{id}`")]
+    UnknownDesignId {
+        /// The id.
+        id: String,
+    },
+    /// `check --baseline` names neither a run of the journal nor a commit.
+    #[error("--baseline {spec}: neither a run in the journal nor a git commit")]
+    UnknownBaseline {
+        /// What was given.
+        spec: String,
+    },
+    /// The timeout is not a positive number of seconds.
+    #[error("--timeout must be a positive number of seconds, not {0}")]
+    BadTimeout(f64),
+    /// The selected packages have no test binary.
+    #[error("the selected packages have no test binary")]
+    NoTestBinary,
+    /// `cargo test --no-run` failed.
+    #[error(
+        "the build failed (cargo test --no-run exited with {status}); fix the errors above and run again"
+    )]
+    Build {
+        /// Its exit status.
+        status: String,
+    },
+    /// A file or process could not be created, started or read.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// On what.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A test binary spoke a newer event protocol than this runner.
+    #[error(
+        "{binary} speaks event protocol {found}, this cargo-exemplar knows {known}: rebuild with the same exemplar version"
+    )]
+    Protocol {
+        /// The binary.
+        binary: String,
+        /// Its protocol.
+        found: u32,
+        /// Ours.
+        known: u32,
+    },
+    /// The journal failed.
+    #[error(transparent)]
+    Journal(#[from] exemplar_store::StoreError),
+    /// The mission file could not be rewritten.
+    #[error(transparent)]
+    Rewrite(#[from] exemplar_mission::RewriteError),
+}

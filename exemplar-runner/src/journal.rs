@@ -1,0 +1,163 @@
+//! The journal stage: where the signal journal lives, and the recorder that streams a run into
+//! it.
+//!
+//! The journal is `--journal DIR`, else `EXEMPLAR_JOURNAL`, else `.exemplar/` at the workspace
+//! root ([`location`], the one place every command finds it). A run opens it as the single
+//! writer (waiting while another run holds it, or failing at once), and the [`Recorder`]
+//! appends the run's start record, each test's record the moment it ends (failure messages and
+//! captured output as content-addressed blobs), and the run's end record; closing waits until
+//! all of it is durable.
+//!
+//! A run in which no test executes writes nothing: the start record is held back until the
+//! first test that executed, and ignored tests' records wait with it.
+
+use std::path::{Path, PathBuf};
+
+use exemplar_formats::{Outcome, TestRecord};
+use exemplar_store::records::{self, RunEnd, RunStart};
+use exemplar_store::{Contention, JournalWriter, Record, WriterOptions};
+use minicbor::bytes::ByteArray;
+
+use crate::errors::Error;
+use crate::plan::JournalChoice;
+
+/// The journal folder: the chosen one, else `EXEMPLAR_JOURNAL`, else `.exemplar/` in `root`.
+/// `None` when the run is not to be recorded.
+pub fn location(choice: &JournalChoice, root: &Path) -> Option<PathBuf> {
+    match choice {
+        JournalChoice::Off => None,
+        JournalChoice::At(dir) => Some(dir.clone()),
+        JournalChoice::Default => Some(
+            std::env::var_os("EXEMPLAR_JOURNAL")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root.join(".exemplar")),
+        ),
+    }
+}
+
+/// Unix seconds of an RFC 3339 timestamp (0 when unreadable).
+pub fn unix(ts: &str) -> i64 {
+    exemplar_mission::update::epoch_seconds(ts).unwrap_or(0)
+}
+
+/// Streams one run into the journal (or nowhere, for a run that is not recorded).
+pub struct Recorder {
+    writer: Option<JournalWriter>,
+    start: Option<RunStart>,
+    held: Vec<TestRecord>,
+    begun: bool,
+}
+
+impl Recorder {
+    /// Open the journal at `dir` as its writer; `on_wait` hears of another writer's lock
+    /// (what its lock file says of it) while this one waits.
+    pub fn open(dir: &Path, wait: bool, on_wait: &mut dyn FnMut(&str)) -> Result<Recorder, Error> {
+        let contention = if wait {
+            Contention::Wait
+        } else {
+            Contention::Fail
+        };
+        let writer = JournalWriter::open(dir, contention, WriterOptions::default(), on_wait)?;
+        Ok(Recorder {
+            writer: Some(writer),
+            ..Recorder::nowhere()
+        })
+    }
+
+    /// A recorder that writes nothing (the run is not journaled).
+    pub fn nowhere() -> Recorder {
+        Recorder {
+            writer: None,
+            start: None,
+            held: Vec::new(),
+            begun: false,
+        }
+    }
+
+    /// What opening the journal recovered from, for a note to the user.
+    pub fn recovery_note(&self) -> Option<String> {
+        let w = self.writer.as_ref()?;
+        w.recovery.truncated.as_ref().map(|(path, offset, bytes, reason)| {
+            format!(
+                "the journal's last write was cut short ({reason}); dropped {bytes} bytes at offset {offset} of {}",
+                path.display()
+            )
+        })
+    }
+
+    /// The run begins; its start is written with the first test that executes.
+    pub fn begin(&mut self, start: RunStart) {
+        self.start = Some(start);
+    }
+
+    /// A test ended: append its record (the run's start first, when this is the first test
+    /// that executed).
+    pub fn record(&mut self, run_id: &str, test: &TestRecord) -> Result<(), Error> {
+        if !self.begun {
+            match test.outcome {
+                None => return Ok(()),
+                Some(Outcome::Ignored) => {
+                    self.held.push(test.clone());
+                    return Ok(());
+                }
+                Some(_) => {}
+            }
+            self.begun = true;
+            if let (Some(w), Some(start)) = (&mut self.writer, self.start.take()) {
+                w.append(&Record::RunStart(start))?;
+            }
+            for held in std::mem::take(&mut self.held) {
+                self.append_outcome(run_id, &held)?;
+            }
+        }
+        self.append_outcome(run_id, test)
+    }
+
+    fn append_outcome(&mut self, run_id: &str, t: &TestRecord) -> Result<(), Error> {
+        let (Some(w), Some(outcome)) = (&mut self.writer, t.outcome) else {
+            return Ok(());
+        };
+        let mut blob = |text: &Option<String>| -> Result<_, Error> {
+            Ok(match text {
+                Some(s) if !s.is_empty() => Some(ByteArray::from(w.put_blob(s.as_bytes())?)),
+                _ => None,
+            })
+        };
+        let rec = Record::Outcome(records::Outcome {
+            run_id: run_id.to_owned(),
+            mission: t.mission.clone(),
+            reference: t.reference.clone(),
+            ids: t.ids.clone(),
+            outcome: outcome.code(),
+            duration: t.duration,
+            message: blob(&t.message)?,
+            output: blob(&t.output)?,
+            binary: t.binary.clone(),
+            line: t.line,
+        });
+        w.append(&rec)?;
+        Ok(())
+    }
+
+    /// Whether a test has executed (and so the run is recorded).
+    pub fn begun(&self) -> bool {
+        self.begun
+    }
+
+    /// The run ended: write its end record, when it began, and wait for durability.
+    pub fn end(&mut self, end: RunEnd) -> Result<(), Error> {
+        if let (true, Some(w)) = (self.begun, &mut self.writer) {
+            w.append(&Record::RunEnd(end))?;
+            w.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Stop the writer and update the index.
+    pub fn close(mut self) -> Result<(), Error> {
+        if let Some(w) = self.writer.take() {
+            w.close()?;
+        }
+        Ok(())
+    }
+}

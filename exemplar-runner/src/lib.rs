@@ -1,0 +1,37 @@
+//! The runner of cargo exemplar, as a library that knows nothing of command lines or of how
+//! results are printed.
+//!
+//! A caller builds a [`RunPlan`] of plain types and calls [`run`]; the run passes through
+//! named stages, each its own module, and reports what happens to a [`Reporter`]:
+//!
+//! 1. [`discover`]: the packages with a mission file, the workspace root and the journal.
+//! 2. [`build`]: `cargo test --no-run`, and the test binaries it built.
+//! 3. [`execute`]: every binary's tests, streaming one [`TestRecord`] per test as it ends.
+//! 4. [`journal`]: each record appended to the signal journal the moment it arrives.
+//! 5. [`signal`]: the loss of every directive, and the rewrite of each mission file.
+//!
+//! [`session`] chains the stages and folds the records into a [`Session`], which renderers
+//! (a table, JSON, JUnit, HTML) consume. [`gate`] compares a session with a baseline for
+//! `check`; [`listing`] lists tests without running them.
+#![warn(missing_docs)]
+
+pub mod build;
+pub mod clock;
+pub mod discover;
+mod errors;
+pub mod execute;
+pub mod gate;
+pub mod git;
+pub mod journal;
+pub mod listing;
+pub mod plan;
+pub mod reporter;
+pub mod rows;
+pub mod session;
+pub mod signal;
+
+pub use errors::Error;
+pub use exemplar_formats::TestRecord;
+pub use plan::{JournalChoice, ListPlan, RunPlan, Selection};
+pub use reporter::{NoReporter, Reporter, RunEvent};
+pub use session::{MissionResult, Session, run};

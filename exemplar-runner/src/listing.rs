@@ -1,0 +1,98 @@
+//! Listing tests without running them: the `exemplar-list` document for a [`ListPlan`].
+//!
+//! Nothing runs, and neither the mission files nor the journal are touched.
+
+use exemplar_formats::list::{ListDocument, ListedBinary, ListedTest};
+
+use crate::build::{self, TestBinary};
+use crate::discover::{self, Discovery};
+use crate::errors::Error;
+use crate::execute::{self, ExecOptions, Listing};
+use crate::plan::{ListPlan, Selection};
+use crate::session::design_filter;
+
+/// Build the selected packages' tests and list them.
+pub fn list(plan: &ListPlan) -> Result<ListDocument, Error> {
+    let discovery = discover::discover(&plan.selection)?;
+    let design = design_filter(&discovery, &plan.design)?;
+    let binaries = build::build(&plan.selection, &discovery.packages)?;
+    let scratch = execute::scratch_dir()?;
+    let mut listed = Vec::new();
+    for bin in &binaries {
+        let Some(pkg) = discovery.packages.iter().find(|p| p.name == bin.package) else {
+            continue;
+        };
+        let opts = ExecOptions {
+            design: design.clone(),
+            ..ExecOptions::for_package(&pkg.dir, &pkg.name, scratch.path())
+        };
+        let listing = execute::list_binary(&bin.path, &opts, &plan.harness_args)?;
+        listed.push(listed_binary(bin, listing));
+    }
+    Ok(ListDocument {
+        format: "exemplar-list".into(),
+        version: 1,
+        binaries: listed,
+        not_run: discovery
+            .packages
+            .iter()
+            .flat_map(|p| p.not_run.iter().cloned())
+            .collect(),
+    })
+}
+
+/// Discover and build, and return the test binaries (for a caller that wants to start one
+/// itself, as `run -- --help` does).
+pub fn test_binaries(selection: &Selection) -> Result<(Discovery, Vec<TestBinary>), Error> {
+    let discovery = discover::discover(selection)?;
+    let binaries = build::build(selection, &discovery.packages)?;
+    Ok((discovery, binaries))
+}
+
+fn listed_binary(bin: &TestBinary, listing: Listing) -> ListedBinary {
+    let (harness, tests, error) = match listing {
+        Listing::Exemplar(inventory) => (
+            "exemplar",
+            inventory
+                .into_iter()
+                .map(|t| ListedTest {
+                    name: t.name,
+                    ids: t.ids,
+                    file: Some(t.file),
+                    line: Some(t.line),
+                    plan: t.plan,
+                })
+                .collect(),
+            None,
+        ),
+        Listing::Libtest(tests) => (
+            "libtest",
+            tests
+                .into_iter()
+                .map(|(name, plan)| ListedTest {
+                    name,
+                    ids: Vec::new(),
+                    file: None,
+                    line: None,
+                    plan,
+                })
+                .collect(),
+            None,
+        ),
+        Listing::Failed { status, output } => (
+            "unknown",
+            Vec::new(),
+            Some(format!(
+                "the binary {status} when asked for its tests:\n{output}"
+            )),
+        ),
+    };
+    ListedBinary {
+        package: bin.package.clone(),
+        target: bin.target.clone(),
+        kind: bin.kind.clone(),
+        harness: harness.into(),
+        tests,
+        error,
+    }
+}

@@ -1,0 +1,50 @@
+//! What a run tells its caller while it happens. The runner prints nothing: a command line
+//! shows these events as a progress bar, an agent may log them, a test may ignore them.
+
+use std::path::{Path, PathBuf};
+
+use crate::build::TestBinary;
+use exemplar_formats::TestRecord;
+
+/// One thing that happened during a run.
+#[derive(Debug)]
+pub enum RunEvent<'a> {
+    /// Selected packages without a mission file.
+    Skipping {
+        /// (name, the path looked for).
+        packages: &'a [(String, PathBuf)],
+        /// The workspace root, which those paths are best shown relative to.
+        root: &'a Path,
+    },
+    /// Another run holds the journal; this one waits for it.
+    WaitingForJournal {
+        /// The journal folder.
+        dir: &'a Path,
+        /// What the lock file says of its holder.
+        holder: &'a str,
+    },
+    /// Opening the journal repaired a write that an earlier run left cut short.
+    RecoveredJournal(&'a str),
+    /// A test binary starts.
+    BinaryStarted(&'a TestBinary),
+    /// A binary listed this many tests that will run or be reported.
+    Planned(u64),
+    /// A test ended.
+    TestFinished(&'a TestRecord),
+    /// Every binary has run.
+    Executed,
+}
+
+/// Receives a run's events.
+pub trait Reporter {
+    /// Something happened.
+    fn report(&mut self, event: RunEvent<'_>);
+}
+
+/// A reporter that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoReporter;
+
+impl Reporter for NoReporter {
+    fn report(&mut self, _: RunEvent<'_>) {}
+}

@@ -1,0 +1,409 @@
+//! A run from end to end: the stages in order, and the [`Session`] that renderers consume.
+//!
+//! discover → build → execute (each test's [`TestRecord`] is appended to the journal and folded
+//! into its mission's tests in the same pass) → signal (loss and rewrite) → the session.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use exemplar_formats::events::{Plan, TestInfo};
+use exemplar_formats::{OutcomeCounts, TestRecord};
+use exemplar_mission::Fingerprint;
+use exemplar_mission::update::Update;
+use exemplar_store::records::{MissionStamp, NodeStamp, RunStart};
+
+use crate::build::{self, TestBinary};
+use crate::clock::RunClock;
+use crate::discover::{self, Discovery, MissionPackage};
+use crate::errors::Error;
+use crate::execute::{self, BinaryResult, ExecOptions, Finished, Progress};
+use crate::journal::{self, Recorder};
+use crate::plan::RunPlan;
+use crate::reporter::{Reporter, RunEvent};
+use crate::signal;
+
+/// One mission after the run.
+#[derive(Debug)]
+pub struct MissionResult {
+    /// The package and its mission as read before the run.
+    pub package: MissionPackage,
+    /// Every test of the package's exemplar binaries, in arrival order; filtered tests have
+    /// no outcome.
+    pub tests: Vec<TestRecord>,
+    /// The merged signal, history and loss.
+    pub update: Update,
+    /// Whether the file was rewritten.
+    pub rewritten: bool,
+}
+
+/// A test binary that is not an exemplar harness, or died before listing its tests.
+#[derive(Debug, Clone)]
+pub struct OtherBinary {
+    /// Package.
+    pub package: String,
+    /// Target, with its kind: `kv (lib)`.
+    pub target: String,
+    /// Passed or failed as a whole.
+    pub success: bool,
+    /// What happened, in words.
+    pub summary: String,
+}
+
+impl OtherBinary {
+    /// Failed, or ran some tests: an empty unit-test binary that passed is noise.
+    pub fn worth_showing(&self) -> bool {
+        !self.success
+            || !self
+                .summary
+                .starts_with("untagged tests: 0 passed, 0 failed")
+    }
+}
+
+/// Everything a run produced.
+#[derive(Debug)]
+pub struct Session {
+    /// The run's id.
+    pub run_id: String,
+    /// Whether any test executed; a run that executed none recorded nothing.
+    pub executed: bool,
+    /// The workspace root.
+    pub root: PathBuf,
+    /// The journal the run was recorded in (`None`: not recorded).
+    pub journal: Option<PathBuf>,
+    /// Missions, in package order.
+    pub missions: Vec<MissionResult>,
+    /// Packages without a mission file: (name, path looked for).
+    pub skipped: Vec<(String, PathBuf)>,
+    /// Binaries that are not exemplar harnesses, or died before listing their tests.
+    pub others: Vec<OtherBinary>,
+    /// Counts by outcome.
+    pub counts: OutcomeCounts,
+    /// Wall time of the whole run.
+    pub elapsed: Duration,
+}
+
+impl Session {
+    /// Whether anything failed.
+    pub fn failed(&self) -> bool {
+        self.counts.failing() > 0 || self.others.iter().any(|o| !o.success)
+    }
+}
+
+/// Run `plan`: discover, open the journal, build, execute, update the missions.
+pub fn run(plan: &RunPlan, reporter: &mut dyn Reporter) -> Result<Session, Error> {
+    if let Some(t) = plan.timeout
+        && t.is_zero()
+    {
+        return Err(Error::BadTimeout(0.0));
+    }
+    let discovery = discover::discover(&plan.selection)?;
+    let journal = journal::location(&plan.journal, &discovery.root);
+    let mut recorder = match &journal {
+        None => Recorder::nowhere(),
+        Some(dir) => Recorder::open(dir, plan.wait, &mut |holder| {
+            reporter.report(RunEvent::WaitingForJournal { dir, holder })
+        })?,
+    };
+    if let Some(note) = recorder.recovery_note() {
+        reporter.report(RunEvent::RecoveredJournal(&note));
+    }
+    let session = run_recorded(plan, discovery, journal, &mut recorder, reporter)?;
+    recorder.close()?;
+    Ok(session)
+}
+
+fn run_recorded(
+    plan: &RunPlan,
+    discovery: Discovery,
+    journal: Option<PathBuf>,
+    recorder: &mut Recorder,
+    reporter: &mut dyn Reporter,
+) -> Result<Session, Error> {
+    if !discovery.skipped.is_empty() {
+        reporter.report(RunEvent::Skipping {
+            packages: &discovery.skipped,
+            root: &discovery.root,
+        });
+    }
+    let design = design_filter(&discovery, &plan.design)?;
+    let binaries = build::build(&plan.selection, &discovery.packages)?;
+    let clock = RunClock::start(&discovery.packages);
+    let run_id = new_run_id(&clock.started());
+    let commit = crate::git::describe(&discovery.root);
+    recorder.begin(run_start(&run_id, &clock, &commit, plan, &discovery));
+
+    let scratch = execute::scratch_dir()?;
+    let mut run = Execution {
+        run_id: &run_id,
+        recorder,
+        reporter,
+        counts: OutcomeCounts::default(),
+        tests: HashMap::new(),
+        incomplete: Vec::new(),
+        others: Vec::new(),
+    };
+    for bin in &binaries {
+        let Some(pkg) = discovery.packages.iter().find(|p| p.name == bin.package) else {
+            continue;
+        };
+        let opts = ExecOptions {
+            harness_args: plan.harness_args.clone(),
+            design: design.clone(),
+            isolate: plan.isolate,
+            timeout: plan.timeout,
+            ..ExecOptions::for_package(&pkg.dir, &pkg.name, scratch.path())
+        };
+        run.binary(bin, pkg, &discovery.root, &opts)?;
+    }
+    run.reporter.report(RunEvent::Executed);
+    let executed = run.recorder.begun();
+    let Execution {
+        counts,
+        mut tests,
+        incomplete,
+        others,
+        ..
+    } = run;
+
+    let stamp = signal::Stamp {
+        timestamp: clock.started_text(),
+        commit,
+        note: plan.note.clone(),
+        rewrite: plan.rewrite && executed,
+    };
+    let missions = signal::update_missions(&discovery.packages, &mut tests, &incomplete, &stamp)?;
+    recorder.end(signal::run_end(&run_id, &clock, counts, &missions))?;
+    Ok(Session {
+        run_id,
+        executed,
+        root: discovery.root,
+        journal,
+        missions,
+        skipped: discovery.skipped,
+        others,
+        counts,
+        elapsed: clock.elapsed(),
+    })
+}
+
+/// The execute stage's state: every record goes to the journal and into its package's tests
+/// as it arrives.
+struct Execution<'a> {
+    run_id: &'a str,
+    recorder: &'a mut Recorder,
+    reporter: &'a mut dyn Reporter,
+    counts: OutcomeCounts,
+    /// Package name → its tests.
+    tests: HashMap<String, Vec<TestRecord>>,
+    /// Packages with a binary that never listed its tests.
+    incomplete: Vec<String>,
+    others: Vec<OtherBinary>,
+}
+
+impl Execution<'_> {
+    fn binary(
+        &mut self,
+        bin: &TestBinary,
+        pkg: &MissionPackage,
+        root: &Path,
+        opts: &ExecOptions,
+    ) -> Result<(), Error> {
+        self.reporter.report(RunEvent::BinaryStarted(bin));
+        let mut infos: HashMap<String, TestInfo> = HashMap::new();
+        let mut failure = None;
+        let mut arrived: Vec<TestRecord> = Vec::new();
+        let mut on = |p: Progress<'_>| match p {
+            Progress::Inventory(tests) => {
+                let reported = tests.iter().filter(|t| t.plan != Plan::Filtered).count();
+                self.reporter.report(RunEvent::Planned(reported as u64));
+                infos.extend(tests.iter().map(|t| (t.name.clone(), t.clone())));
+            }
+            Progress::Started(_) => {}
+            Progress::Finished(f) => {
+                let record = test_record(bin, pkg, root, infos.get(&f.name), f);
+                self.counts.add(f.outcome);
+                self.reporter.report(RunEvent::TestFinished(&record));
+                if let Err(e) = self.recorder.record(self.run_id, &record) {
+                    failure.get_or_insert(e);
+                }
+                arrived.push(record);
+            }
+        };
+        let result = execute::run_binary(&bin.path, opts, &mut on)?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let tests = self.tests.entry(pkg.name.clone()).or_default();
+        match result {
+            BinaryResult::Exemplar { inventory, .. } => {
+                tests.extend(arrived);
+                for info in inventory.iter().filter(|i| i.plan == Plan::Filtered) {
+                    tests.push(filtered_record(bin, pkg, root, info));
+                }
+            }
+            BinaryResult::Plain {
+                success,
+                passed,
+                failed,
+                status,
+            } => self.others.push(OtherBinary {
+                package: bin.package.clone(),
+                target: format!("{} ({})", bin.target, bin.kind),
+                success,
+                summary: format!("untagged tests: {passed} passed, {failed} failed; {status}"),
+            }),
+            BinaryResult::Died { status, output } => {
+                self.incomplete.push(pkg.name.clone());
+                let last: Vec<&str> = output.lines().rev().take(5).collect();
+                self.others.push(OtherBinary {
+                    package: bin.package.clone(),
+                    target: format!("{} ({})", bin.target, bin.kind),
+                    success: false,
+                    summary: format!(
+                        "the test binary {status} before listing its tests; last output:\n{}",
+                        last.into_iter().rev().collect::<Vec<_>>().join("\n")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The record of a test that ended.
+fn test_record(
+    bin: &TestBinary,
+    pkg: &MissionPackage,
+    root: &Path,
+    info: Option<&TestInfo>,
+    f: &Finished,
+) -> TestRecord {
+    let file = info
+        .map(|i| package_relative(&i.file, root, &pkg.dir))
+        .unwrap_or_default();
+    TestRecord {
+        package: pkg.name.clone(),
+        mission: pkg.mission.id.clone(),
+        binary: bin.target.clone(),
+        name: f.name.clone(),
+        reference: format!("{file}::{}", f.name),
+        file,
+        line: info.map(|i| i.line).unwrap_or(0),
+        ids: info.map(|i| i.ids.clone()).unwrap_or_default(),
+        plan: info.map(|i| i.plan).unwrap_or(Plan::Run),
+        outcome: Some(f.outcome),
+        duration: f.duration,
+        message: f.message.clone(),
+        output: f.output.clone(),
+    }
+}
+
+/// The record of a test this run filtered out.
+fn filtered_record(
+    bin: &TestBinary,
+    pkg: &MissionPackage,
+    root: &Path,
+    info: &TestInfo,
+) -> TestRecord {
+    let file = package_relative(&info.file, root, &pkg.dir);
+    TestRecord {
+        package: pkg.name.clone(),
+        mission: pkg.mission.id.clone(),
+        binary: bin.target.clone(),
+        name: info.name.clone(),
+        reference: format!("{file}::{}", info.name),
+        file,
+        line: info.line,
+        ids: info.ids.clone(),
+        plan: Plan::Filtered,
+        ..TestRecord::default()
+    }
+}
+
+fn run_start(
+    run_id: &str,
+    clock: &RunClock,
+    commit: &Option<String>,
+    plan: &RunPlan,
+    discovery: &Discovery,
+) -> RunStart {
+    RunStart {
+        run_id: run_id.to_owned(),
+        started_at: clock.started().as_second(),
+        commit: commit.clone(),
+        note: plan.note.clone(),
+        missions: discovery
+            .packages
+            .iter()
+            .map(|p| MissionStamp {
+                mission: p.mission.id.clone(),
+                package: p.name.clone(),
+                nodes: p
+                    .mission
+                    .design
+                    .iter()
+                    .map(|n| NodeStamp {
+                        id: n.id.clone(),
+                        fingerprint: Fingerprint::of(n).to_hex(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// `file!()` is relative to the workspace root (where cargo runs rustc) or absolute; the
+/// signal shows it relative to the package.
+fn package_relative(file: &str, root: &Path, pkg_dir: &Path) -> String {
+    let p = Path::new(file);
+    let abs = if p.is_absolute() {
+        p.to_owned()
+    } else {
+        root.join(p)
+    };
+    abs.strip_prefix(pkg_dir)
+        .map(|r| r.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_else(|_| file.to_owned())
+}
+
+/// `--design S1,S3`: the ids and their subtrees, checked against the missions.
+pub fn design_filter(discovery: &Discovery, ids: &[String]) -> Result<Option<String>, Error> {
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let mut all: Vec<String> = Vec::new();
+    for id in ids {
+        let mut found = false;
+        for p in &discovery.packages {
+            if p.mission.node(id).is_some() {
+                found = true;
+                for s in p.mission.subtree(id) {
+                    if !all.contains(&s) {
+                        all.push(s);
+                    }
+                }
+            }
+        }
+        if !found {
+            return Err(Error::UnknownDesignId { id: id.clone() });
+        }
+    }
+    Ok(Some(all.join(",")))
+}
+
+fn new_run_id(now: &jiff::Timestamp) -> String {
+    let mut h = random_suffix(now.as_nanosecond(), std::process::id());
+    h.truncate(6);
+    format!("{}-{h}", now.strftime("%Y%m%dT%H%M%SZ"))
+}
+
+/// A short suffix from a randomly keyed hash of the clock and the pid (ids only need to be
+/// unique, not secret).
+fn random_suffix(nanos: i128, pid: u32) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_i128(nanos);
+    h.write_u32(pid);
+    format!("{:016x}", h.finish())
+}
