@@ -11,14 +11,14 @@
 
 use std::fmt::Write as _;
 
+use exemplar_formats::check::{CheckDocument, MissionVerdict};
 use exemplar_runner::Session;
-use exemplar_runner::gate::{self, Baseline, MissionVerdict};
-use serde_json::json;
+use exemplar_runner::gate::{self, Baseline};
 
 use crate::cli::{CheckArgs, MessageFormat};
 use crate::errors::{Error, ExitCode};
 use crate::progress::Progress;
-use crate::report;
+use crate::render;
 use crate::style::{ColorChoice, Style};
 
 /// `cargo exemplar check`.
@@ -55,15 +55,18 @@ pub fn command(args: &CheckArgs, color: ColorChoice) -> Result<ExitCode, Error> 
             render(&baseline, &verdicts, &session, color.for_stdout())
         ),
         MessageFormat::Json => {
-            let doc = json!({
-                "format": "exemplar-check",
-                "version": 1,
-                "ok": ok,
-                "baseline": baseline.label,
-                "missions": verdicts,
-                "run": report::json::value(&session),
-            });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            let doc = CheckDocument {
+                format: "exemplar-check".into(),
+                version: 1,
+                ok,
+                baseline: baseline.label.clone(),
+                missions: verdicts,
+                run: render::json::document(&session),
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("the check document serializes")
+            );
         }
     }
     Ok(if ok { ExitCode::Ok } else { ExitCode::Failed })
@@ -104,7 +107,7 @@ fn render(baseline: &Baseline, verdicts: &[MissionVerdict], s: &Session, style: 
                 x.before,
                 x.after
             );
-            report::table::write_detail(&mut out, &x.row, style);
+            render::table::write_detail(&mut out, &x.row, style);
         }
         for r in &v.regressions {
             let _ = writeln!(

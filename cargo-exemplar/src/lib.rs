@@ -6,21 +6,21 @@
 //!
 //! - [`run`], [`check`], [`list`]: the commands that build and run tests (through the runner);
 //!   [`progress`] shows a run as it happens.
-//! - [`report`]: a run as a loss table for people and a JSON document for agents.
+//! - [`render`]: a run as a loss table for people and a JSON document for agents.
 //! - [`query`]: the commands that read the journal (status, history, show, diff, flaky).
-//! - [`history_report`]: `report`, the journal as HTML, JUnit, JSON and Markdown.
+//! - [`report`]: the `report` command: the journal as HTML, JUnit, JSON and Markdown.
 //! - [`hook`]: the git hook that runs `check`; [`new`]: a project from a reference mission.
 #![warn(missing_docs)]
 
 pub mod check;
 pub mod cli;
 mod errors;
-pub mod history_report;
 pub mod hook;
 pub mod list;
 pub mod new;
 pub mod progress;
 pub mod query;
+pub mod render;
 pub mod report;
 pub mod run;
 pub mod style;

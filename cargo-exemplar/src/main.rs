@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cargo_exemplar::run::command(args, color),
         Command::List(args) => cargo_exemplar::list::command(args, color),
         Command::Check(args) => cargo_exemplar::check::command(args, color),
-        Command::Report(args) => cargo_exemplar::history_report::command(args),
+        Command::Report(args) => cargo_exemplar::report::command(args),
         Command::Hook(cmd) => match &cmd.action {
             HookAction::Install(args) => cargo_exemplar::hook::command(args),
         },

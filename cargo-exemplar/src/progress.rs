@@ -2,7 +2,9 @@
 //! lines otherwise (CI logs, agents). It is the command line's [`Reporter`].
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use exemplar_formats::run::SkippedPackage;
 use std::time::Duration;
 
 use exemplar_formats::Outcome;
@@ -41,18 +43,22 @@ impl Progress {
         }
     }
 
-    fn skipping(&self, skipped: &[(String, PathBuf)], root: &Path) {
+    fn skipping(&self, skipped: &[SkippedPackage], root: &Path) {
         let text = match skipped {
             [] => return,
-            [(name, path)] => format!(
-                "package {name}: no mission file at {}",
-                path.strip_prefix(root).unwrap_or(path).display()
+            [one] => format!(
+                "package {}: no mission file at {}",
+                one.package,
+                one.looked_for
+                    .strip_prefix(root)
+                    .unwrap_or(&one.looked_for)
+                    .display()
             ),
             many => format!(
                 "{} packages without a mission file: {}",
                 many.len(),
                 many.iter()
-                    .map(|(n, _)| n.as_str())
+                    .map(|s| s.package.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
             ),

@@ -6,11 +6,17 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use exemplar_formats::Outcome;
+use exemplar_formats::journal::{
+    self as doc, DiffDocument, DirectiveHistory, FlakyDocument, MissionLoss, MovedSegment,
+    NodeLoss, RebuildDocument, RepairDocument, RunSummary, RunsDocument, SegmentOffset, SeqRange,
+    ShowDocument, ShownTest, StatusDocument, TestHistory, VerifyDocument,
+};
 use exemplar_mission::update::round_loss;
 use exemplar_runner::JournalChoice;
 use exemplar_runner::discover;
+use exemplar_store::RunDiff;
 use exemplar_store::{At, Index, RunRow};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::cli::{
     DiffArgs, HistoryArgs, JournalAction, JournalArgs, JournalCommand, MessageFormat, ShowArgs,
@@ -42,12 +48,12 @@ fn open(args: &JournalArgs) -> Result<(PathBuf, Index), Error> {
     Ok((dir, ix))
 }
 
-fn emit(format: MessageFormat, human: String, machine: Value) {
+fn emit(format: MessageFormat, human: String, machine: &impl Serialize) {
     match format {
         MessageFormat::Human => print!("{human}"),
         MessageFormat::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&machine).unwrap_or_default()
+            serde_json::to_string_pretty(machine).expect("the document serializes")
         ),
     }
 }
@@ -59,22 +65,32 @@ pub fn time(t: i64) -> String {
         .unwrap_or_else(|_| t.to_string())
 }
 
-fn run_json(ix: &Index, r: &RunRow) -> Value {
-    let counts = ix.counts(r).unwrap_or_default();
-    json!({
-        "run_id": r.run_id,
-        "started_at": time(r.started_at),
-        "ended_at": r.ended_at.map(time),
-        "complete": r.complete(),
-        "commit": r.commit,
-        "note": r.note,
-        "counts": counts,
-        "missions": r.losses.iter().map(|m| json!({
-            "id": m.mission,
-            "loss": round_loss(m.loss),
-            "directives": m.nodes.iter().map(|n| json!({"id": n.id, "loss": round_loss(n.loss)})).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })
+fn run_summary(ix: &Index, r: &RunRow) -> RunSummary {
+    RunSummary {
+        run_id: r.run_id.clone(),
+        started_at: time(r.started_at),
+        ended_at: r.ended_at.map(time),
+        complete: r.complete(),
+        commit: r.commit.clone(),
+        note: r.note.clone(),
+        counts: ix.counts(r).unwrap_or_default(),
+        missions: r
+            .losses
+            .iter()
+            .map(|m| MissionLoss {
+                id: m.mission.clone(),
+                loss: round_loss(m.loss),
+                directives: m
+                    .nodes
+                    .iter()
+                    .map(|n| NodeLoss {
+                        id: n.id.clone(),
+                        loss: round_loss(n.loss),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
 }
 
 fn run_line(ix: &Index, r: &RunRow) -> String {
@@ -219,7 +235,12 @@ pub fn status(args: &StatusArgs, style: Style) -> Result<ExitCode, Error> {
             );
         }
     }
-    emit(args.journal.message_format, out, run_json(&ix, &run));
+    let doc = StatusDocument {
+        format: "exemplar-status".into(),
+        version: 1,
+        run: run_summary(&ix, &run),
+    };
+    emit(args.journal.message_format, out, &doc);
     Ok(ExitCode::Ok)
 }
 
@@ -245,7 +266,11 @@ pub fn history(args: &HistoryArgs) -> Result<ExitCode, Error> {
             for r in &runs {
                 let _ = writeln!(out, "{}", run_line(&ix, r));
             }
-            json!({"runs": runs.iter().map(|r| run_json(&ix, r)).collect::<Vec<_>>()})
+            Document::Runs(RunsDocument {
+                format: "exemplar-runs".into(),
+                version: 1,
+                runs: runs.iter().map(|r| run_summary(&ix, r)).collect(),
+            })
         }
         Some(t) => {
             let losses: Vec<_> = ix
@@ -264,9 +289,20 @@ pub fn history(args: &HistoryArgs) -> Result<ExitCode, Error> {
                         p.loss
                     );
                 }
-                json!({"directive": t, "loss": losses.iter().map(|p| json!({
-                    "run_id": p.run_id, "started_at": time(p.started_at), "mission": p.mission, "loss": round_loss(p.loss),
-                })).collect::<Vec<_>>()})
+                Document::Directive(DirectiveHistory {
+                    format: "exemplar-directive-history".into(),
+                    version: 1,
+                    directive: t.clone(),
+                    loss: losses
+                        .iter()
+                        .map(|p| doc::LossPoint {
+                            run_id: p.run_id.clone(),
+                            started_at: time(p.started_at),
+                            mission: p.mission.clone(),
+                            loss: round_loss(p.loss),
+                        })
+                        .collect(),
+                })
             } else {
                 let tests: Vec<_> = ix
                     .test_history(t)?
@@ -289,16 +325,36 @@ pub fn history(args: &HistoryArgs) -> Result<ExitCode, Error> {
                         p.outcome.reference
                     );
                 }
-                json!({"test": t, "outcomes": tests.iter().map(|p| json!({
-                    "run_id": p.run_id, "started_at": time(p.started_at), "mission": p.outcome.mission,
-                    "ref": p.outcome.reference, "outcome": Outcome::from_code(p.outcome.outcome),
-                    "duration": p.outcome.duration,
-                })).collect::<Vec<_>>()})
+                Document::Test(TestHistory {
+                    format: "exemplar-test-history".into(),
+                    version: 1,
+                    test: t.clone(),
+                    outcomes: tests
+                        .iter()
+                        .map(|p| doc::TestPoint {
+                            run_id: p.run_id.clone(),
+                            started_at: time(p.started_at),
+                            mission: p.outcome.mission.clone(),
+                            reference: p.outcome.reference.clone(),
+                            outcome: Outcome::from_code(p.outcome.outcome),
+                            duration: p.outcome.duration,
+                        })
+                        .collect(),
+                })
             }
         }
     };
-    emit(args.journal.message_format, out, value);
+    emit(args.journal.message_format, out, &value);
     Ok(ExitCode::Ok)
+}
+
+/// The document `history` prints: runs, a directive's loss, or a test's outcomes.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Document {
+    Runs(RunsDocument),
+    Directive(DirectiveHistory),
+    Test(TestHistory),
 }
 
 /// `cargo exemplar show`.
@@ -334,14 +390,25 @@ pub fn show(args: &ShowArgs, style: Style) -> Result<ExitCode, Error> {
                 let _ = writeln!(out, "      {l}");
             }
         }
-        tests.push(json!({
-            "mission": o.mission, "ref": o.reference, "ids": o.ids, "outcome": word,
-            "duration": o.duration, "message": message, "output": output, "binary": o.binary, "line": o.line,
-        }));
+        tests.push(ShownTest {
+            mission: o.mission,
+            reference: o.reference,
+            ids: o.ids,
+            outcome: Outcome::from_code(o.outcome),
+            duration: o.duration,
+            message,
+            output,
+            binary: o.binary,
+            line: o.line,
+        });
     }
-    let mut v = run_json(&ix, &run);
-    v["tests"] = Value::Array(tests);
-    emit(args.journal.message_format, out, v);
+    let doc = ShowDocument {
+        format: "exemplar-show".into(),
+        version: 1,
+        run: run_summary(&ix, &run),
+        tests,
+    };
+    emit(args.journal.message_format, out, &doc);
     Ok(ExitCode::Ok)
 }
 
@@ -351,60 +418,59 @@ pub fn diff(args: &DiffArgs, style: Style) -> Result<ExitCode, Error> {
     let a = ix.find_run(&args.run_a)?;
     let b = ix.find_run(&args.run_b)?;
     let d = ix.diff(&a, &b)?;
-    let word = |o: Option<u8>| {
-        o.and_then(Outcome::from_code)
-            .map(Outcome::as_str)
-            .unwrap_or("absent")
-    };
     let mut out = format!("{} → {}\n", a.run_id, b.run_id);
+    write_diff(&mut out, &d, style);
+    let doc = DiffDocument {
+        format: "exemplar-diff".into(),
+        version: 1,
+        from: a.run_id,
+        to: b.run_id,
+        flipped: d.flipped,
+        loss: d.loss,
+        design: d.design,
+    };
+    emit(args.journal.message_format, out, &doc);
+    Ok(ExitCode::Ok)
+}
+
+/// A diff for people.
+fn write_diff(out: &mut String, d: &RunDiff, style: Style) {
+    let word = |o: Option<Outcome>| o.map_or("absent", Outcome::as_str);
     if !d.flipped.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("tests that changed:"));
-        for (m, r, x, y) in &d.flipped {
-            let _ = writeln!(out, "  {m} {r}: {} → {}", word(*x), word(*y));
+        for f in &d.flipped {
+            let (m, r) = (&f.mission, &f.reference);
+            let _ = writeln!(out, "  {m} {r}: {} → {}", word(f.from), word(f.to));
         }
     }
     if !d.loss.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("loss:"));
-        for (m, n, x, y) in &d.loss {
-            let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
-            let name = if n.is_empty() {
+        let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
+        for l in &d.loss {
+            let name = if l.node.is_empty() {
                 "(mission)"
             } else {
-                n.as_str()
+                l.node.as_str()
             };
-            let _ = writeln!(out, "  {m} {name}: {} → {}", f(*x), f(*y));
+            let _ = writeln!(out, "  {} {name}: {} → {}", l.mission, f(l.from), f(l.to));
         }
     }
     for (label, list) in [
-        ("added", &d.added),
-        ("changed", &d.changed),
-        ("removed", &d.removed),
+        ("added", &d.design.added),
+        ("changed", &d.design.changed),
+        ("removed", &d.design.removed),
     ] {
         if !list.is_empty() {
-            let ids: Vec<String> = list.iter().map(|(m, n)| format!("{m}/{n}")).collect();
+            let ids: Vec<String> = list
+                .iter()
+                .map(|n| format!("{}/{}", n.mission, n.id))
+                .collect();
             let _ = writeln!(out, "\ndesign {label}: {}", ids.join(", "));
         }
     }
-    if d.flipped.is_empty()
-        && d.loss.is_empty()
-        && d.added.is_empty()
-        && d.changed.is_empty()
-        && d.removed.is_empty()
-    {
+    if d.is_empty() {
         out.push_str("no difference\n");
     }
-    let v = json!({
-        "from": a.run_id, "to": b.run_id,
-        "flipped": d.flipped.iter().map(|(m, r, x, y)| json!({"mission": m, "ref": r, "from": word(*x), "to": word(*y)})).collect::<Vec<_>>(),
-        "loss": d.loss.iter().map(|(m, n, x, y)| json!({"mission": m, "node": n, "from": x, "to": y})).collect::<Vec<_>>(),
-        "design": {
-            "added": d.added.iter().map(|(m, n)| json!({"mission": m, "id": n})).collect::<Vec<_>>(),
-            "changed": d.changed.iter().map(|(m, n)| json!({"mission": m, "id": n})).collect::<Vec<_>>(),
-            "removed": d.removed.iter().map(|(m, n)| json!({"mission": m, "id": n})).collect::<Vec<_>>(),
-        },
-    });
-    emit(args.journal.message_format, out, v);
-    Ok(ExitCode::Ok)
 }
 
 /// `cargo exemplar flaky`.
@@ -419,7 +485,7 @@ pub fn flaky(args: &JournalArgs) -> Result<ExitCode, Error> {
         let seq: Vec<&str> = t
             .outcomes
             .iter()
-            .map(|(_, o)| Outcome::word_of_code(*o))
+            .map(|o| o.outcome.map_or("?", Outcome::as_str))
             .collect();
         let _ = writeln!(
             out,
@@ -430,11 +496,12 @@ pub fn flaky(args: &JournalArgs) -> Result<ExitCode, Error> {
             seq.join(" → ")
         );
     }
-    let v = json!({"flaky": f.iter().map(|t| json!({
-        "mission": t.mission, "ref": t.reference, "commit": t.commit,
-        "outcomes": t.outcomes.iter().map(|(r, o)| json!({"run_id": r, "outcome": Outcome::from_code(*o)})).collect::<Vec<_>>(),
-    })).collect::<Vec<_>>()});
-    emit(args.message_format, out, v);
+    let doc = FlakyDocument {
+        format: "exemplar-flaky".into(),
+        version: 1,
+        flaky: f,
+    };
+    emit(args.message_format, out, &doc);
     Ok(ExitCode::Ok)
 }
 
@@ -465,15 +532,21 @@ pub fn journal(cmd: &JournalCommand) -> Result<ExitCode, Error> {
                     p.display()
                 );
             }
-            emit(
-                fmt,
-                out,
-                json!({
-                    "journal": dir, "segments": r.segments, "bytes": r.bytes, "records": r.records,
-                    "by_kind": r.by_kind, "blobs": r.blobs, "last_seq": r.last_seq,
-                    "torn_tail": r.torn_tail.map(|(p, o)| json!({"segment": p, "offset": o})),
-                }),
-            );
+            let doc = VerifyDocument {
+                format: "exemplar-journal-verify".into(),
+                version: 1,
+                journal: dir,
+                segments: r.segments as u64,
+                bytes: r.bytes,
+                records: r.records,
+                by_kind: r.by_kind,
+                blobs: r.blobs,
+                last_seq: r.last_seq,
+                torn_tail: r
+                    .torn_tail
+                    .map(|(segment, offset)| SegmentOffset { segment, offset }),
+            };
+            emit(fmt, out, &doc);
         }
         JournalAction::Repair => {
             let r = exemplar_store::repair(&dir)?;
@@ -495,14 +568,22 @@ pub fn journal(cmd: &JournalCommand) -> Result<ExitCode, Error> {
                 "kept {} records from damaged segments; index rebuilt",
                 r.kept
             );
-            emit(
-                fmt,
-                out,
-                json!({
-                    "moved": r.moved.iter().map(|(a, b)| json!({"from": a, "to": b})).collect::<Vec<_>>(),
-                    "kept": r.kept, "lost": r.lost,
-                }),
-            );
+            let doc = RepairDocument {
+                format: "exemplar-journal-repair".into(),
+                version: 1,
+                moved: r
+                    .moved
+                    .into_iter()
+                    .map(|(from, to)| MovedSegment { from, to })
+                    .collect(),
+                kept: r.kept,
+                lost: r
+                    .lost
+                    .into_iter()
+                    .map(|(first, last)| SeqRange { first, last })
+                    .collect(),
+            };
+            emit(fmt, out, &doc);
         }
         JournalAction::RebuildIndex => {
             let t0 = std::time::Instant::now();
@@ -512,7 +593,13 @@ pub fn journal(cmd: &JournalCommand) -> Result<ExitCode, Error> {
                 "index rebuilt from {n} records in {:.2}s\n",
                 t0.elapsed().as_secs_f64()
             );
-            emit(fmt, out, json!({"records": n, "runs": ix.runs()?.len()}));
+            let doc = RebuildDocument {
+                format: "exemplar-journal-rebuild".into(),
+                version: 1,
+                records: n,
+                runs: ix.runs()?.len() as u64,
+            };
+            emit(fmt, out, &doc);
         }
     }
     Ok(ExitCode::Ok)

@@ -6,7 +6,7 @@ use exemplar_runner::listing;
 use crate::cli::{MessageFormat, RunArgs};
 use crate::errors::{Error, ExitCode};
 use crate::progress::Progress;
-use crate::report;
+use crate::render;
 use crate::style::ColorChoice;
 
 /// `cargo exemplar run`. `-- --list` lists the tests instead (as `cargo exemplar list`), and
@@ -20,8 +20,8 @@ pub fn command(args: &RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     }
     let session = exemplar_runner::run(&args.plan()?, &mut Progress::new(color.for_stderr()))?;
     match args.message_format {
-        MessageFormat::Human => print!("{}", report::table::render(&session, color.for_stdout())),
-        MessageFormat::Json => println!("{}", report::json::render(&session)),
+        MessageFormat::Human => print!("{}", render::table::render(&session, color.for_stdout())),
+        MessageFormat::Json => println!("{}", render::json::render(&session)),
     }
     Ok(if session.failed() {
         ExitCode::Failed

@@ -4,18 +4,27 @@
 //! - [`Outcome`] and [`OutcomeCounts`]: how a test ended, and how many ended each way. One
 //!   type everywhere: the harness protocol, the journal (as [`Outcome::code`]), the mission
 //!   file's `signal:` and every report.
+//! - [`design`]: a node's kind and status, a test's evidence, a change of the design.
 //! - [`events`]: the protocol between a test binary's harness and the runner.
 //! - [`TestRecord`]: one record per test, from the runner to the journal, the mission's signal
 //!   and every report.
-//! - [`list`]: the `exemplar-list` document.
+//! - The JSON documents, each versioned: [`run`] (`exemplar-run`), [`check`]
+//!   (`exemplar-check`), [`list`] (`exemplar-list`), [`report`] (`exemplar-report`), and the
+//!   journal's queries in [`journal`] (`exemplar-status`, `exemplar-runs`, `exemplar-show`,
+//!   `exemplar-diff`, ...).
 //!
 //! This crate has no logic beyond reading and writing its types; it depends only on serde.
 #![warn(missing_docs)]
 
+pub mod check;
+pub mod design;
 pub mod events;
+pub mod journal;
 pub mod list;
 mod outcome;
 mod record;
+pub mod report;
+pub mod run;
 
 pub use outcome::{Outcome, OutcomeCounts};
 pub use record::TestRecord;

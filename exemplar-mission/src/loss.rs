@@ -21,19 +21,7 @@ use serde::Serialize;
 
 use crate::model::{Node, NodeKind, Status};
 
-/// What one linked test says about one node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Evidence {
-    /// Its latest outcome is `passed` and fresh.
-    Passed,
-    /// Its latest outcome is failed, crashed or timeout.
-    Failing,
-    /// `#[ignore]`d: not evidence.
-    Ignored,
-    /// Never ran, or ran before the node last changed.
-    Unverified,
-}
+pub use exemplar_formats::design::Evidence;
 
 /// A (node, evidence) pair contributed by one test.
 #[derive(Debug, Clone)]

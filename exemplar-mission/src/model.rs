@@ -4,8 +4,6 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
 /// A 1-based line and column in a mission file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Pos {
@@ -77,52 +75,6 @@ impl Mission {
     }
 }
 
-/// Whether a node is an idea (a tenet in prose) or a directive (a testable invariant).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NodeKind {
-    /// `aspect_id: null`.
-    Idea,
-    /// Has a parent.
-    Directive,
-}
-
-/// The lifecycle of a design node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Measured and shown, never fails the gate.
-    Proposed,
-    /// The default: measured, and gates.
-    #[default]
-    Active,
-    /// Kept for the record; not measured, not linkable.
-    Retired,
-}
-
-impl Status {
-    /// The word used in the file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Proposed => "proposed",
-            Status::Active => "active",
-            Status::Retired => "retired",
-        }
-    }
-}
-
-impl FromStr for Status {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        match s {
-            "proposed" => Ok(Status::Proposed),
-            "active" => Ok(Status::Active),
-            "retired" => Ok(Status::Retired),
-            _ => Err(()),
-        }
-    }
-}
-
 /// A value under `detail:`: text, a list or a mapping, kept in file order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DetailValue {
@@ -179,6 +131,7 @@ impl Node {
 }
 
 pub use exemplar_formats::Outcome;
+pub use exemplar_formats::design::{DesignDelta, NodeKind, Status};
 
 /// A stable test id, `T0`, `T1`...: assigned on first sight, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -226,27 +179,6 @@ pub struct SignalEntry {
     pub spec_ids: Vec<String>,
     /// The latest result; `None` when the test is known but has never run.
     pub result: Option<SignalResult>,
-}
-
-/// Design nodes added, changed and removed since the previous history entry.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct DesignDelta {
-    /// New ids.
-    #[serde(default)]
-    pub added: Vec<String>,
-    /// Ids whose fingerprint (name and detail) changed.
-    #[serde(default)]
-    pub changed: Vec<String>,
-    /// Ids gone (or retired).
-    #[serde(default)]
-    pub removed: Vec<String>,
-}
-
-impl DesignDelta {
-    /// No change at all.
-    pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
-    }
 }
 
 /// One entry of `history:`.

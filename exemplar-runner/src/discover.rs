@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use cargo_metadata::{Metadata, MetadataCommand, Package};
 use exemplar_formats::list::UnrunTarget;
+use exemplar_formats::run::SkippedPackage;
 use exemplar_mission::{DEFAULT_HISTORY_CAP, DEFAULT_MISSION_FILE, Mission, MissionErrors};
 
 use crate::errors::Error;
@@ -70,8 +71,8 @@ pub struct Discovery {
     pub target_dir: PathBuf,
     /// Selected packages with a mission.
     pub packages: Vec<MissionPackage>,
-    /// Selected packages without one: (name, the path looked for).
-    pub skipped: Vec<(String, PathBuf)>,
+    /// Selected packages without one.
+    pub skipped: Vec<SkippedPackage>,
 }
 
 /// The workspace root of `manifest_path` (or of the current folder), for commands that read
@@ -125,7 +126,10 @@ pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
         let max_loss = settings.max_loss;
         let path = dir.join(rel);
         if !path.exists() {
-            skipped.push((p.name.to_string(), path));
+            skipped.push(SkippedPackage {
+                package: p.name.to_string(),
+                looked_for: path,
+            });
             continue;
         }
         let shown = relative_to(&path, meta.workspace_root.as_std_path());
@@ -159,7 +163,7 @@ pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
         return Err(Error::NoMission {
             looked: skipped
                 .iter()
-                .map(|(n, _)| n.as_str())
+                .map(|s| s.package.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
         });

@@ -14,13 +14,13 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use exemplar_formats::Outcome;
+use exemplar_formats::check::{MissionVerdict, Regression, Violation};
 use exemplar_mission::update::round_loss;
 use exemplar_mission::{Mission, Status};
-use serde::Serialize;
 
 use crate::errors::Error;
 use crate::git::git;
-use crate::rows::{NodeRow, rows};
+use crate::rows::rows;
 use crate::session::{MissionResult, Session};
 
 /// What one mission looked like in the baseline.
@@ -41,64 +41,6 @@ pub struct Baseline {
     pub label: String,
     /// By mission id; a mission without a baseline is absent.
     pub missions: HashMap<String, MissionBaseline>,
-}
-
-/// A directive whose loss rose.
-#[derive(Debug, Clone, Serialize)]
-pub struct Violation {
-    /// The row of the loss table, with the failing tests.
-    #[serde(flatten)]
-    pub row: NodeRow,
-    /// Loss in the baseline.
-    pub before: f64,
-    /// Loss now.
-    pub after: f64,
-}
-
-/// A test that passed in the baseline and fails now.
-#[derive(Debug, Clone, Serialize)]
-pub struct Regression {
-    /// Test ref.
-    #[serde(rename = "ref")]
-    pub reference: String,
-    /// Its directives.
-    pub ids: Vec<String>,
-    /// Outcome now.
-    pub outcome: Outcome,
-    /// File and line.
-    pub file: String,
-    /// Line.
-    pub line: u32,
-    /// Failure message.
-    pub message: Option<String>,
-}
-
-/// The verdict for one mission.
-#[derive(Debug, Clone, Serialize)]
-pub struct MissionVerdict {
-    /// Mission id.
-    pub id: String,
-    /// Baseline loss.
-    pub loss_before: Option<f64>,
-    /// Loss now.
-    pub loss_after: f64,
-    /// The ceiling, if any.
-    pub max_loss: Option<f64>,
-    /// Above the ceiling.
-    pub over_ceiling: bool,
-    /// Active directives whose loss rose.
-    pub violations: Vec<Violation>,
-    /// Tests that passed and fail now.
-    pub regressions: Vec<Regression>,
-    /// Proposed directives with loss: shown, not gating.
-    pub proposed: Vec<NodeRow>,
-}
-
-impl MissionVerdict {
-    /// The gate holds for this mission.
-    pub fn ok(&self) -> bool {
-        self.violations.is_empty() && self.regressions.is_empty() && !self.over_ceiling
-    }
 }
 
 /// Compare one mission's run with its baseline.

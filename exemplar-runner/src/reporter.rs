@@ -1,7 +1,9 @@
 //! What a run tells its caller while it happens. The runner prints nothing: a command line
 //! shows these events as a progress bar, an agent may log them, a test may ignore them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use exemplar_formats::run::SkippedPackage;
 
 use crate::build::TestBinary;
 use exemplar_formats::TestRecord;
@@ -11,8 +13,8 @@ use exemplar_formats::TestRecord;
 pub enum RunEvent<'a> {
     /// Selected packages without a mission file.
     Skipping {
-        /// (name, the path looked for).
-        packages: &'a [(String, PathBuf)],
+        /// The packages, and the paths looked for.
+        packages: &'a [SkippedPackage],
         /// The workspace root, which those paths are best shown relative to.
         root: &'a Path,
     },

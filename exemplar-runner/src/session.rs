@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use exemplar_formats::events::{Plan, TestInfo};
+use exemplar_formats::run::{OtherBinary, SkippedPackage};
 use exemplar_formats::{OutcomeCounts, TestRecord};
 use exemplar_mission::Fingerprint;
 use exemplar_mission::update::Update;
@@ -37,29 +38,6 @@ pub struct MissionResult {
     pub rewritten: bool,
 }
 
-/// A test binary that is not an exemplar harness, or died before listing its tests.
-#[derive(Debug, Clone)]
-pub struct OtherBinary {
-    /// Package.
-    pub package: String,
-    /// Target, with its kind: `kv (lib)`.
-    pub target: String,
-    /// Passed or failed as a whole.
-    pub success: bool,
-    /// What happened, in words.
-    pub summary: String,
-}
-
-impl OtherBinary {
-    /// Failed, or ran some tests: an empty unit-test binary that passed is noise.
-    pub fn worth_showing(&self) -> bool {
-        !self.success
-            || !self
-                .summary
-                .starts_with("untagged tests: 0 passed, 0 failed")
-    }
-}
-
 /// Everything a run produced.
 #[derive(Debug)]
 pub struct Session {
@@ -73,8 +51,8 @@ pub struct Session {
     pub journal: Option<PathBuf>,
     /// Missions, in package order.
     pub missions: Vec<MissionResult>,
-    /// Packages without a mission file: (name, path looked for).
-    pub skipped: Vec<(String, PathBuf)>,
+    /// Selected packages without a mission file.
+    pub skipped: Vec<SkippedPackage>,
     /// Binaries that are not exemplar harnesses, or died before listing their tests.
     pub others: Vec<OtherBinary>,
     /// Counts by outcome.
@@ -86,7 +64,7 @@ pub struct Session {
 impl Session {
     /// Whether anything failed.
     pub fn failed(&self) -> bool {
-        self.counts.failing() > 0 || self.others.iter().any(|o| !o.success)
+        self.counts.failing() > 0 || self.others.iter().any(|o| !o.ok)
     }
 }
 
@@ -250,7 +228,7 @@ impl Execution<'_> {
             } => self.others.push(OtherBinary {
                 package: bin.package.clone(),
                 target: format!("{} ({})", bin.target, bin.kind),
-                success,
+                ok: success,
                 summary: format!("untagged tests: {passed} passed, {failed} failed; {status}"),
             }),
             BinaryResult::Died { status, output } => {
@@ -259,7 +237,7 @@ impl Execution<'_> {
                 self.others.push(OtherBinary {
                     package: bin.package.clone(),
                     target: format!("{} ({})", bin.target, bin.kind),
-                    success: false,
+                    ok: false,
                     summary: format!(
                         "the test binary {status} before listing its tests; last output:\n{}",
                         last.into_iter().rev().collect::<Vec<_>>().join("\n")

@@ -31,6 +31,6 @@ pub use errors::{Result, StoreError};
 pub use index::{Index, RunRow};
 pub use journal::{JournalWriter, RepairReport, VerifyReport, open_index, repair, verify};
 pub use lock::Contention;
-pub use query::{At, Flaky, LossPoint, RunDiff, TestPoint};
+pub use query::{At, LossPoint, RunDiff, TestPoint};
 pub use records::Record;
 pub use writer::WriterOptions;

@@ -2,7 +2,10 @@
 //!
 //! Run ids may be given whole or by a unique prefix, or as `latest`.
 
-use exemplar_formats::OutcomeCounts;
+use exemplar_formats::journal::{
+    DesignChanges, FlakyTest, FlippedTest, LossChange, NodeRef, RunOutcome,
+};
+use exemplar_formats::{Outcome as TestOutcome, OutcomeCounts};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -52,32 +55,26 @@ pub struct TestPoint {
     pub outcome: Outcome,
 }
 
-/// What changed between two runs.
+/// What changed between two runs: the diff document's parts.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RunDiff {
-    /// (mission, ref, outcome in a, outcome in b) for tests whose outcome differs.
-    pub flipped: Vec<(String, String, Option<u8>, Option<u8>)>,
-    /// (mission, node, loss in a, loss in b) where they differ; node "" is the mission loss.
-    pub loss: Vec<(String, String, Option<f64>, Option<f64>)>,
-    /// (mission, node) added in b.
-    pub added: Vec<(String, String)>,
-    /// (mission, node) whose fingerprint changed.
-    pub changed: Vec<(String, String)>,
-    /// (mission, node) gone in b.
-    pub removed: Vec<(String, String)>,
+    /// Tests whose outcome differs.
+    pub flipped: Vec<FlippedTest>,
+    /// Losses that differ; node `""` is the mission loss.
+    pub loss: Vec<LossChange>,
+    /// Design nodes added, changed and removed.
+    pub design: DesignChanges,
 }
 
-/// A test whose outcome changed between runs of one commit.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Flaky {
-    /// Mission id.
-    pub mission: String,
-    /// Test ref.
-    pub reference: String,
-    /// The commit.
-    pub commit: String,
-    /// (run id, outcome) in time order.
-    pub outcomes: Vec<(String, u8)>,
+impl RunDiff {
+    /// Nothing differs.
+    pub fn is_empty(&self) -> bool {
+        self.flipped.is_empty()
+            && self.loss.is_empty()
+            && self.design.added.is_empty()
+            && self.design.changed.is_empty()
+            && self.design.removed.is_empty()
+    }
 }
 
 fn err(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> StoreError + '_ {
@@ -186,7 +183,7 @@ impl Index {
         }
         let mut c = OutcomeCounts::default();
         for o in self.outcomes(&run.run_id)? {
-            if let Some(outcome) = exemplar_formats::Outcome::from_code(o.outcome) {
+            if let Some(outcome) = TestOutcome::from_code(o.outcome) {
                 c.add(outcome);
             }
         }
@@ -274,7 +271,12 @@ impl Index {
         for k in keys {
             let (x, y) = (oa.get(k).copied(), ob.get(k).copied());
             if x != y {
-                d.flipped.push((k.0.clone(), k.1.clone(), x, y));
+                d.flipped.push(FlippedTest {
+                    mission: k.0.clone(),
+                    reference: k.1.clone(),
+                    from: x.and_then(TestOutcome::from_code),
+                    to: y.and_then(TestOutcome::from_code),
+                });
             }
         }
         let losses = |r: &RunRow| -> BTreeMap<(String, String), f64> {
@@ -292,7 +294,12 @@ impl Index {
         for k in keys {
             let (x, y) = (la.get(k).copied(), lb.get(k).copied());
             if x != y {
-                d.loss.push((k.0.clone(), k.1.clone(), x, y));
+                d.loss.push(LossChange {
+                    mission: k.0.clone(),
+                    node: k.1.clone(),
+                    from: x,
+                    to: y,
+                });
             }
         }
         let fps = |r: &RunRow| -> BTreeMap<(String, String), String> {
@@ -306,16 +313,20 @@ impl Index {
                 .collect()
         };
         let (fa, fb) = (fps(a), fps(b));
+        let node = |k: &(String, String)| NodeRef {
+            mission: k.0.clone(),
+            id: k.1.clone(),
+        };
         for (k, v) in &fb {
             match fa.get(k) {
-                None => d.added.push(k.clone()),
-                Some(old) if old != v => d.changed.push(k.clone()),
+                None => d.design.added.push(node(k)),
+                Some(old) if old != v => d.design.changed.push(node(k)),
                 Some(_) => {}
             }
         }
         for k in fa.keys() {
             if !fb.contains_key(k) {
-                d.removed.push(k.clone());
+                d.design.removed.push(node(k));
             }
         }
         Ok(d)
@@ -323,7 +334,7 @@ impl Index {
 
     /// Tests whose outcome (ignoring `ignored`) changed between runs of the same clean commit.
     /// Runs of a dirty tree (`+dirty`) are left out: their code may differ.
-    pub fn flaky(&self) -> Result<Vec<Flaky>> {
+    pub fn flaky(&self) -> Result<Vec<FlakyTest>> {
         let runs = self.runs()?;
         let mut by_commit: BTreeMap<String, Vec<&RunRow>> = BTreeMap::new();
         for r in &runs {
@@ -341,7 +352,7 @@ impl Index {
             let mut per_test: BTreeMap<(String, String), Vec<(String, u8)>> = BTreeMap::new();
             for r in rs {
                 for o in self.outcomes(&r.run_id)? {
-                    if o.outcome == exemplar_formats::Outcome::Ignored.code() {
+                    if o.outcome == TestOutcome::Ignored.code() {
                         continue;
                     }
                     per_test
@@ -353,11 +364,17 @@ impl Index {
             for ((mission, reference), outcomes) in per_test {
                 let distinct: BTreeSet<u8> = outcomes.iter().map(|(_, o)| *o).collect();
                 if distinct.len() > 1 {
-                    out.push(Flaky {
+                    out.push(FlakyTest {
                         mission,
                         reference,
                         commit: commit.clone(),
-                        outcomes,
+                        outcomes: outcomes
+                            .into_iter()
+                            .map(|(run_id, code)| RunOutcome {
+                                run_id,
+                                outcome: TestOutcome::from_code(code),
+                            })
+                            .collect(),
                     });
                 }
             }

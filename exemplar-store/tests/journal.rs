@@ -3,6 +3,8 @@
 
 mod common;
 
+use exemplar_formats::Outcome;
+use exemplar_formats::journal::{FlippedTest, LossChange, NodeRef};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -141,16 +143,26 @@ fn queries_over_runs_tests_and_directives() {
     let d = ix.diff(&runs[0], &runs[1]).unwrap();
     assert_eq!(
         d.flipped,
-        [("kv".into(), "tests/kv.rs::crash".into(), Some(1), Some(0))]
+        [FlippedTest {
+            mission: "kv".into(),
+            reference: "tests/kv.rs::crash".into(),
+            from: Some(Outcome::Failed),
+            to: Some(Outcome::Passed),
+        }]
     );
-    assert!(
-        d.loss
-            .contains(&("kv".into(), "S1".into(), Some(0.5), Some(0.0)))
-    );
+    assert!(d.loss.contains(&LossChange {
+        mission: "kv".into(),
+        node: "S1".into(),
+        from: Some(0.5),
+        to: Some(0.0),
+    }));
     let d2 = ix.diff(&runs[1], &runs[2]).unwrap();
     assert_eq!(
-        d2.changed,
-        [("kv".into(), "S1".into())],
+        d2.design.changed,
+        [NodeRef {
+            mission: "kv".into(),
+            id: "S1".into(),
+        }],
         "fingerprint differs between commits"
     );
 

@@ -1,52 +1,133 @@
-//! The machine report of `run --message-format json`: one JSON document on stdout.
-//!
-//! Schema `exemplar-run`, version 1: `{format, version, run_id, ok, executed, counts, missions: [{id,
-//! name, package, path, loss, previous_loss, delta, changed, rewritten, directives: [row]}],
-//! skipped: [{package, looked_for}], other_binaries: [...]}` where a row is [`super::NodeRow`]
-//! (id, name, kind, status, linked, ran, filtered, ignored, failing, unverified, uncovered,
-//! loss, subtree_loss, previous_loss, invariant, constraint, failing_tests: [{ref, file, line,
-//! outcome, evidence, message}]). Fields are only ever added within a major version.
+//! The report as JSON for agents: one [`ReportDocument`] (schema `exemplar-report`, version 1;
+//! fields are only added within a version). The book's CLI reference documents its fields.
 
-use serde_json::{Value, json};
-
+use exemplar_formats::Outcome;
+use exemplar_formats::report::{
+    LatestRun, ReportDesignChanges, ReportDiff, ReportDocument, ReportFlaky, ReportLoss,
+    ReportMission, ReportNode, ReportRun, ReportTest,
+};
 use exemplar_mission::update::round_loss;
 
-use exemplar_runner::Session;
-use exemplar_runner::rows::rows;
+use super::data::ReportData;
+use crate::query::time;
 
 /// The document.
-pub fn value(s: &Session) -> Value {
-    json!({
-        "format": "exemplar-run",
-        "version": 1,
-        "run_id": s.run_id,
-        "ok": !s.failed(),
-        "executed": s.executed,
-        "counts": s.counts,
-        "missions": s.missions.iter().map(|m| {
-            let u = &m.update;
-            json!({
-                "id": m.package.mission.id,
-                "name": m.package.mission.name,
-                "package": m.package.name,
-                "path": m.package.display,
-                "loss": round_loss(u.loss.mission),
-                "previous_loss": u.previous_loss,
-                "delta": u.previous_loss.map(|p| round_loss(round_loss(u.loss.mission) - p)),
-                "design_delta": u.design,
-                "changed": u.changed,
-                "rewritten": m.rewritten,
-                "directives": rows(m),
+pub fn document(d: &ReportData) -> ReportDocument {
+    ReportDocument {
+        format: "exemplar-report".into(),
+        version: 1,
+        runs: d
+            .runs
+            .iter()
+            .zip(&d.counts)
+            .map(|(r, c)| ReportRun {
+                run_id: r.run_id.clone(),
+                started_at: time(r.started_at),
+                commit: r.commit.clone(),
+                complete: r.complete(),
+                counts: *c,
+                losses: r
+                    .losses
+                    .iter()
+                    .map(|l| {
+                        let loss = ReportLoss {
+                            loss: round_loss(l.loss),
+                            directives: l
+                                .nodes
+                                .iter()
+                                .map(|n| (n.id.clone(), round_loss(n.loss)))
+                                .collect(),
+                        };
+                        (l.mission.clone(), loss)
+                    })
+                    .collect(),
             })
-        }).collect::<Vec<_>>(),
-        "skipped": s.skipped.iter().map(|(p, path)| json!({"package": p, "looked_for": path})).collect::<Vec<_>>(),
-        "other_binaries": s.others.iter().map(|o| json!({
-            "package": o.package, "target": o.target, "ok": o.success, "summary": o.summary,
-        })).collect::<Vec<_>>(),
-    })
-}
-
-/// The document as pretty JSON.
-pub fn render(s: &Session) -> String {
-    serde_json::to_string_pretty(&value(s)).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+            .collect(),
+        missions: d
+            .missions
+            .iter()
+            .map(|m| ReportMission {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                loss: m.loss.map(round_loss),
+                directives: m
+                    .nodes
+                    .iter()
+                    .map(|n| ReportNode {
+                        id: n.id.clone(),
+                        name: n.name.clone(),
+                        status: n.status,
+                        depth: n.depth,
+                        invariant: n.invariant.clone(),
+                        loss: n.loss.map(round_loss),
+                        eras: n.eras.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        latest: d.latest().map(|r| LatestRun {
+            run_id: r.run_id.clone(),
+            tests: d
+                .tests
+                .iter()
+                .map(|t| ReportTest {
+                    mission: t.mission.clone(),
+                    reference: t.reference.clone(),
+                    binary: t.binary.clone(),
+                    ids: t.ids.clone(),
+                    outcome: t.outcome.parse().ok(),
+                    duration: t.duration,
+                    message: t.message.clone(),
+                })
+                .collect(),
+        }),
+        flaky: d
+            .flaky
+            .iter()
+            .map(|f| ReportFlaky {
+                mission: f.mission.clone(),
+                reference: f.reference.clone(),
+                commit: f.commit.clone(),
+                outcomes: f
+                    .outcomes
+                    .iter()
+                    .map(|o| o.outcome)
+                    .collect::<Vec<Option<Outcome>>>(),
+            })
+            .collect(),
+        diff: d.diff.as_ref().map(|(a, b, x)| ReportDiff {
+            from: a.clone(),
+            to: b.clone(),
+            flipped: x.flipped.clone(),
+            loss: x
+                .loss
+                .iter()
+                .map(|c| exemplar_formats::journal::LossChange {
+                    from: c.from.map(round_loss),
+                    to: c.to.map(round_loss),
+                    ..c.clone()
+                })
+                .collect(),
+            design: ReportDesignChanges {
+                added: x
+                    .design
+                    .added
+                    .iter()
+                    .map(|n| format!("{}/{}", n.mission, n.id))
+                    .collect(),
+                changed: x
+                    .design
+                    .changed
+                    .iter()
+                    .map(|n| format!("{}/{}", n.mission, n.id))
+                    .collect(),
+                removed: x
+                    .design
+                    .removed
+                    .iter()
+                    .map(|n| format!("{}/{}", n.mission, n.id))
+                    .collect(),
+            },
+        }),
+    }
 }

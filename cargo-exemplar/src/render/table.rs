@@ -6,8 +6,9 @@ use exemplar_formats::OutcomeCounts;
 use exemplar_mission::{NodeKind, Status};
 
 use crate::style::Style;
+use exemplar_formats::run::DirectiveRow;
 use exemplar_runner::Session;
-use exemplar_runner::rows::{NodeRow, rows};
+use exemplar_runner::rows::rows;
 
 fn loss_text(l: Option<f64>) -> String {
     l.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into())
@@ -141,7 +142,7 @@ pub fn render(s: &Session, style: Style) -> String {
         write_failures(&mut out, &rows, style);
     }
     for o in s.others.iter().filter(|o| o.worth_showing()) {
-        let word = if o.success {
+        let word = if o.ok {
             style.good("ok")
         } else {
             style.bad("FAILED")
@@ -194,8 +195,8 @@ fn rows_filtered(m: &exemplar_runner::MissionResult) -> usize {
         .count()
 }
 
-fn write_failures(out: &mut String, rows: &[NodeRow], style: Style) {
-    let failing: Vec<&NodeRow> = rows
+fn write_failures(out: &mut String, rows: &[DirectiveRow], style: Style) {
+    let failing: Vec<&DirectiveRow> = rows
         .iter()
         .filter(|r| !r.failing_tests.is_empty())
         .collect();
@@ -217,7 +218,7 @@ fn write_failures(out: &mut String, rows: &[NodeRow], style: Style) {
 
 /// A violated directive's invariant, constraint, and the tests that count against it, with
 /// file:line and the first lines of each message (shared by `run` and `check`).
-pub fn write_detail(out: &mut String, r: &NodeRow, style: Style) {
+pub fn write_detail(out: &mut String, r: &DirectiveRow, style: Style) {
     if let Some(i) = &r.invariant {
         let _ = writeln!(out, "      invariant:  {i}");
     }

@@ -113,7 +113,7 @@ pub fn render(d: &ReportData) -> String {
                         @for f in &d.flaky {
                             li {
                                 code { (f.reference) } " at " code { (f.commit) } ": "
-                                (f.outcomes.iter().map(|(_, o)| exemplar_formats::Outcome::word_of_code(*o)).collect::<Vec<_>>().join(" → "))
+                                (f.outcomes.iter().map(|o| word(o.outcome)).collect::<Vec<_>>().join(" → "))
                             }
                         }
                     }
@@ -121,7 +121,7 @@ pub fn render(d: &ReportData) -> String {
                 h2 { "Since the previous run" }
                 @if let Some((a, b, diff)) = &d.diff {
                     p class="muted" { code { (a) } " → " code { (b) } }
-                    @if diff.flipped.is_empty() && diff.loss.is_empty() && diff.added.is_empty() && diff.changed.is_empty() && diff.removed.is_empty() {
+                    @if diff.is_empty() {
                         p { "No difference." }
                     }
                     @if !diff.flipped.is_empty() {
@@ -129,8 +129,8 @@ pub fn render(d: &ReportData) -> String {
                             table class="flipped" {
                                 thead { tr { th { "Test" } th { "Before" } th { "After" } } }
                                 tbody {
-                                    @for (_, r, x, y) in &diff.flipped {
-                                        tr { td { code { (r) } } td { (word(*x)) } td { (word(*y)) } }
+                                    @for f in &diff.flipped {
+                                        tr { td { code { (f.reference) } } td { (word(f.from)) } td { (word(f.to)) } }
                                     }
                                 }
                             }
@@ -138,14 +138,14 @@ pub fn render(d: &ReportData) -> String {
                     }
                     @if !diff.loss.is_empty() {
                         ul class="loss-deltas" {
-                            @for (m, n, x, y) in &diff.loss {
-                                li { (m) " " (if n.is_empty() { "(mission)" } else { n.as_str() }) ": " (loss(*x)) " → " (loss(*y)) }
+                            @for l in &diff.loss {
+                                li { (l.mission) " " (if l.node.is_empty() { "(mission)" } else { l.node.as_str() }) ": " (loss(l.from)) " → " (loss(l.to)) }
                             }
                         }
                     }
-                    @for (label, list) in [("added", &diff.added), ("changed", &diff.changed), ("removed", &diff.removed)] {
+                    @for (label, list) in [("added", &diff.design.added), ("changed", &diff.design.changed), ("removed", &diff.design.removed)] {
                         @if !list.is_empty() {
-                            p { "Design " (label) ": " (list.iter().map(|(m, n)| format!("{m}/{n}")).collect::<Vec<_>>().join(", ")) }
+                            p { "Design " (label) ": " (list.iter().map(|n| format!("{}/{}", n.mission, n.id)).collect::<Vec<_>>().join(", ")) }
                         }
                     }
                 } @else {
@@ -158,7 +158,6 @@ pub fn render(d: &ReportData) -> String {
     page.into_string()
 }
 
-fn word(o: Option<u8>) -> &'static str {
-    o.and_then(exemplar_formats::Outcome::from_code)
-        .map_or("absent", exemplar_formats::Outcome::as_str)
+fn word(o: Option<exemplar_formats::Outcome>) -> &'static str {
+    o.map_or("absent", exemplar_formats::Outcome::as_str)
 }

@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use exemplar_formats::journal::FlakyTest;
 use exemplar_formats::{Outcome, OutcomeCounts};
 use exemplar_mission::Status;
-use exemplar_store::{Flaky, Index, RunDiff, RunRow};
+use exemplar_store::{Index, RunDiff, RunRow};
 
 use crate::errors::Error;
 use exemplar_runner::discover::MissionPackage;
@@ -78,7 +79,7 @@ pub struct ReportData {
     /// The latest run's tests.
     pub tests: Vec<TestView>,
     /// Flaky tests.
-    pub flaky: Vec<Flaky>,
+    pub flaky: Vec<FlakyTest>,
     /// The last two runs and what changed between them.
     pub diff: Option<(String, String, RunDiff)>,
 }

@@ -60,7 +60,9 @@ pub fn command(args: &ReportArgs) -> Result<ExitCode, Error> {
         write(&p.to_string_lossy(), &junit::render(&d)?)?;
     }
     if let Some(p) = &args.json {
-        let text = serde_json::to_string_pretty(&json::value(&d)).unwrap_or_default() + "\n";
+        let text = serde_json::to_string_pretty(&json::document(&d))
+            .expect("the report serializes")
+            + "\n";
         write(p, &text)?;
     }
     if let Some(p) = &args.markdown {

@@ -39,23 +39,23 @@ pub fn render(d: &ReportData) -> String {
         .diff
         .iter()
         .flat_map(|(_, _, x)| x.loss.iter())
-        .filter(|(_, _, a, b)| b.unwrap_or(0.0) > a.unwrap_or(0.0))
+        .filter(|c| c.to.unwrap_or(0.0) > c.from.unwrap_or(0.0))
         .collect();
     if !rises.is_empty() {
         out.push_str("### Regressions since the previous run\n\n| mission | directive | before | after |\n|---|---|---|---|\n");
-        for (m, n, a, b) in rises {
-            let name = if n.is_empty() {
+        for c in rises {
+            let name = if c.node.is_empty() {
                 "(mission)"
             } else {
-                n.as_str()
+                c.node.as_str()
             };
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} |",
-                cell(m),
+                cell(&c.mission),
                 cell(name),
-                l(*a),
-                l(*b)
+                l(c.from),
+                l(c.to)
             );
         }
         out.push('\n');

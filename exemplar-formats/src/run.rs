@@ -1,0 +1,151 @@
+//! The `exemplar-run` document (version 1): what `run --message-format json` prints, and the
+//! `run` part of `exemplar-check`. Fields are only ever added within a version.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::design::{DesignDelta, Evidence, NodeKind, Status};
+use crate::{Outcome, OutcomeCounts};
+
+/// A run, for agents and scripts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunDocument {
+    /// Always `exemplar-run`.
+    pub format: String,
+    /// Schema version (1).
+    pub version: u32,
+    /// The run's id.
+    pub run_id: String,
+    /// Nothing failed.
+    pub ok: bool,
+    /// A test executed; a run that executed none recorded nothing.
+    pub executed: bool,
+    /// Counts by outcome.
+    pub counts: OutcomeCounts,
+    /// Each mission after the run.
+    pub missions: Vec<MissionSummary>,
+    /// Selected packages without a mission file.
+    pub skipped: Vec<SkippedPackage>,
+    /// Test binaries that are not exemplar harnesses, or died before listing their tests.
+    pub other_binaries: Vec<OtherBinary>,
+}
+
+/// One mission after a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MissionSummary {
+    /// Mission id.
+    pub id: String,
+    /// Mission name.
+    pub name: String,
+    /// Package name.
+    pub package: String,
+    /// The mission file, relative to the workspace root.
+    pub path: PathBuf,
+    /// Mission loss.
+    pub loss: f64,
+    /// Mission loss of the previous history entry.
+    pub previous_loss: Option<f64>,
+    /// `loss - previous_loss`.
+    pub delta: Option<f64>,
+    /// The design's change since the previous history entry.
+    pub design_delta: DesignDelta,
+    /// Something the file records changed.
+    pub changed: bool,
+    /// The file was rewritten.
+    pub rewritten: bool,
+    /// One row per design node, in design order.
+    pub directives: Vec<DirectiveRow>,
+}
+
+/// One design node after a run: one line of the loss table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DirectiveRow {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Idea or directive.
+    pub kind: NodeKind,
+    /// Lifecycle.
+    pub status: Status,
+    /// Depth in the design tree (0 for roots).
+    pub depth: usize,
+    /// Tests linked.
+    pub linked: usize,
+    /// Of those, ran in this run (not ignored, not filtered).
+    pub ran: usize,
+    /// Of those, filtered out of this run.
+    pub filtered: usize,
+    /// Of those, ignored.
+    pub ignored: usize,
+    /// Failing (this run, or the latest result of a filtered test).
+    pub failing: usize,
+    /// Never ran, or ran before the node last changed.
+    pub unverified: usize,
+    /// No evidence at all.
+    pub uncovered: bool,
+    /// Direct loss (`None`: measured through its children, or retired).
+    pub loss: Option<f64>,
+    /// Mean loss over the subtree.
+    pub subtree_loss: Option<f64>,
+    /// Loss at the previous history entry.
+    pub previous_loss: Option<f64>,
+    /// `detail.invariant`.
+    pub invariant: Option<String>,
+    /// `detail.constraint`.
+    pub constraint: Option<String>,
+    /// Tests that count against it.
+    pub failing_tests: Vec<FailingTest>,
+}
+
+/// A test that counts against a directive (failing, or unverified), with what an agent needs
+/// to act on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailingTest {
+    /// `tests/kv.rs::wal_ordering`.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// File relative to the package.
+    pub file: String,
+    /// Line of the function.
+    pub line: u32,
+    /// Latest outcome (`None`: never ran).
+    pub outcome: Option<Outcome>,
+    /// Why it counts against the directive.
+    pub evidence: Evidence,
+    /// Failure message of this run.
+    pub message: Option<String>,
+}
+
+/// A selected package without a mission file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedPackage {
+    /// Package name.
+    pub package: String,
+    /// The mission file looked for.
+    pub looked_for: PathBuf,
+}
+
+/// A test binary that is not an exemplar harness, or died before listing its tests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherBinary {
+    /// Package.
+    pub package: String,
+    /// Target, with its kind: `kv (lib)`.
+    pub target: String,
+    /// Passed or failed as a whole.
+    pub ok: bool,
+    /// What happened, in words.
+    pub summary: String,
+}
+
+impl OtherBinary {
+    /// Failed, or ran some tests: an empty unit-test binary that passed is noise.
+    pub fn worth_showing(&self) -> bool {
+        !self.ok
+            || !self
+                .summary
+                .starts_with("untagged tests: 0 passed, 0 failed")
+    }
+}
