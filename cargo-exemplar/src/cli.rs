@@ -141,17 +141,18 @@ pub struct HookInstallArgs {
     pub repo: Option<PathBuf>,
 }
 
-/// Where the journal is, and how to print.
+/// Where the journal is, and how to print. Global, so that `journal verify --message-format
+/// json` works as well as `journal --message-format json verify`.
 #[derive(Debug, Clone, Args)]
 pub struct JournalArgs {
     /// The journal folder (default: .exemplar/ at the workspace root).
-    #[arg(long, value_name = "DIR", env = "EXEMPLAR_JOURNAL")]
+    #[arg(long, value_name = "DIR", env = "EXEMPLAR_JOURNAL", global = true)]
     pub journal: Option<PathBuf>,
     /// Path to Cargo.toml (to find the workspace root).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     pub manifest_path: Option<PathBuf>,
     /// human or json.
-    #[arg(long, value_name = "FMT", default_value = "human")]
+    #[arg(long, value_name = "FMT", default_value = "human", global = true)]
     pub message_format: MessageFormat,
 }
 

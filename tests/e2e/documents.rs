@@ -1,0 +1,159 @@
+//! Every machine-readable document parses as its typed struct in `exemplar-formats`, so the
+//! schema the book documents is the one the tool writes; and every command finds the same
+//! journal, wherever the workspace sits in its git repository.
+
+use std::path::Path;
+use std::process::Command;
+
+use exemplar_formats::check::CheckDocument;
+use exemplar_formats::journal::{
+    DiffDocument, DirectiveHistory, FlakyDocument, RunsDocument, ShowDocument, StatusDocument,
+    TestHistory, VerifyDocument,
+};
+use exemplar_formats::list::ListDocument;
+use exemplar_formats::report::ReportDocument;
+use exemplar_formats::run::RunDocument;
+use serde::de::DeserializeOwned;
+
+use crate::support::{Fixture, stderr, stdout};
+
+fn parse<T: DeserializeOwned>(fx: &Fixture, args: &[&str]) -> T {
+    let out = fx.exemplar(args);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not the typed document ({e}):\n{}\n{}",
+            stdout(&out),
+            stderr(&out)
+        )
+    })
+}
+
+#[test]
+fn every_document_parses_as_its_typed_struct() {
+    let fx = Fixture::new("basic");
+    let run: RunDocument = parse(&fx, &["run", "--message-format", "json"]);
+    assert_eq!((run.format.as_str(), run.version), ("exemplar-run", 1));
+    assert_eq!(run.counts.crashed, 1);
+    let id = run.run_id.clone();
+    let second: RunDocument = parse(&fx, &["run", "--message-format", "json", "--", "passes"]);
+    let list: ListDocument = parse(&fx, &["list", "--message-format", "json"]);
+    assert!(list.binaries.iter().any(|b| b.harness == "exemplar"));
+    let check: CheckDocument = parse(&fx, &["check", "--message-format", "json"]);
+    assert_eq!(check.run.format, "exemplar-run");
+
+    let status: StatusDocument = parse(&fx, &["status", "--message-format", "json"]);
+    assert_eq!(status.format, "exemplar-status");
+    let runs: RunsDocument = parse(&fx, &["history", "--message-format", "json"]);
+    assert_eq!(runs.runs.len(), 3);
+    let s2: DirectiveHistory = parse(&fx, &["history", "S2", "--message-format", "json"]);
+    assert_eq!(s2.loss.len(), 3);
+    let t: TestHistory = parse(&fx, &["history", "passes", "--message-format", "json"]);
+    assert!(!t.outcomes.is_empty());
+    let show: ShowDocument = parse(&fx, &["show", &id, "--message-format", "json"]);
+    assert_eq!(show.run.run_id, id);
+    assert!(show.tests.iter().any(|t| t.message.is_some()));
+    let diff: DiffDocument = parse(
+        &fx,
+        &["diff", &id, &second.run_id, "--message-format", "json"],
+    );
+    assert_eq!(diff.from, id);
+    let _: FlakyDocument = parse(&fx, &["flaky", "--message-format", "json"]);
+    let verify: VerifyDocument = parse(&fx, &["journal", "verify", "--message-format", "json"]);
+    assert!(verify.records > 0);
+    let out = fx.exemplar(&["report", "--json"]);
+    let report: ReportDocument = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.runs.len(), 3, "run, run, check: {}", stderr(&out));
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+}
+
+/// A workspace in a subfolder of its repository: `run`, `status` and `check --baseline RUN`
+/// all use the journal at the workspace root, not at the repository's.
+#[test]
+fn a_workspace_below_the_git_root_has_one_journal() {
+    let fx = Fixture::new("gate");
+    let ws = fx.path().join("service");
+    std::fs::create_dir(&ws).unwrap();
+    for entry in std::fs::read_dir(fx.path()).unwrap() {
+        let p = entry.unwrap().path();
+        if p != ws {
+            std::fs::rename(&p, ws.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    git(fx.path(), &["init", "-q"]);
+    std::fs::write(fx.path().join(".gitignore"), ".exemplar/\ntarget/\n").unwrap();
+    git(fx.path(), &["add", "-A"]);
+    git(fx.path(), &["commit", "-q", "-m", "fixture"]);
+    let manifest = ws.join("Cargo.toml");
+    let manifest = manifest.to_str().unwrap();
+    let run: RunDocument = parse(
+        &fx,
+        &[
+            "run",
+            "--manifest-path",
+            manifest,
+            "--message-format",
+            "json",
+        ],
+    );
+    assert!(ws.join(".exemplar/wal").is_dir());
+    assert!(!fx.path().join(".exemplar").exists());
+    let status: StatusDocument = parse(
+        &fx,
+        &[
+            "status",
+            "--manifest-path",
+            manifest,
+            "--message-format",
+            "json",
+        ],
+    );
+    assert_eq!(status.run.run_id, run.run_id);
+    let check: CheckDocument = parse(
+        &fx,
+        &[
+            "check",
+            "--manifest-path",
+            manifest,
+            "--baseline",
+            &run.run_id,
+            "--message-format",
+            "json",
+        ],
+    );
+    assert_eq!(check.baseline, format!("run {}", run.run_id));
+    assert!(check.ok);
+}
+
+/// A wrongly typed `[package.metadata.exemplar]` key is an error naming it.
+#[test]
+fn bad_package_metadata_is_an_error_naming_the_key() {
+    for (line, key) in [
+        ("history = \"ten\"", "history"),
+        ("max-loss = 2.5", "max-loss"),
+        ("mission = 7", "mission"),
+    ] {
+        let fx = Fixture::new("gate");
+        let toml = fx.read("Cargo.toml") + "\n[package.metadata.exemplar]\n" + line + "\n";
+        fx.write("Cargo.toml", &toml);
+        let out = fx.exemplar(&["run", "--no-journal"]);
+        assert_eq!(out.status.code(), Some(2), "{line}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("[package.metadata.exemplar] {key} must be")),
+            "{line}: {err}"
+        );
+        assert!(err.contains("Cargo.toml"), "{err}");
+    }
+}
