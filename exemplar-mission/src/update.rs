@@ -71,8 +71,21 @@ pub struct Update {
     pub design: DesignDelta,
     /// Per-node gradient.
     pub gradient: Vec<Gradient>,
-    /// Evidence per (test, node) link, for reports: (test id, ref, node, evidence).
-    pub links: Vec<(TestId, String, String, Evidence)>,
+    /// Evidence per (test, node) link, for reports.
+    pub links: Vec<LinkEvidence>,
+}
+
+/// What one test's latest result says about one node it is linked to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkEvidence {
+    /// The test's id.
+    pub test: TestId,
+    /// The test's ref.
+    pub reference: String,
+    /// The node.
+    pub node: String,
+    /// What its latest result says.
+    pub evidence: Evidence,
 }
 
 /// Loss values are kept to four decimals in the file.
@@ -88,15 +101,60 @@ pub fn round_duration(v: f64) -> f64 {
 /// Merge `run` into `mission`.
 pub fn apply(mission: &Mission, run: &RunInput) -> Update {
     let last = mission.history.last();
+    let (signal, next_id) = next_signal(mission, run);
+    let eras = Eras::of(mission, &run.timestamp);
+    let links = evidence(&signal, &eras.start);
+    let loss = loss::compute(
+        &mission.design,
+        &links
+            .iter()
+            .map(|l| Link {
+                node: &l.node,
+                evidence: l.evidence,
+            })
+            .collect::<Vec<_>>(),
+    );
+    let changed = last.is_none()
+        || !eras.delta.is_empty()
+        || signal_differs(&signal, &mission.signal)
+        || evidence(&mission.signal, &eras.start) != links
+        || last.is_some_and(|h| !same_loss(h, &loss));
+    let mut history = mission.history.clone();
+    if changed {
+        history.push(history_entry(last, run, &loss, &eras, next_id));
+        let cap = run.history_cap.max(1);
+        if history.len() > cap {
+            history.drain(..history.len() - cap);
+        }
+    }
+    Update {
+        signal,
+        history,
+        changed,
+        gradient: gradient(last, &loss),
+        loss,
+        previous_loss: last.map(|h| h.loss),
+        design: eras.delta,
+        links,
+    }
+}
+
+/// The next `signal:`: every known test with this run's outcome (or its last one when it did
+/// not run), then the tests seen for the first time, each with a new id. Also the next free id.
+fn next_signal(mission: &Mission, run: &RunInput) -> (Vec<SignalEntry>, u32) {
     let mut next_id = mission
         .signal
         .iter()
         .map(|s| s.id.0 + 1)
         .max()
         .unwrap_or(0)
-        .max(last.and_then(|h| h.next_test_id).unwrap_or(0));
-
-    // The signal.
+        .max(
+            mission
+                .history
+                .last()
+                .and_then(|h| h.next_test_id)
+                .unwrap_or(0),
+        );
     let old: HashMap<&str, &SignalEntry> = mission
         .signal
         .iter()
@@ -140,128 +198,118 @@ pub fn apply(mission: &Mission, run: &RunInput) -> Update {
         });
         next_id += 1;
     }
+    (signal, next_id)
+}
 
-    // The design: fingerprints, delta from the previous entry, eras.
-    let live: Vec<_> = mission
-        .design
-        .iter()
-        .filter(|n| n.status != Status::Retired)
-        .collect();
-    let fingerprints: Vec<(String, String)> = live
-        .iter()
-        .map(|n| (n.id.clone(), Fingerprint::of(n).short()))
-        .collect();
-    let prev_fp: HashMap<&str, &str> = last
-        .map(|h| {
-            h.fingerprints
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut design = DesignDelta::default();
-    for (id, fp) in &fingerprints {
-        match prev_fp.get(id.as_str()) {
-            None => design.added.push(id.clone()),
-            Some(p) if p != fp => design.changed.push(id.clone()),
-            Some(_) => {}
-        }
-    }
-    for id in prev_fp.keys() {
-        if !fingerprints.iter().any(|(k, _)| k == id) {
-            design.removed.push((*id).to_owned());
-        }
-    }
-    design.removed.sort();
-    let run_ms = epoch_millis(&run.timestamp).unwrap_or(i64::MAX);
-    let era_start: HashMap<&str, i64> = fingerprints
-        .iter()
-        .map(|(id, fp)| {
-            let mut start = run_ms;
-            for h in mission.history.iter().rev() {
-                let same = h.fingerprints.iter().any(|(k, v)| k == id && v == fp);
-                match (same, epoch_millis(&h.timestamp)) {
-                    (true, Some(t)) => start = t,
-                    _ => break,
-                }
-            }
-            (id.as_str(), start)
-        })
-        .collect();
+/// The design as this run sees it: each live node's fingerprint, the change since the
+/// previous history entry, and when each node's current era began (its fingerprint's first
+/// entry in the unbroken run of newest entries that carry it; this run, for a changed node).
+struct Eras {
+    fingerprints: Vec<(String, String)>,
+    delta: DesignDelta,
+    start: HashMap<String, i64>,
+}
 
-    // Evidence and loss.
-    let links = evidence(&signal, &era_start);
-    let loss = loss::compute(
-        &mission.design,
-        &links
+impl Eras {
+    fn of(mission: &Mission, timestamp: &str) -> Eras {
+        let fingerprints: Vec<(String, String)> = mission
+            .design
             .iter()
-            .map(|(_, _, node, evidence)| Link {
-                node,
-                evidence: *evidence,
+            .filter(|n| n.status != Status::Retired)
+            .map(|n| (n.id.clone(), Fingerprint::of(n).short()))
+            .collect();
+        let prev: HashMap<&str, &str> = mission
+            .history
+            .last()
+            .map(|h| {
+                h.fingerprints
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect()
             })
-            .collect::<Vec<_>>(),
-    );
-    let changed = last.is_none()
-        || !design.is_empty()
-        || signal_differs(&signal, &mission.signal)
-        || evidence(&mission.signal, &era_start) != links
-        || last.is_some_and(|h| !same_loss(h, &loss));
+            .unwrap_or_default();
+        let mut delta = DesignDelta::default();
+        for (id, fp) in &fingerprints {
+            match prev.get(id.as_str()) {
+                None => delta.added.push(id.clone()),
+                Some(p) if p != fp => delta.changed.push(id.clone()),
+                Some(_) => {}
+            }
+        }
+        for id in prev.keys() {
+            if !fingerprints.iter().any(|(k, _)| k == id) {
+                delta.removed.push((*id).to_owned());
+            }
+        }
+        delta.removed.sort();
+        let run_ms = epoch_millis(timestamp).unwrap_or(i64::MAX);
+        let start = fingerprints
+            .iter()
+            .map(|(id, fp)| {
+                let mut start = run_ms;
+                for h in mission.history.iter().rev() {
+                    let same = h.fingerprints.iter().any(|(k, v)| k == id && v == fp);
+                    match (same, epoch_millis(&h.timestamp)) {
+                        (true, Some(t)) => start = t,
+                        _ => break,
+                    }
+                }
+                (id.clone(), start)
+            })
+            .collect();
+        Eras {
+            fingerprints,
+            delta,
+            start,
+        }
+    }
+}
 
-    let prev_direct: HashMap<&str, f64> = last
+/// The history entry of this run.
+fn history_entry(
+    last: Option<&HistoryEntry>,
+    run: &RunInput,
+    loss: &LossReport,
+    eras: &Eras,
+    next_id: u32,
+) -> HistoryEntry {
+    let mission_loss = round_loss(loss.mission);
+    HistoryEntry {
+        iteration: last.map(|h| h.iteration + 1).unwrap_or(1),
+        timestamp: run.timestamp.clone(),
+        commit: run.commit.clone(),
+        loss: mission_loss,
+        delta: last.map(|h| round_loss(mission_loss - h.loss)),
+        directives: loss
+            .nodes
+            .iter()
+            .filter_map(|n| n.direct.map(|d| (n.id.clone(), round_loss(d))))
+            .collect(),
+        design: eras.delta.clone(),
+        note: run.note.clone(),
+        fingerprints: eras.fingerprints.clone(),
+        next_test_id: Some(next_id),
+    }
+}
+
+/// Each live node's loss at the previous entry and now.
+fn gradient(last: Option<&HistoryEntry>, loss: &LossReport) -> Vec<Gradient> {
+    let before: HashMap<&str, f64> = last
         .map(|h| h.directives.iter().map(|(k, v)| (k.as_str(), *v)).collect())
         .unwrap_or_default();
-    let gradient = loss
-        .nodes
+    loss.nodes
         .iter()
         .filter(|n| n.status != Status::Retired)
         .map(|n| Gradient {
             id: n.id.clone(),
-            before: prev_direct.get(n.id.as_str()).copied(),
+            before: before.get(n.id.as_str()).copied(),
             after: n.direct.map(round_loss),
         })
-        .collect();
-
-    let mut history = mission.history.clone();
-    if changed {
-        let mission_loss = round_loss(loss.mission);
-        history.push(HistoryEntry {
-            iteration: last.map(|h| h.iteration + 1).unwrap_or(1),
-            timestamp: run.timestamp.clone(),
-            commit: run.commit.clone(),
-            loss: mission_loss,
-            delta: last.map(|h| round_loss(mission_loss - h.loss)),
-            directives: loss
-                .nodes
-                .iter()
-                .filter_map(|n| n.direct.map(|d| (n.id.clone(), round_loss(d))))
-                .collect(),
-            design: design.clone(),
-            note: run.note.clone(),
-            fingerprints,
-            next_test_id: Some(next_id),
-        });
-        let cap = run.history_cap.max(1);
-        if history.len() > cap {
-            history.drain(..history.len() - cap);
-        }
-    }
-    Update {
-        signal,
-        history,
-        changed,
-        loss,
-        previous_loss: last.map(|h| h.loss),
-        design,
-        gradient,
-        links,
-    }
+        .collect()
 }
 
 /// Evidence per (test, node) link of `signal`, given when each node's current era began.
-fn evidence(
-    signal: &[SignalEntry],
-    era_start: &HashMap<&str, i64>,
-) -> Vec<(TestId, String, String, Evidence)> {
+fn evidence(signal: &[SignalEntry], era_start: &HashMap<String, i64>) -> Vec<LinkEvidence> {
     let mut links = Vec::new();
     for s in signal {
         for node in &s.spec_ids {
@@ -280,7 +328,12 @@ fn evidence(
                     }
                 }
             };
-            links.push((s.id, s.reference.clone(), node.clone(), evidence));
+            links.push(LinkEvidence {
+                test: s.id,
+                reference: s.reference.clone(),
+                node: node.clone(),
+                evidence,
+            });
         }
     }
     links

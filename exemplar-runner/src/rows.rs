@@ -23,47 +23,12 @@ pub fn rows(m: &MissionResult) -> Vec<DirectiveRow> {
                 .filter(|t| t.outcome.is_some_and(|o| o != Outcome::Ignored))
                 .count();
             let filtered = linked.iter().filter(|t| t.plan == Plan::Filtered).count();
-            let failing_tests = m
-                .update
-                .links
-                .iter()
-                .filter(|(_, _, n, e)| {
-                    *n == nl.id && matches!(e, Evidence::Failing | Evidence::Unverified)
-                })
-                .map(|(id, reference, _, evidence)| {
-                    let seen = m.tests.iter().find(|t| t.reference == *reference);
-                    let latest = m
-                        .update
-                        .signal
-                        .iter()
-                        .find(|s| s.id == *id)
-                        .and_then(|s| s.result.as_ref())
-                        .map(|r| r.outcome);
-                    FailingTest {
-                        reference: reference.clone(),
-                        file: seen.map(|t| t.file.clone()).unwrap_or_default(),
-                        line: seen.map(|t| t.line).unwrap_or(0),
-                        outcome: latest,
-                        evidence: *evidence,
-                        message: seen.and_then(|t| t.message.clone()),
-                    }
-                })
-                .collect();
-            let mut depth = 0;
-            let mut cur = node.aspect_id.clone();
-            while let Some(p) = cur {
-                depth += 1;
-                if depth > mission.design.len() {
-                    break;
-                }
-                cur = mission.node(&p).and_then(|n| n.aspect_id.clone());
-            }
             Some(DirectiveRow {
                 id: nl.id.clone(),
                 name: node.name.clone(),
                 kind: nl.kind,
                 status: nl.status,
-                depth,
+                depth: depth(mission, node),
                 linked: nl.linked,
                 ran,
                 filtered,
@@ -81,8 +46,51 @@ pub fn rows(m: &MissionResult) -> Vec<DirectiveRow> {
                     .and_then(|g| g.before),
                 invariant: node.detail.text("invariant").map(str::to_owned),
                 constraint: node.detail.text("constraint").map(str::to_owned),
-                failing_tests,
+                failing_tests: failing_tests(m, &nl.id),
             })
         })
         .collect()
+}
+
+/// The tests that count against `node`: failing, or unverified.
+fn failing_tests(m: &MissionResult, node: &str) -> Vec<FailingTest> {
+    m.update
+        .links
+        .iter()
+        .filter(|l| {
+            l.node == node && matches!(l.evidence, Evidence::Failing | Evidence::Unverified)
+        })
+        .map(|l| {
+            let seen = m.tests.iter().find(|t| t.reference == l.reference);
+            let latest = m
+                .update
+                .signal
+                .iter()
+                .find(|s| s.id == l.test)
+                .and_then(|s| s.result.as_ref())
+                .map(|r| r.outcome);
+            FailingTest {
+                reference: l.reference.clone(),
+                file: seen.map(|t| t.file.clone()).unwrap_or_default(),
+                line: seen.map(|t| t.line).unwrap_or(0),
+                outcome: latest,
+                evidence: l.evidence,
+                message: seen.and_then(|t| t.message.clone()),
+            }
+        })
+        .collect()
+}
+
+/// How deep `node` sits in the design tree (0 for a root; a cycle stops the count).
+fn depth(mission: &exemplar_mission::Mission, node: &exemplar_mission::Node) -> usize {
+    let mut depth = 0;
+    let mut cur = node.aspect_id.clone();
+    while let Some(p) = cur {
+        depth += 1;
+        if depth > mission.design.len() {
+            break;
+        }
+        cur = mission.node(&p).and_then(|n| n.aspect_id.clone());
+    }
+    depth
 }

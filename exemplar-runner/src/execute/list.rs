@@ -10,7 +10,8 @@ use std::path::Path;
 use exemplar_formats::events::{Plan, TestInfo};
 
 use crate::errors::Error;
-use crate::execute::binary::{self as exec, ExecOptions};
+use crate::execute::binary::ExecOptions;
+use crate::execute::process as exec;
 
 /// What a binary says about its tests.
 #[derive(Debug, Clone)]

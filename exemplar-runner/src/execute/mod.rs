@@ -4,9 +4,11 @@
 //!   or a test past its timeout, records the culprit `crashed`/`timeout`, and re-runs the
 //!   tests the dead process took down with it in fresh processes.
 //! - [`list`] asks a binary for its tests without running them.
+//! - [`process`] is one process of a binary: its events file, its timeout, its output.
 
 pub mod binary;
 pub mod list;
+pub mod process;
 
 pub use binary::{BinaryResult, ExecOptions, Finished, Progress, run_binary, scratch_dir};
 pub use list::{Listing, list_binary};

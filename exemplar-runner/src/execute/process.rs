@@ -1,0 +1,366 @@
+//! One process of a test binary: started with `EXEMPLAR_EVENTS` naming a fresh file, which the
+//! harness appends one JSON line per event to. The runner reads the file as it grows (polling,
+//! so it works on every platform and loses nothing when the child dies: complete lines are in
+//! the file), watches the per-test timeout, and keeps the tail of stdout and stderr.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use exemplar_formats::events::{self, Event, TestInfo};
+
+use crate::errors::Error;
+use crate::execute::binary::{ExecOptions, Finished, Progress};
+
+const TAIL: usize = 256 * 1024;
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// The last bytes of a stream, collected by a thread.
+pub(crate) struct Tail {
+    buf: Arc<Mutex<Vec<u8>>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Tail {
+    fn start(mut r: impl Read + Send + 'static) -> Tail {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let b = buf.clone();
+        let handle = thread::spawn(move || {
+            let mut chunk = [0u8; 8192];
+            while let Ok(n) = r.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                let mut v = b.lock().unwrap_or_else(|e| e.into_inner());
+                v.extend_from_slice(&chunk[..n]);
+                if v.len() > 2 * TAIL {
+                    let cut = v.len() - TAIL;
+                    v.drain(..cut);
+                }
+            }
+        });
+        Tail {
+            buf,
+            handle: Some(handle),
+        }
+    }
+
+    fn join(&mut self) {
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+
+    pub(crate) fn text(&self) -> String {
+        let v = self.buf.lock().unwrap_or_else(|e| e.into_inner());
+        let start = v.len().saturating_sub(TAIL);
+        String::from_utf8_lossy(&v[start..]).into_owned()
+    }
+}
+
+/// One process, after it ended.
+pub(crate) struct Proc {
+    pub(crate) inventory: Option<Vec<TestInfo>>,
+    pub(crate) inflight: Vec<(String, Instant)>,
+    /// Tests that finished in this process.
+    pub(crate) progress: usize,
+    pub(crate) status: ExitStatus,
+    pub(crate) timed_out: Option<(String, f64)>,
+    pub(crate) stdout: Tail,
+    stderr: Tail,
+}
+
+impl Proc {
+    pub(crate) fn status_text(&self) -> String {
+        describe_status(&self.status, self.timed_out.is_some())
+    }
+
+    pub(crate) fn output(&self) -> String {
+        let out = self.stdout.text();
+        let err = self.stderr.text();
+        let mut s = String::new();
+        if !out.trim().is_empty() {
+            s.push_str("--- stdout ---\n");
+            s.push_str(&out);
+            if !out.ends_with('\n') {
+                s.push('\n');
+            }
+        }
+        if !err.trim().is_empty() {
+            s.push_str("--- stderr ---\n");
+            s.push_str(&err);
+        }
+        s
+    }
+}
+
+/// How a process ended, in words.
+pub fn describe_status(status: &ExitStatus, killed_by_us: bool) -> String {
+    if killed_by_us {
+        return "was killed after the timeout".to_owned();
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            let name = match sig {
+                4 => " (SIGILL)",
+                6 => " (SIGABRT)",
+                7 => " (SIGBUS)",
+                8 => " (SIGFPE)",
+                9 => " (SIGKILL)",
+                11 => " (SIGSEGV)",
+                15 => " (SIGTERM)",
+                _ => "",
+            };
+            return format!("was killed by signal {sig}{name}");
+        }
+    }
+    match status.code() {
+        Some(c) => format!("exited with code {c}"),
+        None => "ended".to_owned(),
+    }
+}
+
+fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_owned();
+    move |source| Error::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// The command for one process of `exe`: the harness arguments, the package's folder and
+/// environment, the events file, and the runner's narrowing variables.
+fn command(
+    exe: &Path,
+    opts: &ExecOptions,
+    args: &[String],
+    events_path: &Path,
+    only_path: Option<&Path>,
+    inventory_only: bool,
+) -> Command {
+    let mut cmd = Command::new(exe);
+    cmd.args(args)
+        .current_dir(&opts.cwd)
+        .env(events::ENV_EVENTS, events_path)
+        .env_remove(events::ENV_ONLY)
+        .env_remove(events::ENV_INVENTORY_ONLY)
+        .env_remove(events::ENV_DESIGN)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in &opts.env {
+        cmd.env(k, v);
+    }
+    if let Some(d) = &opts.design {
+        cmd.env(events::ENV_DESIGN, d);
+    }
+    if inventory_only {
+        cmd.env(events::ENV_INVENTORY_ONLY, "1");
+    }
+    if let Some(p) = only_path {
+        cmd.env(events::ENV_ONLY, p);
+    }
+    cmd
+}
+
+/// Start one process of `exe` and follow it to its end: every event goes to `on` as it is
+/// read, finished tests also into `results`. `only` narrows it to those tests;
+/// `inventory_only` asks the harness for its inventory alone.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn spawn(
+    exe: &Path,
+    opts: &ExecOptions,
+    args: &[String],
+    only: Option<&[String]>,
+    inventory_only: bool,
+    on: &mut dyn FnMut(Progress<'_>),
+    results: &mut Vec<Finished>,
+) -> Result<Proc, Error> {
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    let events_path = opts.scratch.join(format!("events-{n}.jsonl"));
+    File::create(&events_path).map_err(io_error("create", &events_path))?;
+    let only_path = match only {
+        Some(names) => {
+            let p = opts.scratch.join(format!("only-{n}.txt"));
+            std::fs::write(&p, names.join("\n")).map_err(io_error("write", &p))?;
+            Some(p)
+        }
+        None => None,
+    };
+    let mut cmd = command(
+        exe,
+        opts,
+        args,
+        &events_path,
+        only_path.as_deref(),
+        inventory_only,
+    );
+    let mut child = cmd.spawn().map_err(io_error("start", exe))?;
+    let mut stdout = Tail::start(child.stdout.take().expect("piped"));
+    let mut stderr = Tail::start(child.stderr.take().expect("piped"));
+    let mut reader = File::open(&events_path).map_err(io_error("open", &events_path))?;
+    let mut state = Reading {
+        exe,
+        inventory: None,
+        inflight: Vec::new(),
+        progress: 0,
+        pending: Vec::new(),
+    };
+    let (status, timed_out) = state
+        .follow(&mut child, &mut reader, opts.timeout, on, results)
+        .map_err(io_error("follow the run of", exe))?;
+    stdout.join();
+    stderr.join();
+    if let Some(err) = state.protocol_error() {
+        return Err(err);
+    }
+    let _ = std::fs::remove_file(&events_path);
+    Ok(Proc {
+        inventory: state.inventory.map(|(_, t)| t),
+        inflight: state.inflight,
+        progress: state.progress,
+        status,
+        timed_out,
+        stdout,
+        stderr,
+    })
+}
+
+fn kill(child: &mut Child) -> std::io::Result<ExitStatus> {
+    let _ = child.kill();
+    child.wait()
+}
+
+struct Reading<'a> {
+    exe: &'a Path,
+    inventory: Option<(u32, Vec<TestInfo>)>,
+    inflight: Vec<(String, Instant)>,
+    progress: usize,
+    pending: Vec<u8>,
+}
+
+impl Reading<'_> {
+    /// Read the events file while the child runs, until it exits or a test in flight passes
+    /// `timeout` (then the child is killed, and the test is returned with its seconds).
+    fn follow(
+        &mut self,
+        child: &mut Child,
+        reader: &mut File,
+        timeout: Option<Duration>,
+        on: &mut dyn FnMut(Progress<'_>),
+        results: &mut Vec<Finished>,
+    ) -> std::io::Result<(ExitStatus, Option<(String, f64)>)> {
+        let mut nap = Duration::from_millis(1);
+        loop {
+            let got = self.pump(reader, on, results)?;
+            if let Some(status) = child.try_wait()? {
+                self.pump(reader, on, results)?;
+                return Ok((status, None));
+            }
+            if let Some(limit) = timeout
+                && let Some((name, t0)) = self.inflight.iter().find(|(_, t0)| t0.elapsed() > limit)
+            {
+                let timed_out = (name.clone(), t0.elapsed().as_secs_f64());
+                let status = kill(child)?;
+                self.pump(reader, on, results)?;
+                return Ok((status, Some(timed_out)));
+            }
+            nap = if got {
+                Duration::from_millis(1)
+            } else {
+                (nap * 2).min(Duration::from_millis(20))
+            };
+            thread::sleep(nap);
+        }
+    }
+
+    /// Read what the file has grown by and handle every complete line. True if anything came.
+    fn pump(
+        &mut self,
+        reader: &mut File,
+        on: &mut dyn FnMut(Progress<'_>),
+        results: &mut Vec<Finished>,
+    ) -> std::io::Result<bool> {
+        let before = self.pending.len();
+        reader.read_to_end(&mut self.pending)?;
+        if self.pending.len() == before {
+            return Ok(false);
+        }
+        let mut consumed = 0;
+        while let Some(nl) = self.pending[consumed..].iter().position(|b| *b == b'\n') {
+            let line = String::from_utf8_lossy(&self.pending[consumed..consumed + nl]).into_owned();
+            consumed += nl + 1;
+            self.handle(&line, on, results);
+        }
+        self.pending.drain(..consumed);
+        Ok(true)
+    }
+
+    fn handle(
+        &mut self,
+        line: &str,
+        on: &mut dyn FnMut(Progress<'_>),
+        results: &mut Vec<Finished>,
+    ) {
+        let event = match events::parse_line(line) {
+            Ok(Some(e)) => e,
+            Ok(None) => return,
+            Err(e) => {
+                eprintln!(
+                    "warning: {}: unreadable event line ({e}): {line}",
+                    self.exe.display()
+                );
+                return;
+            }
+        };
+        match event {
+            Event::Inventory { protocol, tests } => {
+                if protocol <= events::PROTOCOL {
+                    on(Progress::Inventory(&tests));
+                }
+                self.inventory = Some((protocol, tests));
+            }
+            Event::Started { name } => {
+                on(Progress::Started(&name));
+                self.inflight.push((name, Instant::now()));
+            }
+            Event::Finished {
+                name,
+                outcome,
+                duration,
+                message,
+            } => {
+                self.inflight.retain(|(n, _)| *n != name);
+                self.progress += 1;
+                let f = Finished {
+                    name,
+                    outcome,
+                    duration,
+                    message,
+                    output: None,
+                };
+                on(Progress::Finished(&f));
+                results.push(f);
+            }
+        }
+    }
+
+    fn protocol_error(&self) -> Option<Error> {
+        match &self.inventory {
+            Some((p, _)) if *p > events::PROTOCOL => Some(Error::Protocol {
+                binary: self.exe.display().to_string(),
+                found: *p,
+                known: events::PROTOCOL,
+            }),
+            _ => None,
+        }
+    }
+}
