@@ -58,6 +58,21 @@ impl Mission {
             .filter(move |n| n.aspect_id.as_deref() == Some(id))
     }
 
+    /// How deep `node` sits in the design tree: 0 for a root (an idea). A cycle stops the
+    /// count at the number of nodes.
+    pub fn depth(&self, node: &Node) -> usize {
+        let mut depth = 0;
+        let mut cur = node.aspect_id.as_deref();
+        while let Some(p) = cur {
+            depth += 1;
+            if depth > self.design.len() {
+                break;
+            }
+            cur = self.node(p).and_then(|n| n.aspect_id.as_deref());
+        }
+        depth
+    }
+
     /// The ids of a node and all its descendants.
     pub fn subtree(&self, id: &str) -> Vec<String> {
         let mut out = vec![id.to_owned()];

@@ -28,7 +28,7 @@ pub fn rows(m: &MissionResult) -> Vec<DirectiveRow> {
                 name: node.name.clone(),
                 kind: nl.kind,
                 status: nl.status,
-                depth: depth(mission, node),
+                depth: mission.depth(node),
                 linked: nl.linked,
                 ran,
                 filtered,
@@ -79,18 +79,4 @@ fn failing_tests(m: &MissionResult, node: &str) -> Vec<FailingTest> {
             }
         })
         .collect()
-}
-
-/// How deep `node` sits in the design tree (0 for a root; a cycle stops the count).
-fn depth(mission: &exemplar_mission::Mission, node: &exemplar_mission::Node) -> usize {
-    let mut depth = 0;
-    let mut cur = node.aspect_id.clone();
-    while let Some(p) = cur {
-        depth += 1;
-        if depth > mission.design.len() {
-            break;
-        }
-        cur = mission.node(&p).and_then(|n| n.aspect_id.clone());
-    }
-    depth
 }

@@ -7,8 +7,8 @@ use exemplar_mission::{NodeKind, Status};
 
 use crate::style::Style;
 use exemplar_formats::run::DirectiveRow;
-use exemplar_runner::Session;
 use exemplar_runner::rows::rows;
+use exemplar_runner::{MissionResult, Session};
 
 fn loss_text(l: Option<f64>) -> String {
     l.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into())
@@ -28,117 +28,9 @@ fn lpad(s: &str, w: usize) -> String {
 pub fn render(s: &Session, style: Style) -> String {
     let mut out = String::new();
     for m in &s.missions {
-        let mission = &m.package.mission;
         let rows = rows(m);
-        let _ = writeln!(
-            out,
-            "\n{} {} ({})",
-            style.bold(&format!("mission {}", mission.id)),
-            mission.name,
-            m.package.name
-        );
-        let header = [
-            "ID", "NAME", "STATUS", "TESTS", "RAN", "FILTERED", "FAILING", "LOSS",
-        ];
-        let cells: Vec<[String; 8]> = rows
-            .iter()
-            .map(|r| {
-                let name = format!("{}{}", "  ".repeat(r.depth), r.name);
-                let loss = match (r.kind, r.loss, r.subtree_loss) {
-                    (NodeKind::Idea, None, Some(sub)) if r.status != Status::Retired => {
-                        format!("({sub:.3})")
-                    }
-                    _ => loss_text(r.loss),
-                };
-                let failing = if r.unverified > 0 {
-                    format!("{}+{}?", r.failing, r.unverified)
-                } else {
-                    r.failing.to_string()
-                };
-                [
-                    r.id.clone(),
-                    name,
-                    r.status.as_str().to_owned(),
-                    r.linked.to_string(),
-                    r.ran.to_string(),
-                    r.filtered.to_string(),
-                    failing,
-                    if r.uncovered {
-                        format!("{loss} uncovered")
-                    } else {
-                        loss
-                    },
-                ]
-            })
-            .collect();
-        let mut w = header.map(|h| h.chars().count());
-        for c in &cells {
-            for (i, v) in c.iter().enumerate() {
-                w[i] = w[i].max(v.chars().count());
-            }
-        }
-        let line = |c: &[String; 8]| {
-            format!(
-                "  {}  {}  {}  {}  {}  {}  {}  {}",
-                pad(&c[0], w[0]),
-                pad(&c[1], w[1]),
-                pad(&c[2], w[2]),
-                lpad(&c[3], w[3]),
-                lpad(&c[4], w[4]),
-                lpad(&c[5], w[5]),
-                lpad(&c[6], w[6]),
-                c[7]
-            )
-        };
-        let _ = writeln!(out, "{}", style.dim(&line(&header.map(String::from))));
-        for (c, r) in cells.iter().zip(&rows) {
-            let text = line(c);
-            let painted = if r.loss.is_some_and(|l| l > 0.0) {
-                style.bad(&text)
-            } else if r.status == Status::Retired {
-                style.dim(&text)
-            } else {
-                text
-            };
-            let _ = writeln!(out, "{painted}");
-        }
-        let u = &m.update;
-        let was = match u.previous_loss {
-            Some(p) => format!(" (was {p:.3}, {:+.3})", u.loss.mission - p),
-            None => String::new(),
-        };
-        let written = if !s.executed {
-            let filtered = rows_filtered(m);
-            format!(
-                "no test ran ({filtered} filtered out): {} and the journal left as they were",
-                m.package.display.display()
-            )
-        } else if m.rewritten {
-            format!("{} updated", m.package.display.display())
-        } else if u.changed {
-            format!(
-                "{} not rewritten (--no-rewrite)",
-                m.package.display.display()
-            )
-        } else {
-            format!("{} unchanged", m.package.display.display())
-        };
-        let loss_word = format!("loss {:.3}", u.loss.mission);
-        let loss_word = if u.loss.mission > 0.0 {
-            style.bad(&loss_word)
-        } else {
-            style.good(&loss_word)
-        };
-        let _ = writeln!(out, "  {loss_word}{was}; {written}");
-        if rows.iter().any(|r| r.unverified > 0) {
-            let _ = writeln!(
-                out,
-                "  {}",
-                style.dim(
-                    "n+m?: n failing, m unverified (never ran, or ran before the directive changed)"
-                )
-            );
-        }
+        write_table(&mut out, m, &rows, style);
+        write_verdict(&mut out, s, m, &rows, style);
         write_failures(&mut out, &rows, style);
     }
     for o in s.others.iter().filter(|o| o.worth_showing()) {
@@ -188,11 +80,135 @@ pub fn render(s: &Session, style: Style) -> String {
 }
 
 /// Tagged tests of the mission that this run filtered out.
-fn rows_filtered(m: &exemplar_runner::MissionResult) -> usize {
+fn rows_filtered(m: &MissionResult) -> usize {
     m.tests
         .iter()
         .filter(|t| t.plan == exemplar_formats::events::Plan::Filtered)
         .count()
+}
+
+/// The mission's heading and its loss table.
+fn write_table(out: &mut String, m: &MissionResult, rows: &[DirectiveRow], style: Style) {
+    let mission = &m.package.mission;
+    let _ = writeln!(
+        out,
+        "\n{} {} ({})",
+        style.bold(&format!("mission {}", mission.id)),
+        mission.name,
+        m.package.name
+    );
+    let header = [
+        "ID", "NAME", "STATUS", "TESTS", "RAN", "FILTERED", "FAILING", "LOSS",
+    ];
+    let cells: Vec<[String; 8]> = rows
+        .iter()
+        .map(|r| {
+            let name = format!("{}{}", "  ".repeat(r.depth), r.name);
+            let loss = match (r.kind, r.loss, r.subtree_loss) {
+                (NodeKind::Idea, None, Some(sub)) if r.status != Status::Retired => {
+                    format!("({sub:.3})")
+                }
+                _ => loss_text(r.loss),
+            };
+            let failing = if r.unverified > 0 {
+                format!("{}+{}?", r.failing, r.unverified)
+            } else {
+                r.failing.to_string()
+            };
+            [
+                r.id.clone(),
+                name,
+                r.status.as_str().to_owned(),
+                r.linked.to_string(),
+                r.ran.to_string(),
+                r.filtered.to_string(),
+                failing,
+                if r.uncovered {
+                    format!("{loss} uncovered")
+                } else {
+                    loss
+                },
+            ]
+        })
+        .collect();
+    let mut w = header.map(|h| h.chars().count());
+    for c in &cells {
+        for (i, v) in c.iter().enumerate() {
+            w[i] = w[i].max(v.chars().count());
+        }
+    }
+    let line = |c: &[String; 8]| {
+        format!(
+            "  {}  {}  {}  {}  {}  {}  {}  {}",
+            pad(&c[0], w[0]),
+            pad(&c[1], w[1]),
+            pad(&c[2], w[2]),
+            lpad(&c[3], w[3]),
+            lpad(&c[4], w[4]),
+            lpad(&c[5], w[5]),
+            lpad(&c[6], w[6]),
+            c[7]
+        )
+    };
+    let _ = writeln!(out, "{}", style.dim(&line(&header.map(String::from))));
+    for (c, r) in cells.iter().zip(rows) {
+        let text = line(c);
+        let painted = if r.loss.is_some_and(|l| l > 0.0) {
+            style.bad(&text)
+        } else if r.status == Status::Retired {
+            style.dim(&text)
+        } else {
+            text
+        };
+        let _ = writeln!(out, "{painted}");
+    }
+}
+
+/// The mission's loss, its change, and what happened to its file.
+fn write_verdict(
+    out: &mut String,
+    s: &Session,
+    m: &MissionResult,
+    rows: &[DirectiveRow],
+    style: Style,
+) {
+    let u = &m.update;
+    let was = match u.previous_loss {
+        Some(p) => format!(" (was {p:.3}, {:+.3})", u.loss.mission - p),
+        None => String::new(),
+    };
+    let written = if !s.executed {
+        let filtered = rows_filtered(m);
+        format!(
+            "no test ran ({filtered} filtered out): {} and the journal left as they were",
+            m.package.display.display()
+        )
+    } else if m.rewritten {
+        format!("{} updated", m.package.display.display())
+    } else if u.changed {
+        format!(
+            "{} not rewritten (--no-rewrite)",
+            m.package.display.display()
+        )
+    } else {
+        format!("{} unchanged", m.package.display.display())
+    };
+    let loss_word = format!("loss {:.3}", u.loss.mission);
+    let loss_word = if u.loss.mission > 0.0 {
+        style.bad(&loss_word)
+    } else {
+        style.good(&loss_word)
+    };
+    let _ = writeln!(out, "  {loss_word}{was}; {written}");
+    if rows.iter().any(|r| r.unverified > 0) {
+        let _ = writeln!(
+            out,
+            "  {}",
+            style.dim(
+                "n+m?: n failing, m unverified (never ran, or ran before the directive changed)"
+            )
+        );
+    }
 }
 
 fn write_failures(out: &mut String, rows: &[DirectiveRow], style: Style) {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use exemplar_formats::journal::FlakyTest;
 use exemplar_formats::{Outcome, OutcomeCounts};
-use exemplar_mission::Status;
+use exemplar_mission::{Mission, Status};
 use exemplar_store::{Index, RunDiff, RunRow};
 
 use crate::errors::Error;
@@ -102,95 +102,14 @@ pub fn gather(
         .iter()
         .map(|r| ix.counts(r))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut missions = Vec::new();
-    for p in packages {
-        let m = &p.mission;
-        let mut curve = Vec::new();
-        let mut node_curves: HashMap<&str, Vec<(usize, f64)>> = HashMap::new();
-        let mut eras: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut last_fp: HashMap<String, String> = HashMap::new();
-        for (i, r) in runs.iter().enumerate() {
-            if let Some(stamp) = r.missions.iter().find(|s| s.mission == m.id) {
-                for n in &stamp.nodes {
-                    if let Some(node) = m.node(&n.id) {
-                        match last_fp.insert(n.id.clone(), n.fingerprint.clone()) {
-                            Some(prev) if prev != n.fingerprint => {
-                                eras.entry(node.id.as_str()).or_default().push(i)
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-            }
-            if let Some(l) = r.losses.iter().find(|l| l.mission == m.id) {
-                curve.push((i, l.loss));
-                for n in &l.nodes {
-                    if let Some(node) = m.node(&n.id) {
-                        node_curves
-                            .entry(node.id.as_str())
-                            .or_default()
-                            .push((i, n.loss));
-                    }
-                }
-            }
-        }
-        let latest = runs
-            .iter()
-            .rev()
-            .find_map(|r| r.losses.iter().find(|l| l.mission == m.id));
-        let nodes = m
-            .design
-            .iter()
-            .map(|n| {
-                let mut depth = 0;
-                let mut cur = n.aspect_id.clone();
-                while let Some(p) = cur {
-                    depth += 1;
-                    if depth > m.design.len() {
-                        break;
-                    }
-                    cur = m.node(&p).and_then(|x| x.aspect_id.clone());
-                }
-                NodeView {
-                    id: n.id.clone(),
-                    name: n.name.clone(),
-                    status: n.status,
-                    depth,
-                    invariant: n.detail.text("invariant").map(str::to_owned),
-                    loss: latest
-                        .and_then(|l| l.nodes.iter().find(|x| x.id == n.id))
-                        .map(|x| x.loss),
-                    curve: node_curves.remove(n.id.as_str()).unwrap_or_default(),
-                    eras: eras.remove(n.id.as_str()).unwrap_or_default(),
-                }
-            })
-            .collect();
-        missions.push(MissionView {
-            id: m.id.clone(),
-            name: m.name.clone(),
-            loss: latest.map(|l| l.loss),
-            curve,
-            nodes,
-        });
-    }
-    let mut tests = Vec::new();
-    if let Some(r) = runs.last() {
-        for o in ix.outcomes(&r.run_id)? {
-            let message = match &o.message {
-                Some(h) => ix.blob_text(journal, h)?,
-                None => None,
-            };
-            tests.push(TestView {
-                mission: o.mission.clone(),
-                reference: o.reference.clone(),
-                binary: o.binary.clone(),
-                ids: o.ids.clone(),
-                outcome: Outcome::from_code(o.outcome).map_or("unknown", Outcome::as_str),
-                duration: o.duration,
-                message,
-            });
-        }
-    }
+    let missions = packages
+        .iter()
+        .map(|p| mission_view(&p.mission, &runs))
+        .collect();
+    let tests = match runs.last() {
+        Some(r) => latest_tests(journal, ix, r)?,
+        None => Vec::new(),
+    };
     let diff = match runs.len() {
         n if n >= 2 => {
             let (a, b) = (&runs[n - 2], &runs[n - 1]);
@@ -206,4 +125,86 @@ pub fn gather(
         tests,
         diff,
     })
+}
+
+/// A mission over the runs: its loss curve, each node's curve and eras (the runs where the
+/// node's fingerprint changed), and the latest loss.
+fn mission_view(m: &Mission, runs: &[RunRow]) -> MissionView {
+    let mut curve = Vec::new();
+    let mut node_curves: HashMap<&str, Vec<(usize, f64)>> = HashMap::new();
+    let mut eras: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut last_fp: HashMap<String, String> = HashMap::new();
+    for (i, r) in runs.iter().enumerate() {
+        if let Some(stamp) = r.missions.iter().find(|s| s.mission == m.id) {
+            for n in &stamp.nodes {
+                if let Some(node) = m.node(&n.id) {
+                    match last_fp.insert(n.id.clone(), n.fingerprint.clone()) {
+                        Some(prev) if prev != n.fingerprint => {
+                            eras.entry(node.id.as_str()).or_default().push(i)
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if let Some(l) = r.losses.iter().find(|l| l.mission == m.id) {
+            curve.push((i, l.loss));
+            for n in &l.nodes {
+                if let Some(node) = m.node(&n.id) {
+                    node_curves
+                        .entry(node.id.as_str())
+                        .or_default()
+                        .push((i, n.loss));
+                }
+            }
+        }
+    }
+    let latest = runs
+        .iter()
+        .rev()
+        .find_map(|r| r.losses.iter().find(|l| l.mission == m.id));
+    let nodes = m
+        .design
+        .iter()
+        .map(|n| NodeView {
+            id: n.id.clone(),
+            name: n.name.clone(),
+            status: n.status,
+            depth: m.depth(n),
+            invariant: n.detail.text("invariant").map(str::to_owned),
+            loss: latest
+                .and_then(|l| l.nodes.iter().find(|x| x.id == n.id))
+                .map(|x| x.loss),
+            curve: node_curves.remove(n.id.as_str()).unwrap_or_default(),
+            eras: eras.remove(n.id.as_str()).unwrap_or_default(),
+        })
+        .collect();
+    MissionView {
+        id: m.id.clone(),
+        name: m.name.clone(),
+        loss: latest.map(|l| l.loss),
+        curve,
+        nodes,
+    }
+}
+
+/// The tests of run `r`, with their messages.
+fn latest_tests(journal: &Path, ix: &Index, r: &RunRow) -> Result<Vec<TestView>, Error> {
+    let mut tests = Vec::new();
+    for o in ix.outcomes(&r.run_id)? {
+        let message = match &o.message {
+            Some(h) => ix.blob_text(journal, h)?,
+            None => None,
+        };
+        tests.push(TestView {
+            mission: o.mission.clone(),
+            reference: o.reference.clone(),
+            binary: o.binary.clone(),
+            ids: o.ids.clone(),
+            outcome: Outcome::from_code(o.outcome).map_or("unknown", Outcome::as_str),
+            duration: o.duration,
+            message,
+        });
+    }
+    Ok(tests)
 }
