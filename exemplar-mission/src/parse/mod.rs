@@ -1,0 +1,122 @@
+//! Reading a mission file: YAML with positions (marked-yaml) walked into the [`Mission`] model,
+//! then validated as a whole. Every problem is collected with its line and column, so a user
+//! sees all of them at once.
+//!
+//! - `reader`: the walk's context and its typed readers (text, numbers, lists), each
+//!   recording a problem with its position instead of failing;
+//! - `design`, `signal`, `history`: the sections of the file read into the model;
+//! - `validate`: the checks of the whole (ids, parents, cycles).
+
+mod design;
+mod history;
+mod reader;
+mod signal;
+mod validate;
+
+use std::path::Path;
+
+use marked_yaml::LoaderOptions;
+
+use crate::errors::{MissionError, MissionErrors, Problem};
+use crate::model::{Mission, Pos};
+
+use reader::{Cx, pos_of};
+use validate::validate;
+
+/// Read and parse the mission file at `path`.
+pub fn parse_file(path: &Path) -> Result<Mission, MissionErrors> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_str(path, &text),
+        Err(e) => Err(MissionErrors(vec![MissionError {
+            path: path.to_owned(),
+            pos: Pos { line: 1, column: 1 },
+            problem: Problem::Read(e.to_string()),
+        }])),
+    }
+}
+
+/// Parse mission text; `path` is used in error messages and kept in the result.
+pub fn parse_str(path: &Path, text: &str) -> Result<Mission, MissionErrors> {
+    let mut cx = Cx {
+        path: path.to_owned(),
+        errors: Vec::new(),
+    };
+    let options = LoaderOptions::default().error_on_duplicate_keys(true);
+    // The loader is not expected to panic, but a mission file is user input: a panic in a
+    // dependency must still come out as an error with a position, never as a crash.
+    let loaded =
+        std::panic::catch_unwind(|| marked_yaml::parse_yaml_with_options(0, text, options));
+    let root = match loaded {
+        Ok(Ok(root)) => root,
+        Ok(Err(e)) => {
+            cx.load_error(e);
+            return Err(cx.finish());
+        }
+        Err(_) => {
+            cx.push(
+                Pos { line: 1, column: 1 },
+                Problem::Syntax("unsupported yaml construct".into()),
+            );
+            return Err(cx.finish());
+        }
+    };
+    let Some(top) = root.as_mapping() else {
+        cx.push(pos_of(&root), Problem::TopLevelNotMapping);
+        return Err(cx.finish());
+    };
+    let mission = cx.mission(top, text);
+    validate(&mut cx, &mission);
+    if cx.errors.is_empty() {
+        Ok(mission)
+    } else {
+        Err(cx.finish())
+    }
+}
+
+/// A design id: a letter, then letters, digits or `_` (so it is also a Rust identifier).
+pub fn is_design_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
+pub fn is_rfc3339(t: &str) -> bool {
+    let b = t.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    if b.len() < 20
+        || !digits(0..4)
+        || b[4] != b'-'
+        || !digits(5..7)
+        || b[7] != b'-'
+        || !digits(8..10)
+        || !(b[10] == b'T' || b[10] == b't')
+        || !digits(11..13)
+        || b[13] != b':'
+        || !digits(14..16)
+        || b[16] != b':'
+        || !digits(17..19)
+    {
+        return false;
+    }
+    let mut i = 19;
+    if b[i] == b'.' {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    let rest = &b[i..];
+    rest == b"Z"
+        || rest == b"z"
+        || (rest.len() == 6
+            && (rest[0] == b'+' || rest[0] == b'-')
+            && rest[1..3].iter().all(u8::is_ascii_digit)
+            && rest[3] == b':'
+            && rest[4..6].iter().all(u8::is_ascii_digit))
+}
