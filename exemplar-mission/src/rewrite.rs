@@ -26,63 +26,19 @@ pub fn render(
     history: &[HistoryEntry],
 ) -> Result<String, RewriteError> {
     let src = mission.source.as_str();
-    let unsupported = |reason: &str| RewriteError::Unsupported {
-        path: mission.path.clone(),
-        reason: reason.to_owned(),
-    };
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(src.match_indices('\n').map(|(i, _)| i + 1))
-        .collect();
-    let line_at = |line: usize| -> usize {
-        line_starts
-            .get(line.saturating_sub(1))
-            .copied()
-            .unwrap_or(src.len())
-    };
+    let lines = Lines::of(src);
     for (key, line) in &mission.top_keys {
-        let start = line_at(*line);
-        let text = &src[start..];
+        let text = &src[lines.start(*line)..];
         let bare = text.starts_with(key.as_str());
         let quoted =
             text.starts_with(&format!("\"{key}\"")) || text.starts_with(&format!("'{key}'"));
         if !bare && !quoted {
-            return Err(unsupported(
-                "its top-level mapping is not in block style (keys at column 1)",
-            ));
+            return Err(RewriteError::Unsupported {
+                path: mission.path.clone(),
+                reason: "its top-level mapping is not in block style (keys at column 1)".into(),
+            });
         }
     }
-    // The byte span of a top-level section.
-    let span_of = |key: &str| -> Option<(usize, usize)> {
-        let idx = mission.top_keys.iter().position(|(k, _)| k == key)?;
-        let line = mission.top_keys[idx].1;
-        let start = line_at(line);
-        let mut end_line = match mission.top_keys.get(idx + 1) {
-            Some((_, next)) => *next,
-            None => line_starts.len() + 1,
-        };
-        // A document marker ends the section too.
-        for l in line + 1..end_line {
-            let s = line_at(l);
-            let e = line_at(l + 1);
-            let t = &src[s..e];
-            if t.starts_with("---") || t.starts_with("...") {
-                end_line = l;
-                break;
-            }
-        }
-        // Leave column-1 comments and blank lines before the next key outside the section.
-        while end_line > line + 1 {
-            let s = line_at(end_line - 1);
-            let e = line_at(end_line);
-            let t = src[s..e].trim_end_matches(['\n', '\r']);
-            if t.trim().is_empty() || t.starts_with('#') {
-                end_line -= 1;
-            } else {
-                break;
-            }
-        }
-        Some((start, line_at(end_line)))
-    };
     let crlf = src.contains("\r\n");
     let fix_newlines = |s: String| if crlf { s.replace('\n', "\r\n") } else { s };
     let signal_text = fix_newlines(render::signal(signal));
@@ -91,16 +47,8 @@ pub fn render(
 
     // Edits as (start, end, text), applied from the back.
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
-    let signal_span = span_of("signal");
-    let history_span = span_of("history");
-    let tail = |text: &str| -> String {
-        // Appending at the end: make sure the previous line is terminated.
-        if src.is_empty() || src.ends_with('\n') {
-            text.to_owned()
-        } else {
-            format!("{eol}{text}")
-        }
-    };
+    let signal_span = section_span(mission, &lines, "signal");
+    let history_span = section_span(mission, &lines, "history");
     match (signal_span, history_span) {
         (Some(s), Some(h)) => {
             edits.push((s.0, s.1, signal_text));
@@ -113,11 +61,14 @@ pub fn render(
             edits.push((h.0, h.1, format!("{signal_text}{history_text}")));
         }
         (None, None) => {
-            edits.push((
-                src.len(),
-                src.len(),
-                tail(&format!("{signal_text}{history_text}")),
-            ));
+            // Appending at the end: make sure the previous line is terminated.
+            let both = format!("{signal_text}{history_text}");
+            let text = if src.is_empty() || src.ends_with('\n') {
+                both
+            } else {
+                format!("{eol}{both}")
+            };
+            edits.push((src.len(), src.len(), text));
         }
     }
     // If a section ran to the end of a file without a final newline, it is replaced whole.
@@ -128,6 +79,63 @@ pub fn render(
     }
     check_round_trip(mission, &out, signal, history)?;
     Ok(out)
+}
+
+/// The byte offset where each line of a text starts.
+struct Lines<'a> {
+    src: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn of(src: &'a str) -> Lines<'a> {
+        let starts = std::iter::once(0)
+            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines { src, starts }
+    }
+
+    /// The offset of 1-based `line` (the end of the text past the last line).
+    fn start(&self, line: usize) -> usize {
+        self.starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(self.src.len())
+    }
+
+    /// The text of 1-based `line`, with its line break.
+    fn text(&self, line: usize) -> &'a str {
+        &self.src[self.start(line)..self.start(line + 1)]
+    }
+
+    fn count(&self) -> usize {
+        self.starts.len()
+    }
+}
+
+/// The byte span of a top-level section: from its key to the next key, a document marker, or
+/// the end, leaving column-1 comments and blank lines before the next key outside it.
+fn section_span(mission: &Mission, lines: &Lines, key: &str) -> Option<(usize, usize)> {
+    let idx = mission.top_keys.iter().position(|(k, _)| k == key)?;
+    let line = mission.top_keys[idx].1;
+    let mut end_line = match mission.top_keys.get(idx + 1) {
+        Some((_, next)) => *next,
+        None => lines.count() + 1,
+    };
+    if let Some(marker) = (line + 1..end_line)
+        .find(|l| lines.text(*l).starts_with("---") || lines.text(*l).starts_with("..."))
+    {
+        end_line = marker;
+    }
+    while end_line > line + 1 {
+        let t = lines.text(end_line - 1).trim_end_matches(['\n', '\r']);
+        if t.trim().is_empty() || t.starts_with('#') {
+            end_line -= 1;
+        } else {
+            break;
+        }
+    }
+    Some((lines.start(line), lines.start(end_line)))
 }
 
 fn check_round_trip(
