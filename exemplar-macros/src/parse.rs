@@ -25,9 +25,58 @@ pub(crate) struct Parsed {
     pub cfgs: Vec<Attribute>,
 }
 
+/// Parse and check `#[design(...)]` and its function, reporting every problem at once.
 pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<Parsed> {
+    let ids = parse_ids(attr)?;
+    let mut errors = Errors(None);
+    for (i, id) in ids.iter().enumerate() {
+        if ids[..i].iter().any(|prev| prev == id) {
+            errors.push(syn::Error::new_spanned(
+                id,
+                format!("design id `{id}` is listed twice"),
+            ));
+        }
+    }
+    let mut func: ItemFn = syn::parse2(item)?;
+    check_signature(&func.sig, &mut errors);
+    let attrs = sort_attributes(std::mem::take(&mut func.attrs), &mut errors);
+    func.attrs = attrs.kept;
+    if !matches!(attrs.should_panic, ShouldPanic::No)
+        && !matches!(func.sig.output, ReturnType::Default)
+    {
+        errors.push(syn::Error::new_spanned(
+            &func.sig.output,
+            "functions using #[should_panic] must return ()",
+        ));
+    }
+    if let Some(e) = errors.0 {
+        return Err(e);
+    }
+    Ok(Parsed {
+        ids,
+        func,
+        ignore: attrs.ignore,
+        should_panic: attrs.should_panic,
+        cfgs: attrs.cfgs,
+    })
+}
+
+/// Every problem found, combined into one error with a span each.
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, e: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(e),
+            None => self.0 = Some(e),
+        }
+    }
+}
+
+/// The ids of `#[design(S1, S3)]`: at least one, separated by commas.
+fn parse_ids(attr: TokenStream) -> syn::Result<Vec<Ident>> {
     let ids = Punctuated::<Ident, Token![,]>::parse_terminated
-        .parse2(attr.clone())
+        .parse2(attr)
         .map_err(|e| {
             syn::Error::new(
                 e.span(),
@@ -41,113 +90,101 @@ pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<Parsed>
             "#[design] needs at least one design id, like #[design(S1)]",
         ));
     }
-    let mut errors: Option<syn::Error> = None;
-    let mut push = |e: syn::Error| match &mut errors {
-        Some(all) => all.combine(e),
-        None => errors = Some(e),
-    };
-    for (i, id) in ids.iter().enumerate() {
-        if ids[..i].iter().any(|prev| prev == id) {
-            push(syn::Error::new_spanned(
-                id,
-                format!("design id `{id}` is listed twice"),
-            ));
-        }
-    }
-    let mut func: ItemFn = syn::parse2(item)?;
-    let sig = &func.sig;
+    Ok(ids)
+}
+
+/// A test is a plain function: not async, const or unsafe, no generics, no arguments.
+fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
     if let Some(a) = &sig.asyncness {
-        push(syn::Error::new_spanned(
+        errors.push(syn::Error::new_spanned(
             a,
             "#[design] tests cannot be async",
         ));
     }
     if let Some(c) = &sig.constness {
-        push(syn::Error::new_spanned(
+        errors.push(syn::Error::new_spanned(
             c,
             "#[design] tests cannot be const fn",
         ));
     }
     if let Some(u) = &sig.unsafety {
-        push(syn::Error::new_spanned(
+        errors.push(syn::Error::new_spanned(
             u,
             "#[design] tests cannot be unsafe",
         ));
     }
     if !sig.generics.params.is_empty() {
-        push(syn::Error::new_spanned(
+        errors.push(syn::Error::new_spanned(
             &sig.generics,
             "#[design] tests cannot have generic parameters",
         ));
     }
     if !sig.inputs.is_empty() {
-        push(syn::Error::new_spanned(
+        errors.push(syn::Error::new_spanned(
             &sig.inputs,
             "#[design] tests take no arguments",
         ));
     }
     if let Some(v) = &sig.variadic {
-        push(syn::Error::new_spanned(
+        errors.push(syn::Error::new_spanned(
             v,
             "#[design] tests take no arguments",
         ));
     }
+}
 
-    let mut ignore = None;
-    let mut should_panic = ShouldPanic::No;
-    let mut cfgs = Vec::new();
-    let mut kept = Vec::new();
-    for attr in std::mem::take(&mut func.attrs) {
+/// The function's attributes, sorted: what the harness takes over, and what stays.
+struct Attributes {
+    ignore: Option<Option<LitStr>>,
+    should_panic: ShouldPanic,
+    cfgs: Vec<Attribute>,
+    kept: Vec<Attribute>,
+}
+
+/// Take `#[ignore]` and `#[should_panic]` off the function (the harness applies them), note
+/// its `#[cfg]`s, and refuse `#[test]`.
+fn sort_attributes(attrs: Vec<Attribute>, errors: &mut Errors) -> Attributes {
+    let mut out = Attributes {
+        ignore: None,
+        should_panic: ShouldPanic::No,
+        cfgs: Vec::new(),
+        kept: Vec::new(),
+    };
+    for attr in attrs {
         let path = attr.path();
         if path.is_ident("ignore") {
             match &attr.meta {
-                Meta::Path(_) => ignore = Some(None),
+                Meta::Path(_) => out.ignore = Some(None),
                 Meta::NameValue(nv) => match str_lit(&nv.value) {
-                    Some(s) => ignore = Some(Some(s)),
-                    None => push(syn::Error::new_spanned(
+                    Some(s) => out.ignore = Some(Some(s)),
+                    None => errors.push(syn::Error::new_spanned(
                         &nv.value,
                         "expected a string: #[ignore = \"reason\"]",
                     )),
                 },
-                Meta::List(l) => push(syn::Error::new_spanned(
+                Meta::List(l) => errors.push(syn::Error::new_spanned(
                     l,
                     "expected #[ignore] or #[ignore = \"reason\"]",
                 )),
             }
         } else if path.is_ident("should_panic") {
             match parse_should_panic(&attr) {
-                Ok(sp) => should_panic = sp,
-                Err(e) => push(e),
+                Ok(sp) => out.should_panic = sp,
+                Err(e) => errors.push(e),
             }
         } else if path.is_ident("test") {
-            push(syn::Error::new_spanned(
+            errors.push(syn::Error::new_spanned(
                 &attr,
                 "remove #[test]: #[design] registers the test with the exemplar harness",
             ));
         } else {
             if path.is_ident("cfg") {
-                cfgs.push(attr.clone());
+                out.cfgs.push(attr.clone());
             }
-            kept.push(attr);
+            out.kept.push(attr);
         }
     }
-    func.attrs = kept;
-    if !matches!(should_panic, ShouldPanic::No) && !matches!(func.sig.output, ReturnType::Default) {
-        push(syn::Error::new_spanned(
-            &func.sig.output,
-            "functions using #[should_panic] must return ()",
-        ));
-    }
-    if let Some(e) = errors {
-        return Err(e);
-    }
-    Ok(Parsed {
-        ids,
-        func,
-        ignore,
-        should_panic,
-        cfgs,
-    })
+    out
 }
 
 fn str_lit(e: &Expr) -> Option<LitStr> {
