@@ -225,95 +225,144 @@ pub fn repair(journal: &Path) -> Result<RepairReport> {
         let next_first = segs.get(i + 1).map(|(s, _)| *s);
         let data = std::fs::read(path).map_err(io("cannot read", path))?;
         let scan = segment::scan_bytes(path, data.clone());
-        let damaged = match &scan {
-            Ok(s) => match &s.end {
-                End::Clean => next_first.is_some_and(|n| n != s.next_seq),
-                End::TornTail { .. } => next_first.is_some(),
-                End::Corrupt { .. } => true,
-            },
-            Err(StoreError::NotASegment { .. }) | Err(StoreError::NewerFormat { .. }) => false,
-            Err(_) => true,
-        };
-        if !damaged {
-            continue;
+        if is_damaged(&scan, next_first) {
+            repair_segment(&dir, path, *first, next_first, &data, &mut rep)?;
         }
-        // The file id as written, even if the header checksum is damaged.
-        let mut file_id = [0u8; 16];
-        if data.len() >= 32 {
-            file_id.copy_from_slice(&data[16..32]);
-        }
-        let header = Header {
-            major: format::MAJOR,
-            minor: format::MINOR,
-            file_id,
-            first_seq: *first,
-            created_nanos: 0,
-        };
-        let salvaged = segment::salvage(&data, &header);
-        // Rebuild the sequence: gap records stand in for lost ranges.
-        let mut out: Vec<(u64, u16, Vec<u8>)> = Vec::new();
-        let mut expect = *first;
-        let reason = format!("lost with damaged segment {}", path.display());
-        for (seq, k, payload) in salvaged {
-            if seq < expect {
-                continue;
-            }
-            if seq > expect {
-                out.push(gap_record(expect, seq - 1, &reason, &mut rep.lost));
-            }
-            out.push((seq, k, payload));
-            rep.kept += 1;
-            expect = seq + 1;
-        }
-        if let Some(n) = next_first
-            && n > expect
-        {
-            out.push(gap_record(expect, n - 1, &reason, &mut rep.lost));
-        }
-        let mut new_id = [0u8; 16];
-        new_id
-            .copy_from_slice(&blake3::hash(&[&file_id[..], b"repaired"].concat()).as_bytes()[..16]);
-        let fresh = Header {
-            major: format::MAJOR,
-            minor: format::MINOR,
-            file_id: new_id,
-            first_seq: *first,
-            created_nanos: header.created_nanos,
-        };
-        let mut buf = fresh.encode().to_vec();
-        for (seq, k, payload) in &out {
-            format::encode_frame(&mut buf, &new_id, *k, *seq, payload);
-        }
-        let aside_dir = dir.join("damaged");
-        std::fs::create_dir_all(&aside_dir).map_err(io("cannot create", &aside_dir))?;
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let aside = aside_dir.join(format!(
-            "{}.{stamp}",
-            path.file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        ));
-        let tmp = dir.join(format!("{}.repair", wal::segment_name(*first)));
-        std::fs::write(&tmp, &buf).map_err(io("cannot write", &tmp))?;
-        std::fs::File::open(&tmp)
-            .and_then(|f| f.sync_all())
-            .map_err(io("cannot fsync", &tmp))?;
-        std::fs::rename(path, &aside).map_err(io("cannot move", path))?;
-        std::fs::rename(&tmp, path).map_err(io("cannot move", &tmp))?;
-        wal::sync_dir(&aside_dir)?;
-        wal::sync_dir(&dir)?;
-        rep.moved.push((path.clone(), aside));
-        debug_assert!(buf.len() >= HEADER_LEN);
     }
     drop(Index::rebuild(journal)?);
     Ok(rep)
 }
 
+/// A frame to write: sequence number, kind, payload.
+type FrameParts = (u64, u16, Vec<u8>);
+
+/// Whether a segment needs repair: it is corrupt or unreadable, or it does not end where the
+/// next segment (if any) begins. Files that are not segments, or of a newer format, are not
+/// ours to repair.
+fn is_damaged(scan: &Result<segment::Scan>, next_first: Option<u64>) -> bool {
+    match scan {
+        Ok(s) => match &s.end {
+            End::Clean => next_first.is_some_and(|n| n != s.next_seq),
+            End::TornTail { .. } => next_first.is_some(),
+            End::Corrupt { .. } => true,
+        },
+        Err(StoreError::NotASegment { .. }) | Err(StoreError::NewerFormat { .. }) => false,
+        Err(_) => true,
+    }
+}
+
+/// Replace the damaged segment at `path` (its bytes: `data`; its first sequence: `first`) with
+/// one holding what still validates, and note in `rep` what was kept, lost and moved aside.
+fn repair_segment(
+    dir: &Path,
+    path: &Path,
+    first: u64,
+    next_first: Option<u64>,
+    data: &[u8],
+    rep: &mut RepairReport,
+) -> Result<()> {
+    // The file id as written, even if the header checksum is damaged.
+    let mut file_id = [0u8; 16];
+    if data.len() >= 32 {
+        file_id.copy_from_slice(&data[16..32]);
+    }
+    let header = Header {
+        major: format::MAJOR,
+        minor: format::MINOR,
+        file_id,
+        first_seq: first,
+        created_nanos: 0,
+    };
+    let salvaged = segment::salvage(data, &header);
+    let reason = format!("lost with damaged segment {}", path.display());
+    let out = resequence(salvaged, first, next_first, &reason, rep);
+    let buf = repaired_bytes(&header, &out);
+    let aside = replace_segment(dir, path, first, &buf)?;
+    rep.moved.push((path.to_owned(), aside));
+    debug_assert!(buf.len() >= HEADER_LEN);
+    Ok(())
+}
+
+/// The salvaged frames from sequence `first` on, with gap records standing in for lost ranges
+/// (up to the next segment's first sequence, when there is one); counts kept and lost in `rep`.
+fn resequence(
+    salvaged: Vec<FrameParts>,
+    first: u64,
+    next_first: Option<u64>,
+    reason: &str,
+    rep: &mut RepairReport,
+) -> Vec<FrameParts> {
+    let mut out: Vec<FrameParts> = Vec::new();
+    let mut expect = first;
+    for (seq, k, payload) in salvaged {
+        if seq < expect {
+            continue;
+        }
+        if seq > expect {
+            out.push(gap_record(expect, seq - 1, reason, &mut rep.lost));
+        }
+        out.push((seq, k, payload));
+        rep.kept += 1;
+        expect = seq + 1;
+    }
+    if let Some(n) = next_first
+        && n > expect
+    {
+        out.push(gap_record(expect, n - 1, reason, &mut rep.lost));
+    }
+    out
+}
+
+/// The bytes of the repaired segment: a fresh header with a file id derived from the damaged
+/// one's (`damaged`), then `frames`.
+fn repaired_bytes(damaged: &Header, frames: &[FrameParts]) -> Vec<u8> {
+    let mut new_id = [0u8; 16];
+    new_id.copy_from_slice(
+        &blake3::hash(&[&damaged.file_id[..], b"repaired"].concat()).as_bytes()[..16],
+    );
+    let fresh = Header {
+        major: format::MAJOR,
+        minor: format::MINOR,
+        file_id: new_id,
+        first_seq: damaged.first_seq,
+        created_nanos: damaged.created_nanos,
+    };
+    let mut buf = fresh.encode().to_vec();
+    for (seq, k, payload) in frames {
+        format::encode_frame(&mut buf, &new_id, *k, *seq, payload);
+    }
+    buf
+}
+
+/// Write `buf` durably beside the segment at `path`, move the segment to `wal/damaged/`
+/// (suffixed with the time) and put `buf` in its place; returns where the segment went.
+fn replace_segment(dir: &Path, path: &Path, first: u64, buf: &[u8]) -> Result<PathBuf> {
+    let aside_dir = dir.join("damaged");
+    std::fs::create_dir_all(&aside_dir).map_err(io("cannot create", &aside_dir))?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let aside = aside_dir.join(format!(
+        "{}.{stamp}",
+        path.file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    let tmp = dir.join(format!("{}.repair", wal::segment_name(first)));
+    std::fs::write(&tmp, buf).map_err(io("cannot write", &tmp))?;
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(io("cannot fsync", &tmp))?;
+    std::fs::rename(path, &aside).map_err(io("cannot move", path))?;
+    std::fs::rename(&tmp, path).map_err(io("cannot move", &tmp))?;
+    wal::sync_dir(&aside_dir)?;
+    wal::sync_dir(dir)?;
+    Ok(aside)
+}
+
 /// The gap record standing in for lost records `from..=to`, noted in `lost`.
-fn gap_record(from: u64, to: u64, reason: &str, lost: &mut Vec<(u64, u64)>) -> (u64, u16, Vec<u8>) {
+fn gap_record(from: u64, to: u64, reason: &str, lost: &mut Vec<(u64, u64)>) -> FrameParts {
     lost.push((from, to));
     let gap = Gap {
         from,

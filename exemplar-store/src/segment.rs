@@ -86,46 +86,65 @@ pub fn scan(path: &Path) -> Result<Scan> {
 /// Scan segment bytes already in memory.
 pub fn scan_bytes(path: &Path, data: Vec<u8>) -> Result<Scan> {
     if data.len() < HEADER_LEN {
-        if data.len() >= 8 && &data[..8] != format::MAGIC {
-            return Err(StoreError::NotASegment {
-                path: path.to_owned(),
-            });
-        }
-        return Ok(Scan {
+        return torn_at_creation(path, data);
+    }
+    let header = decode_header(path, &data)?;
+    let (records, next_seq, end) = walk_frames(&data, &header);
+    Ok(Scan {
+        path: path.to_owned(),
+        header: Some(header),
+        data,
+        records,
+        next_seq,
+        end,
+    })
+}
+
+/// The scan of a file shorter than a header: torn at creation, unless what it has of the
+/// magic is not a segment's.
+fn torn_at_creation(path: &Path, data: Vec<u8>) -> Result<Scan> {
+    if data.len() >= 8 && &data[..8] != format::MAGIC {
+        return Err(StoreError::NotASegment {
             path: path.to_owned(),
-            header: None,
-            data,
-            records: Vec::new(),
-            next_seq: 0,
-            end: End::TornTail {
-                offset: 0,
-                reason: "the segment header is incomplete".into(),
-            },
         });
     }
-    let header = match Header::decode(&data) {
-        Ok(h) => h,
-        Err(HeaderProblem::Magic) => {
-            return Err(StoreError::NotASegment {
-                path: path.to_owned(),
-            });
-        }
-        Err(HeaderProblem::Newer { major, minor }) => {
-            return Err(StoreError::NewerFormat {
-                path: path.to_owned(),
-                found_major: major,
-                found_minor: minor,
-                known_major: format::MAJOR,
-            });
-        }
-        Err(HeaderProblem::Checksum) => {
-            return Err(StoreError::Corrupt {
-                segment: path.to_owned(),
-                offset: 0,
-                detail: "the segment header checksum does not match".into(),
-            });
-        }
-    };
+    Ok(Scan {
+        path: path.to_owned(),
+        header: None,
+        data,
+        records: Vec::new(),
+        next_seq: 0,
+        end: End::TornTail {
+            offset: 0,
+            reason: "the segment header is incomplete".into(),
+        },
+    })
+}
+
+/// The header of a segment, or why the file cannot be read as one.
+fn decode_header(path: &Path, data: &[u8]) -> Result<Header> {
+    match Header::decode(data) {
+        Ok(h) => Ok(h),
+        Err(HeaderProblem::Magic) => Err(StoreError::NotASegment {
+            path: path.to_owned(),
+        }),
+        Err(HeaderProblem::Newer { major, minor }) => Err(StoreError::NewerFormat {
+            path: path.to_owned(),
+            found_major: major,
+            found_minor: minor,
+            known_major: format::MAJOR,
+        }),
+        Err(HeaderProblem::Checksum) => Err(StoreError::Corrupt {
+            segment: path.to_owned(),
+            offset: 0,
+            detail: "the segment header checksum does not match".into(),
+        }),
+    }
+}
+
+/// Walk the frames after the header while they validate and follow one another: the valid
+/// records, the sequence number the next record must have, and how the segment ends.
+fn walk_frames(data: &[u8], header: &Header) -> (Vec<Located>, u64, End) {
     let mut records = Vec::new();
     let mut off = HEADER_LEN;
     let mut next_seq = header.first_seq;
@@ -141,15 +160,7 @@ pub fn scan_bytes(path: &Path, data: Vec<u8>) -> Result<Scan> {
                     offset: off as u64,
                     len: f.len as u32,
                 });
-                next_seq += 1;
-                // A gap record stands in for the first lost record and declares the rest.
-                if f.kind == kind::GAP
-                    && let Ok(g) = minicbor::decode::<Gap>(f.payload)
-                    && g.from == f.seq
-                    && g.to >= g.from
-                {
-                    next_seq = g.to + 1;
-                }
+                next_seq = seq_after(&f);
                 off += f.len;
             }
             Ok(f) => {
@@ -158,33 +169,49 @@ pub fn scan_bytes(path: &Path, data: Vec<u8>) -> Result<Scan> {
                     detail: format!("sequence gap: expected record {next_seq}, found {}", f.seq),
                 };
             }
-            Err(problem) => {
-                let what = match problem {
-                    FrameProblem::Short => "an incomplete record",
-                    FrameProblem::BadLength => "an impossible record length",
-                    FrameProblem::Checksum => "a record whose checksum does not match",
-                };
-                break match find_valid_after(&data, off + 8, &header.file_id, next_seq) {
-                    Some(later) => End::Corrupt {
-                        offset: off as u64,
-                        detail: format!("{what}, followed by a valid record at offset {later}"),
-                    },
-                    None => End::TornTail {
-                        offset: off as u64,
-                        reason: what.to_owned(),
-                    },
-                };
-            }
+            Err(problem) => break damage_end(data, off, header, next_seq, problem),
         }
     };
-    Ok(Scan {
-        path: path.to_owned(),
-        header: Some(header),
-        data,
-        records,
-        next_seq,
-        end,
-    })
+    (records, next_seq, end)
+}
+
+/// The sequence number the record after `f` must have: the next one, or, after a gap record
+/// (which stands in for the first lost record and declares the rest), the one after the gap.
+fn seq_after(f: &format::Frame<'_>) -> u64 {
+    if f.kind == kind::GAP
+        && let Ok(g) = minicbor::decode::<Gap>(f.payload)
+        && g.from == f.seq
+        && g.to >= g.from
+    {
+        return g.to + 1;
+    }
+    f.seq + 1
+}
+
+/// How a segment ends at a frame that does not validate at `off`: corruption when a valid
+/// record follows later in the file, a torn tail otherwise.
+fn damage_end(
+    data: &[u8],
+    off: usize,
+    header: &Header,
+    next_seq: u64,
+    problem: FrameProblem,
+) -> End {
+    let what = match problem {
+        FrameProblem::Short => "an incomplete record",
+        FrameProblem::BadLength => "an impossible record length",
+        FrameProblem::Checksum => "a record whose checksum does not match",
+    };
+    match find_valid_after(data, off + 8, &header.file_id, next_seq) {
+        Some(later) => End::Corrupt {
+            offset: off as u64,
+            detail: format!("{what}, followed by a valid record at offset {later}"),
+        },
+        None => End::TornTail {
+            offset: off as u64,
+            reason: what.to_owned(),
+        },
+    }
 }
 
 /// The offset of the first frame at or after `from` that validates with a plausible sequence.

@@ -7,13 +7,14 @@
 //! owns it). Applying is idempotent by run id: a run ingested twice is recorded once.
 //!
 //! Only short transactions hold the file: another process that finds it open waits briefly.
+//! Opening and catching up live here; writing a batch of records into the tables lives in the
+//! `apply` submodule, and the questions asked of the tables in [`crate::query`].
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use minicbor::{Decode, Encode};
-use redb::{Database, DatabaseError, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, DatabaseError, ReadableDatabase, TableDefinition};
 
 use crate::errors::{Result, StoreError};
 use crate::records::{self, MissionLoss, MissionStamp, Record};
@@ -113,6 +114,9 @@ macro_rules! tri {
     };
 }
 
+mod apply;
+use apply::{Pending, apply};
+
 impl Index {
     /// Open the index of the journal at `dir` and bring it up to date with its WAL, waiting
     /// (up to a minute) while another process has it open.
@@ -167,12 +171,8 @@ impl Index {
         let db = match open_db(&path)? {
             Some(db) => db,
             None => {
-                remove(&path)?;
                 rebuilt = true;
-                open_db(&path)?.ok_or_else(|| StoreError::Index {
-                    path: path.clone(),
-                    detail: "cannot create the index".into(),
-                })?
+                recreate_db(&path)?
             }
         };
         let mut index = Index {
@@ -201,13 +201,8 @@ impl Index {
         let foreign = applied > 0 && owner.as_deref() != wal_id.as_ref().map(|i| &i[..]);
         if stale || foreign {
             drop(index);
-            remove(&path)?;
-            let db = open_db(&path)?.ok_or_else(|| StoreError::Index {
-                path: path.clone(),
-                detail: "cannot create the index".into(),
-            })?;
             index = Index {
-                db,
+                db: recreate_db(&path)?,
                 path: path.clone(),
                 applied_now: 0,
                 rebuilt: true,
@@ -245,7 +240,7 @@ impl Index {
 
     fn catch_up(&mut self, wal_dir: &Path, wal_id: Option<[u8; 16]>) -> Result<()> {
         let from = self.applied()? + 1;
-        let mut pending: Vec<(u64, Record, u64, u64)> = Vec::new();
+        let mut pending: Vec<Pending> = Vec::new();
         let mut total = 0u64;
         let mut err = None;
         let path = self.path.clone();
@@ -318,6 +313,15 @@ fn remove(path: &Path) -> Result<()> {
     }
 }
 
+/// Delete the index file and create an empty database in its place.
+fn recreate_db(path: &Path) -> Result<Database> {
+    remove(path)?;
+    open_db(path)?.ok_or_else(|| StoreError::Index {
+        path: path.to_owned(),
+        detail: "cannot create the index".into(),
+    })
+}
+
 thread_local! {
     static NO_WAIT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -344,142 +348,6 @@ fn open_db(path: &Path) -> Result<Option<Database>> {
             Err(_) => return Ok(None),
         }
     }
-}
-
-fn apply(
-    db: &Database,
-    path: &Path,
-    records: &[(u64, Record, u64, u64)],
-    last_seq: u64,
-    wal_id: Option<[u8; 16]>,
-) -> Result<()> {
-    let p = path;
-    let tx = tri!(p, db.begin_write());
-    {
-        let mut meta = tri!(p, tx.open_table(META));
-        let mut runs = tri!(p, tx.open_table(RUNS));
-        let mut order = tri!(p, tx.open_table(RUN_ORDER));
-        let mut outcomes = tri!(p, tx.open_table(OUTCOMES));
-        let mut tests = tri!(p, tx.open_table(TESTS));
-        let mut loss = tri!(p, tx.open_table(LOSS));
-        let mut blobs = tri!(p, tx.open_table(BLOBS));
-        // Run id → (started_at, start sequence).
-        let mut started: HashMap<String, Option<(i64, u64)>> = HashMap::new();
-        // Runs started twice (the same run ingested again) are applied once: later copies of
-        // their records are skipped.
-        let mut duplicate: HashMap<String, u64> = HashMap::new();
-        for (seq, rec, seg, offset) in records {
-            match rec {
-                Record::RunStart(r) => {
-                    let existing: Option<RunRow> = tri!(p, runs.get(r.run_id.as_str()))
-                        .and_then(|v| minicbor::decode(v.value()).ok());
-                    if let Some(existing) = existing {
-                        if existing.start_seq != *seq {
-                            duplicate.insert(r.run_id.clone(), *seq);
-                        }
-                        continue;
-                    }
-                    let row = RunRow {
-                        run_id: r.run_id.clone(),
-                        started_at: r.started_at,
-                        ended_at: None,
-                        commit: r.commit.clone(),
-                        note: r.note.clone(),
-                        counts: Vec::new(),
-                        missions: r.missions.clone(),
-                        losses: Vec::new(),
-                        start_seq: *seq,
-                    };
-                    let bytes = minicbor::to_vec(&row).unwrap_or_default();
-                    tri!(p, runs.insert(r.run_id.as_str(), bytes.as_slice()));
-                    tri!(p, order.insert(*seq, r.run_id.as_str()));
-                    started.insert(r.run_id.clone(), Some((r.started_at, *seq)));
-                }
-                Record::Outcome(o) => {
-                    if duplicate.contains_key(&o.run_id) {
-                        continue;
-                    }
-                    let at: Option<(i64, u64)> = match started.get(&o.run_id) {
-                        Some(at) => *at,
-                        None => {
-                            let at = tri!(p, runs.get(o.run_id.as_str()))
-                                .and_then(|v| minicbor::decode::<RunRow>(v.value()).ok())
-                                .map(|r| (r.started_at, r.start_seq));
-                            started.insert(o.run_id.clone(), at);
-                            at
-                        }
-                    };
-                    let Some((at, start_seq)) = at else { continue };
-                    let key = test_key(&o.mission, &o.reference);
-                    let bytes = minicbor::to_vec(o).unwrap_or_default();
-                    tri!(
-                        p,
-                        outcomes.insert((o.run_id.as_str(), key.as_str()), bytes.as_slice())
-                    );
-                    tri!(
-                        p,
-                        tests.insert((key.as_str(), start_seq), (at, bytes.as_slice()))
-                    );
-                }
-                Record::Blob(b) => {
-                    let hash: &[u8] = &b.hash[..];
-                    if tri!(p, blobs.get(hash)).is_none() {
-                        let mut loc = Vec::with_capacity(16);
-                        loc.extend_from_slice(&seg.to_le_bytes());
-                        loc.extend_from_slice(&offset.to_le_bytes());
-                        tri!(p, blobs.insert(hash, loc.as_slice()));
-                    }
-                }
-                Record::RunEnd(e) => {
-                    if duplicate.contains_key(&e.run_id) {
-                        continue;
-                    }
-                    let row: Option<RunRow> = tri!(p, runs.get(e.run_id.as_str()))
-                        .and_then(|v| minicbor::decode(v.value()).ok());
-                    let Some(mut row) = row else { continue };
-                    row.ended_at = Some(e.ended_at);
-                    row.counts = e.counts.clone();
-                    row.losses = e.losses.clone();
-                    let bytes = minicbor::to_vec(&row).unwrap_or_default();
-                    tri!(p, runs.insert(e.run_id.as_str(), bytes.as_slice()));
-                    for m in &e.losses {
-                        for n in &m.nodes {
-                            let key = node_key(&m.mission, &n.id);
-                            tri!(
-                                p,
-                                loss.insert(
-                                    (key.as_str(), row.start_seq),
-                                    (row.started_at, e.run_id.as_str(), n.loss)
-                                )
-                            );
-                        }
-                        let key = node_key(&m.mission, "");
-                        tri!(
-                            p,
-                            loss.insert(
-                                (key.as_str(), row.start_seq),
-                                (row.started_at, e.run_id.as_str(), m.loss)
-                            )
-                        );
-                    }
-                }
-                Record::Gap(_) => {}
-            }
-        }
-        let mut fmt = Vec::with_capacity(8);
-        fmt.extend_from_slice(&INDEX_MAJOR.to_le_bytes());
-        fmt.extend_from_slice(&INDEX_MINOR.to_le_bytes());
-        tri!(p, meta.insert("format", fmt.as_slice()));
-        let applied = last_seq.to_le_bytes();
-        if last_seq > 0 {
-            tri!(p, meta.insert("applied", &applied[..]));
-        }
-        if let Some(id) = wal_id {
-            tri!(p, meta.insert("wal_id", &id[..]));
-        }
-    }
-    tri!(p, tx.commit());
-    Ok(())
 }
 
 /// Decode an outcome row.

@@ -1,0 +1,231 @@
+//! Writing a batch of WAL records into the index, in one write transaction.
+//!
+//! Each record kind has its own step. A [`Batch`] holds the open tables and what the batch has
+//! learnt about its runs (when each started, which were ingested twice) while it applies them.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use redb::{Database, ReadableTable, Table, WriteTransaction};
+
+use super::{
+    BLOBS, INDEX_MAJOR, INDEX_MINOR, LOSS, META, OUTCOMES, RUN_ORDER, RUNS, RunRow, TESTS, db_err,
+    node_key, test_key,
+};
+use crate::errors::Result;
+use crate::records::{Blob, Outcome, Record, RunEnd, RunStart};
+
+/// A record to apply: its sequence number, the record, the first sequence number of its
+/// segment, and the offset of its frame in that segment.
+pub(super) type Pending = (u64, Record, u64, u64);
+
+/// Apply `records` and note `last_seq` as applied (when above 0), the index format and the
+/// owning WAL's id, all in one transaction.
+pub(super) fn apply(
+    db: &Database,
+    path: &Path,
+    records: &[Pending],
+    last_seq: u64,
+    wal_id: Option<[u8; 16]>,
+) -> Result<()> {
+    let p = path;
+    let tx = tri!(p, db.begin_write());
+    {
+        let mut batch = Batch::open(&tx, p)?;
+        for (seq, rec, seg, offset) in records {
+            batch.record(*seq, rec, *seg, *offset)?;
+        }
+        batch.write_meta(last_seq, wal_id)?;
+    }
+    tri!(p, tx.commit());
+    Ok(())
+}
+
+/// The index's tables, open in one write transaction, and what the batch knows of its runs.
+struct Batch<'txn, 'p> {
+    path: &'p Path,
+    meta: Table<'txn, &'static str, &'static [u8]>,
+    runs: Table<'txn, &'static str, &'static [u8]>,
+    order: Table<'txn, u64, &'static str>,
+    outcomes: Table<'txn, (&'static str, &'static str), &'static [u8]>,
+    tests: Table<'txn, (&'static str, u64), (i64, &'static [u8])>,
+    loss: Table<'txn, (&'static str, u64), (i64, &'static str, f64)>,
+    blobs: Table<'txn, &'static [u8], &'static [u8]>,
+    /// Run id → (started_at, start sequence); `None` for a run the index has no start for.
+    started: HashMap<String, Option<(i64, u64)>>,
+    /// Runs started twice (the same run ingested again) are applied once: later copies of
+    /// their records are skipped.
+    duplicate: HashMap<String, u64>,
+}
+
+impl<'txn, 'p> Batch<'txn, 'p> {
+    /// Open (creating when missing) every table of the index in `tx`.
+    fn open(tx: &'txn WriteTransaction, path: &'p Path) -> Result<Self> {
+        let p = path;
+        Ok(Batch {
+            path,
+            meta: tri!(p, tx.open_table(META)),
+            runs: tri!(p, tx.open_table(RUNS)),
+            order: tri!(p, tx.open_table(RUN_ORDER)),
+            outcomes: tri!(p, tx.open_table(OUTCOMES)),
+            tests: tri!(p, tx.open_table(TESTS)),
+            loss: tri!(p, tx.open_table(LOSS)),
+            blobs: tri!(p, tx.open_table(BLOBS)),
+            started: HashMap::new(),
+            duplicate: HashMap::new(),
+        })
+    }
+
+    /// Apply one record found at `offset` in the segment starting at sequence `seg`.
+    fn record(&mut self, seq: u64, rec: &Record, seg: u64, offset: u64) -> Result<()> {
+        match rec {
+            Record::RunStart(r) => self.run_start(seq, r),
+            Record::Outcome(o) => self.outcome(o),
+            Record::Blob(b) => self.blob(b, seg, offset),
+            Record::RunEnd(e) => self.run_end(e),
+            Record::Gap(_) => Ok(()),
+        }
+    }
+
+    /// The stored row of a run, if the index has one.
+    fn stored_run(&self, run_id: &str) -> Result<Option<RunRow>> {
+        let p = self.path;
+        Ok(tri!(p, self.runs.get(run_id)).and_then(|v| minicbor::decode(v.value()).ok()))
+    }
+
+    /// A run's start: its row and its place in history. A run already stored is left as it
+    /// is; when this start is another copy of it (another sequence), the copy is a duplicate.
+    fn run_start(&mut self, seq: u64, r: &RunStart) -> Result<()> {
+        let p = self.path;
+        if let Some(existing) = self.stored_run(&r.run_id)? {
+            if existing.start_seq != seq {
+                self.duplicate.insert(r.run_id.clone(), seq);
+            }
+            return Ok(());
+        }
+        let row = RunRow {
+            run_id: r.run_id.clone(),
+            started_at: r.started_at,
+            ended_at: None,
+            commit: r.commit.clone(),
+            note: r.note.clone(),
+            counts: Vec::new(),
+            missions: r.missions.clone(),
+            losses: Vec::new(),
+            start_seq: seq,
+        };
+        let bytes = minicbor::to_vec(&row).unwrap_or_default();
+        tri!(p, self.runs.insert(r.run_id.as_str(), bytes.as_slice()));
+        tri!(p, self.order.insert(seq, r.run_id.as_str()));
+        self.started
+            .insert(r.run_id.clone(), Some((r.started_at, seq)));
+        Ok(())
+    }
+
+    /// When a run started and the sequence of its start record, remembered for the batch.
+    fn run_started(&mut self, run_id: &str) -> Result<Option<(i64, u64)>> {
+        if let Some(at) = self.started.get(run_id) {
+            return Ok(*at);
+        }
+        let at = self
+            .stored_run(run_id)?
+            .map(|r| (r.started_at, r.start_seq));
+        self.started.insert(run_id.to_owned(), at);
+        Ok(at)
+    }
+
+    /// A test's outcome: kept with its run and in the test's history. Outcomes of duplicate
+    /// runs, and of runs without a start, are skipped.
+    fn outcome(&mut self, o: &Outcome) -> Result<()> {
+        let p = self.path;
+        if self.duplicate.contains_key(&o.run_id) {
+            return Ok(());
+        }
+        let Some((at, start_seq)) = self.run_started(&o.run_id)? else {
+            return Ok(());
+        };
+        let key = test_key(&o.mission, &o.reference);
+        let bytes = minicbor::to_vec(o).unwrap_or_default();
+        tri!(
+            p,
+            self.outcomes
+                .insert((o.run_id.as_str(), key.as_str()), bytes.as_slice())
+        );
+        tri!(
+            p,
+            self.tests
+                .insert((key.as_str(), start_seq), (at, bytes.as_slice()))
+        );
+        Ok(())
+    }
+
+    /// Where a blob lives: the first sequence of its segment and its frame's offset, both
+    /// little-endian. The first copy found is kept.
+    fn blob(&mut self, b: &Blob, seg: u64, offset: u64) -> Result<()> {
+        let p = self.path;
+        let hash: &[u8] = &b.hash[..];
+        if tri!(p, self.blobs.get(hash)).is_none() {
+            let mut loc = Vec::with_capacity(16);
+            loc.extend_from_slice(&seg.to_le_bytes());
+            loc.extend_from_slice(&offset.to_le_bytes());
+            tri!(p, self.blobs.insert(hash, loc.as_slice()));
+        }
+        Ok(())
+    }
+
+    /// A run's end: its counts and losses on its row, and each loss in its node's history.
+    /// Ends of duplicate runs, and of runs without a start, are skipped.
+    fn run_end(&mut self, e: &RunEnd) -> Result<()> {
+        let p = self.path;
+        if self.duplicate.contains_key(&e.run_id) {
+            return Ok(());
+        }
+        let Some(mut row) = self.stored_run(&e.run_id)? else {
+            return Ok(());
+        };
+        row.ended_at = Some(e.ended_at);
+        row.counts = e.counts.clone();
+        row.losses = e.losses.clone();
+        let bytes = minicbor::to_vec(&row).unwrap_or_default();
+        tri!(p, self.runs.insert(e.run_id.as_str(), bytes.as_slice()));
+        for m in &e.losses {
+            for n in &m.nodes {
+                let key = node_key(&m.mission, &n.id);
+                self.loss_point(&key, &row, &e.run_id, n.loss)?;
+            }
+            let key = node_key(&m.mission, "");
+            self.loss_point(&key, &row, &e.run_id, m.loss)?;
+        }
+        Ok(())
+    }
+
+    /// One value of a node's loss history (node `""`: the mission's), keyed by node and the
+    /// sequence of the run's start.
+    fn loss_point(&mut self, key: &str, row: &RunRow, run_id: &str, loss: f64) -> Result<()> {
+        let p = self.path;
+        tri!(
+            p,
+            self.loss
+                .insert((key, row.start_seq), (row.started_at, run_id, loss))
+        );
+        Ok(())
+    }
+
+    /// The meta table: the index format, the last sequence applied (once there is one) and
+    /// the id of the WAL the index belongs to.
+    fn write_meta(&mut self, last_seq: u64, wal_id: Option<[u8; 16]>) -> Result<()> {
+        let p = self.path;
+        let mut fmt = Vec::with_capacity(8);
+        fmt.extend_from_slice(&INDEX_MAJOR.to_le_bytes());
+        fmt.extend_from_slice(&INDEX_MINOR.to_le_bytes());
+        tri!(p, self.meta.insert("format", fmt.as_slice()));
+        let applied = last_seq.to_le_bytes();
+        if last_seq > 0 {
+            tri!(p, self.meta.insert("applied", &applied[..]));
+        }
+        if let Some(id) = wal_id {
+            tri!(p, self.meta.insert("wal_id", &id[..]));
+        }
+        Ok(())
+    }
+}

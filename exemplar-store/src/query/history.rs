@@ -1,0 +1,100 @@
+//! A test's outcomes and a node's losses across runs, oldest first.
+
+use redb::{ReadableDatabase, ReadableTable};
+
+use super::err;
+use crate::errors::Result;
+use crate::index::{Index, LOSS, RunRow, TESTS, node_key, outcome_row};
+use crate::records::Outcome;
+
+/// One value of a directive's (or the mission's) loss history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LossPoint {
+    /// Mission id.
+    pub mission: String,
+    /// Node id (empty for the mission's own loss).
+    pub node: String,
+    /// The run.
+    pub run_id: String,
+    /// When it started.
+    pub started_at: i64,
+    /// Loss.
+    pub loss: f64,
+}
+
+/// A test's outcome in one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestPoint {
+    /// The run.
+    pub run_id: String,
+    /// When it started.
+    pub started_at: i64,
+    /// The outcome record.
+    pub outcome: Outcome,
+}
+
+impl Index {
+    /// The outcomes of the tests whose ref is `spec` or ends with `::spec`, oldest first.
+    pub fn test_history(&self, spec: &str) -> Result<Vec<TestPoint>> {
+        let tx = tri!(self, self.db.begin_read());
+        let t = tri!(self, tx.open_table(TESTS));
+        let mut keyed = Vec::new();
+        for item in tri!(self, t.iter()) {
+            let (k, v) = tri!(self, item);
+            let (key, seq) = k.value();
+            let reference = key.split_once('\u{1f}').map(|(_, r)| r).unwrap_or(key);
+            let matches =
+                reference == spec || reference.ends_with(&format!("::{spec}")) || key == spec;
+            let (at, bytes) = v.value();
+            if matches && let Some(o) = outcome_row(bytes) {
+                keyed.push((
+                    seq,
+                    TestPoint {
+                        run_id: o.run_id.clone(),
+                        started_at: at,
+                        outcome: o,
+                    },
+                ));
+            }
+        }
+        keyed.sort_by_key(|(seq, _)| *seq);
+        Ok(keyed.into_iter().map(|(_, p)| p).collect())
+    }
+
+    /// The loss history of a node (`""` for the mission itself) in every mission that has it.
+    pub fn loss_history(&self, node: &str) -> Result<Vec<LossPoint>> {
+        let tx = tri!(self, self.db.begin_read());
+        let t = tri!(self, tx.open_table(LOSS));
+        let mut keyed = Vec::new();
+        for item in tri!(self, t.iter()) {
+            let (k, v) = tri!(self, item);
+            let (key, seq) = k.value();
+            let Some((mission, n)) = key.split_once('\u{1f}') else {
+                continue;
+            };
+            if n == node {
+                let (at, run, loss) = v.value();
+                keyed.push((
+                    seq,
+                    LossPoint {
+                        mission: mission.to_owned(),
+                        node: n.to_owned(),
+                        run_id: run.to_owned(),
+                        started_at: at,
+                        loss,
+                    },
+                ));
+            }
+        }
+        keyed.sort_by(|a, b| (a.0, &a.1.mission).cmp(&(b.0, &b.1.mission)));
+        Ok(keyed.into_iter().map(|(_, p)| p).collect())
+    }
+
+    /// The loss of one node of one mission in one run.
+    pub fn loss_at(&self, mission: &str, node: &str, run: &RunRow) -> Result<Option<f64>> {
+        let tx = tri!(self, self.db.begin_read());
+        let t = tri!(self, tx.open_table(LOSS));
+        let key = node_key(mission, node);
+        Ok(tri!(self, t.get((key.as_str(), run.start_seq))).map(|v| v.value().2))
+    }
+}

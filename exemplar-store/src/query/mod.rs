@@ -1,0 +1,147 @@
+//! Questions over the journal's history, answered from the index.
+//!
+//! Run ids may be given whole or by a unique prefix, or as `latest`. Finding runs lives here;
+//! a test's or a node's history in `history`, what changed between runs (and flaky tests) in
+//! `diff`, and blob contents in `blob`.
+
+use exemplar_formats::{Outcome as TestOutcome, OutcomeCounts};
+use std::path::Path;
+
+use redb::{ReadableDatabase, ReadableTable};
+
+use crate::errors::{Result, StoreError};
+use crate::index::{Index, OUTCOMES, RUN_ORDER, RUNS, RunRow, outcome_row};
+use crate::records::Outcome;
+
+/// A point in history, for `--at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum At {
+    /// A run id (or unique prefix, or `latest`).
+    Run(String),
+    /// The last run started at or before this unix time.
+    Time(i64),
+    /// The last run of a commit (prefix of the hash).
+    Commit(String),
+}
+
+/// The error for a failure of the index database at `path`.
+fn err(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> StoreError + '_ {
+    move |e| StoreError::Index {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    }
+}
+
+macro_rules! tri {
+    ($self:expr, $e:expr) => {
+        $e.map_err(|e| err(&$self.path)(&e))?
+    };
+}
+
+mod blob;
+mod diff;
+mod history;
+
+pub use diff::RunDiff;
+pub use history::{LossPoint, TestPoint};
+
+impl Index {
+    /// Every run, oldest first.
+    pub fn runs(&self) -> Result<Vec<RunRow>> {
+        let tx = tri!(self, self.db.begin_read());
+        let order = tri!(self, tx.open_table(RUN_ORDER));
+        let runs = tri!(self, tx.open_table(RUNS));
+        let mut out = Vec::new();
+        for item in tri!(self, order.iter()) {
+            let (_, v) = tri!(self, item);
+            let id = v.value();
+            if let Some(v) = tri!(self, runs.get(id))
+                && let Ok(row) = minicbor::decode::<RunRow>(v.value())
+            {
+                out.push(row);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A run by id, unique prefix, or `latest`.
+    pub fn find_run(&self, spec: &str) -> Result<RunRow> {
+        let runs = self.runs()?;
+        if spec == "latest" || spec == "last" {
+            return runs
+                .into_iter()
+                .last()
+                .ok_or_else(|| StoreError::NotFound("the journal has no runs yet".into()));
+        }
+        if let Some(r) = runs.iter().find(|r| r.run_id == spec) {
+            return Ok(r.clone());
+        }
+        let matches: Vec<&RunRow> = runs.iter().filter(|r| r.run_id.starts_with(spec)).collect();
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(StoreError::NotFound(format!(
+                "no run `{spec}` in the journal"
+            ))),
+            many => Err(StoreError::NotFound(format!(
+                "`{spec}` matches {} runs; give more of the id",
+                many.len()
+            ))),
+        }
+    }
+
+    /// The run that was current at a point in history.
+    pub fn resolve_at(&self, at: &At) -> Result<RunRow> {
+        match at {
+            At::Run(spec) => self.find_run(spec),
+            At::Time(t) => self
+                .runs()?
+                .into_iter()
+                .rev()
+                .find(|r| r.started_at <= *t)
+                .ok_or_else(|| StoreError::NotFound("no run had started by then".into())),
+            At::Commit(c) => self
+                .runs()?
+                .into_iter()
+                .rev()
+                .find(|r| {
+                    r.commit
+                        .as_deref()
+                        .is_some_and(|rc| rc.starts_with(c.as_str()))
+                })
+                .ok_or_else(|| StoreError::NotFound(format!("no run of commit `{c}`"))),
+        }
+    }
+
+    /// The outcomes of a run, by mission and ref.
+    pub fn outcomes(&self, run_id: &str) -> Result<Vec<Outcome>> {
+        let tx = tri!(self, self.db.begin_read());
+        let t = tri!(self, tx.open_table(OUTCOMES));
+        let mut out = Vec::new();
+        for item in tri!(self, t.range((run_id, "")..)) {
+            let (k, v) = tri!(self, item);
+            if k.value().0 != run_id {
+                break;
+            }
+            if let Some(o) = outcome_row(v.value()) {
+                out.push(o);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Counts by outcome of a run: from its end record, or counted when it has none.
+    pub fn counts(&self, run: &RunRow) -> Result<OutcomeCounts> {
+        if run.complete()
+            && let Some(c) = OutcomeCounts::from_codes(&run.counts)
+        {
+            return Ok(c);
+        }
+        let mut c = OutcomeCounts::default();
+        for o in self.outcomes(&run.run_id)? {
+            if let Some(outcome) = TestOutcome::from_code(o.outcome) {
+                c.add(outcome);
+            }
+        }
+        Ok(c)
+    }
+}
