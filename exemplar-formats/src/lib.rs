@@ -27,4 +27,4 @@ pub mod report;
 pub mod run;
 
 pub use outcome::{Outcome, OutcomeCounts};
-pub use record::TestRecord;
+pub use record::{TestRecord, headline};

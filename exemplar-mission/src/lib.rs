@@ -11,6 +11,7 @@
 //!
 //! - [`parse`]: read and validate a mission file; every error carries file, line and column.
 //! - [`loss`]: the loss of each node, subtree and the mission, by the rules of the design.
+//! - [`time`]: RFC 3339 instants as seconds or milliseconds since 1970.
 //! - [`update`]: merge a run's outcomes into the signal and derive the next history entry.
 //! - [`rewrite`]: replace only the `signal:` and `history:` sections, byte-for-byte preserving
 //!   the rest, and write the file atomically.
@@ -23,6 +24,7 @@ mod model;
 pub mod parse;
 mod render;
 pub mod rewrite;
+pub mod time;
 pub mod update;
 
 pub use errors::{MissionError, MissionErrors, Problem, RewriteError};

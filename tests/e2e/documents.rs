@@ -157,3 +157,33 @@ fn bad_package_metadata_is_an_error_naming_the_key() {
         assert!(err.contains("Cargo.toml"), "{err}");
     }
 }
+
+/// The one line a view shows of a failure is its assertion, not "test panicked at ...".
+#[test]
+fn junit_and_markdown_carry_the_assertion_line() {
+    let fx = Fixture::new("basic");
+    fx.exemplar(&["run"]);
+    let path = fx.path().join("junit.xml");
+    let out = fx.exemplar(&["report", "--junit", path.to_str().unwrap(), "--markdown"]);
+    let xml = std::fs::read_to_string(&path).unwrap();
+    let report = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    let fails = report.test_suites[0]
+        .test_cases
+        .iter()
+        .find(|c| c.name.as_str() == "tests/outcomes.rs::fails")
+        .unwrap();
+    let quick_junit::TestCaseStatus::NonSuccess { message, .. } = &fails.status else {
+        panic!("{:?}", fails.status)
+    };
+    let message = message.as_ref().unwrap().as_str();
+    assert!(
+        message.starts_with("assertion `left == right` failed"),
+        "{message}"
+    );
+    assert!(message.contains("arithmetic is broken"), "{message}");
+    let markdown = stdout(&out);
+    assert!(
+        markdown.contains("assertion `left == right` failed: arithmetic is broken …"),
+        "{markdown}"
+    );
+}

@@ -63,99 +63,128 @@ pub fn render(d: &ReportData) -> String {
                 } @else {
                     p class="muted" { "The journal has no runs yet." }
                 }
-                @for m in &d.missions {
-                    section class="mission" id=(format!("mission-{}", m.id)) {
-                        h2 { "Mission " (m.id) ": " (m.name) " — loss " (loss(m.loss)) }
-                        (svg::curve(&m.curve, runs, &[], svg::LARGE, &format!("loss of mission {} over {runs} runs", m.id)))
-                        div class="scroll" {
-                            table class="design" {
-                                thead { tr { th { "ID" } th { "Name" } th { "Status" } th { "Loss" } th { "Curve" } } }
-                                tbody {
-                                    @for n in &m.nodes {
-                                        tr {
-                                            td { code { (n.id) } }
-                                            td style=(format!("padding-left: {}rem", 0.5 + n.depth as f64 * 1.2)) {
-                                                (n.name)
-                                                @if let Some(i) = &n.invariant { br; span class="muted" { (i) } }
-                                            }
-                                            td { (n.status.as_str()) }
-                                            td class="num" { (loss(n.loss)) }
-                                            td { (svg::curve(&n.curve, runs, &n.eras, svg::SMALL, &format!("loss of {} over {runs} runs", n.id))) }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                        p class="muted" { "Dashed lines mark a change of the directive (a new era: older evidence no longer counts)." }
-                    }
-                }
-                h2 { "Tests of the latest run" }
-                div class="scroll" {
-                    table class="tests" {
-                        thead { tr { th { "Test" } th { "Directives" } th { "Outcome" } th { "Seconds" } } }
-                        tbody {
-                            @for t in &d.tests {
-                                tr {
-                                    td { code { (t.reference) } @if let Some(m) = &t.message { pre { (m) } } }
-                                    td { (t.ids.join(", ")) }
-                                    td class=(if matches!(t.outcome, "failed" | "crashed" | "timeout") { "bad" } else { "" }) { (t.outcome) }
-                                    td class="num" { (format!("{:.3}", t.duration)) }
-                                }
-                            }
-                        }
-                    }
-                }
-                h2 { "Flaky tests" }
-                @if d.flaky.is_empty() {
-                    p class="muted" { "None: no outcome changed between runs of the same clean commit." }
-                } @else {
-                    ul class="flaky" {
-                        @for f in &d.flaky {
-                            li {
-                                code { (f.reference) } " at " code { (f.commit) } ": "
-                                (f.outcomes.iter().map(|o| word(o.outcome)).collect::<Vec<_>>().join(" → "))
-                            }
-                        }
-                    }
-                }
-                h2 { "Since the previous run" }
-                @if let Some((a, b, diff)) = &d.diff {
-                    p class="muted" { code { (a) } " → " code { (b) } }
-                    @if diff.is_empty() {
-                        p { "No difference." }
-                    }
-                    @if !diff.flipped.is_empty() {
-                        div class="scroll" {
-                            table class="flipped" {
-                                thead { tr { th { "Test" } th { "Before" } th { "After" } } }
-                                tbody {
-                                    @for f in &diff.flipped {
-                                        tr { td { code { (f.reference) } } td { (word(f.from)) } td { (word(f.to)) } }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    @if !diff.loss.is_empty() {
-                        ul class="loss-deltas" {
-                            @for l in &diff.loss {
-                                li { (l.mission) " " (if l.node.is_empty() { "(mission)" } else { l.node.as_str() }) ": " (loss(l.from)) " → " (loss(l.to)) }
-                            }
-                        }
-                    }
-                    @for (label, list) in [("added", &diff.design.added), ("changed", &diff.design.changed), ("removed", &diff.design.removed)] {
-                        @if !list.is_empty() {
-                            p { "Design " (label) ": " (list.iter().map(|n| format!("{}/{}", n.mission, n.id)).collect::<Vec<_>>().join(", ")) }
-                        }
-                    }
-                } @else {
-                    p class="muted" { "Only one run so far." }
-                }
+                (missions(d))
+                (tests(d))
+                (flaky(d))
+                (diff(d))
                 p class="muted" { "Generated by cargo exemplar from the signal journal." }
             }
         }
     };
     page.into_string()
+}
+
+/// Each mission: its loss curve, and its design tree with each node's loss and curve.
+fn missions(d: &ReportData) -> Markup {
+    let runs = d.runs.len();
+    html! {
+    @for m in &d.missions {
+        section class="mission" id=(format!("mission-{}", m.id)) {
+            h2 { "Mission " (m.id) ": " (m.name) " — loss " (loss(m.loss)) }
+            (svg::curve(&m.curve, runs, &[], svg::LARGE, &format!("loss of mission {} over {runs} runs", m.id)))
+            div class="scroll" {
+                table class="design" {
+                    thead { tr { th { "ID" } th { "Name" } th { "Status" } th { "Loss" } th { "Curve" } } }
+                    tbody {
+                        @for n in &m.nodes {
+                            tr {
+                                td { code { (n.id) } }
+                                td style=(format!("padding-left: {}rem", 0.5 + n.depth as f64 * 1.2)) {
+                                    (n.name)
+                                    @if let Some(i) = &n.invariant { br; span class="muted" { (i) } }
+                                }
+                                td { (n.status.as_str()) }
+                                td class="num" { (loss(n.loss)) }
+                                td { (svg::curve(&n.curve, runs, &n.eras, svg::SMALL, &format!("loss of {} over {runs} runs", n.id))) }
+                            }
+                        }
+                    }
+                }
+            }
+            p class="muted" { "Dashed lines mark a change of the directive (a new era: older evidence no longer counts)." }
+        }
+    }
+    }
+}
+
+/// The tests of the latest run, with their messages.
+fn tests(d: &ReportData) -> Markup {
+    html! {
+    h2 { "Tests of the latest run" }
+    div class="scroll" {
+        table class="tests" {
+            thead { tr { th { "Test" } th { "Directives" } th { "Outcome" } th { "Seconds" } } }
+            tbody {
+                @for t in &d.tests {
+                    tr {
+                        td { code { (t.reference) } @if let Some(m) = &t.message { pre { (m) } } }
+                        td { (t.ids.join(", ")) }
+                        td class=(if matches!(t.outcome, "failed" | "crashed" | "timeout") { "bad" } else { "" }) { (t.outcome) }
+                        td class="num" { (format!("{:.3}", t.duration)) }
+                    }
+                }
+            }
+        }
+    }
+    }
+}
+
+/// Tests whose outcome changed between runs of one clean commit.
+fn flaky(d: &ReportData) -> Markup {
+    html! {
+    h2 { "Flaky tests" }
+    @if d.flaky.is_empty() {
+        p class="muted" { "None: no outcome changed between runs of the same clean commit." }
+    } @else {
+        ul class="flaky" {
+            @for f in &d.flaky {
+                li {
+                    code { (f.reference) } " at " code { (f.commit) } ": "
+                    (f.outcomes.iter().map(|o| word(o.outcome)).collect::<Vec<_>>().join(" → "))
+                }
+            }
+        }
+    }
+    }
+}
+
+/// What changed between the last two runs.
+fn diff(d: &ReportData) -> Markup {
+    html! {
+    h2 { "Since the previous run" }
+    @if let Some((a, b, diff)) = &d.diff {
+        p class="muted" { code { (a) } " → " code { (b) } }
+        @if diff.is_empty() {
+            p { "No difference." }
+        }
+        @if !diff.flipped.is_empty() {
+            div class="scroll" {
+                table class="flipped" {
+                    thead { tr { th { "Test" } th { "Before" } th { "After" } } }
+                    tbody {
+                        @for f in &diff.flipped {
+                            tr { td { code { (f.reference) } } td { (word(f.from)) } td { (word(f.to)) } }
+                        }
+                    }
+                }
+            }
+        }
+        @if !diff.loss.is_empty() {
+            ul class="loss-deltas" {
+                @for l in &diff.loss {
+                    li { (l.mission) " " (if l.node.is_empty() { "(mission)" } else { l.node.as_str() }) ": " (loss(l.from)) " → " (loss(l.to)) }
+                }
+            }
+        }
+        @for (label, list) in [("added", &diff.design.added), ("changed", &diff.design.changed), ("removed", &diff.design.removed)] {
+            @if !list.is_empty() {
+                p { "Design " (label) ": " (list.iter().map(|n| format!("{}/{}", n.mission, n.id)).collect::<Vec<_>>().join(", ")) }
+            }
+        }
+    } @else {
+        p class="muted" { "Only one run so far." }
+    }
+    }
 }
 
 fn word(o: Option<exemplar_formats::Outcome>) -> &'static str {

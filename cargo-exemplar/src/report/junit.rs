@@ -32,8 +32,7 @@ pub fn render(d: &ReportData) -> Result<String, Error> {
                 _ => TestCaseStatus::non_success(NonSuccessKind::Error),
             };
             if let Some(msg) = &t.message {
-                let first = msg.lines().next().unwrap_or("");
-                status.set_message(first);
+                status.set_message(exemplar_formats::headline(msg));
                 status.set_description(msg.as_str());
             }
             if matches!(t.outcome, "crashed" | "timeout") {
