@@ -38,11 +38,17 @@ pub(crate) fn expand(p: &Parsed, mission: &Result<KnownIds, String>) -> TokenStr
             const _: &[u8] = ::core::include_bytes!(#path);
         )
     });
+    // A test target without `exemplar::main!()` would run none of its `#[design]` tests (or not
+    // link): the item main! defines is named so that the compiler's error says the fix.
+    let main = quote_spanned!(name.span()=>
+        const _: () = crate::add_exemplar_main_at_the_end_of_this_test_file;
+    );
     quote! {
         #func
 
         #(#cfgs)*
         const _: () = {
+            #main
             fn __exemplar_run() -> ::core::result::Result<(), ::std::string::String> {
                 #call
             }

@@ -52,5 +52,11 @@ macro_rules! main {
         fn main() -> ::std::process::ExitCode {
             $crate::harness::run()
         }
+
+        /// Present where `main!` is: every `#[design]` test refers to it, so a file that
+        /// forgot `exemplar::main!()` fails to compile with an error that names the fix.
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, dead_code)]
+        const add_exemplar_main_at_the_end_of_this_test_file: () = ();
     };
 }
