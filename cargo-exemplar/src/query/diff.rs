@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use exemplar_formats::Outcome;
 use exemplar_formats::journal::{DiffDocument, FlakyDocument};
-use exemplar_store::RunDiff;
+use exemplar_store::{Index, RunDiff, RunRow};
 
 use super::runs::{emit, open};
 use crate::cli::{DiffArgs, JournalArgs};
@@ -14,8 +14,17 @@ use crate::style::Style;
 /// `cargo exemplar diff`.
 pub fn diff(args: &DiffArgs, style: Style) -> Result<ExitCode, Error> {
     let (_, ix) = open(&args.journal)?;
-    let a = ix.find_run(&args.run_a)?;
-    let b = ix.find_run(&args.run_b)?;
+    let (a, b) = match (&args.run_a, &args.run_b) {
+        (Some(a), Some(b)) => (ix.find_run(a)?, ix.find_run(b)?),
+        (Some(one), None) => {
+            let b = ix.find_run(one)?;
+            (before(&ix, &b)?, b)
+        }
+        _ => {
+            let b = ix.find_run("latest")?;
+            (before(&ix, &b)?, b)
+        }
+    };
     let d = ix.diff(&a, &b)?;
     let mut out = format!("{} → {}\n", a.run_id, b.run_id);
     write_diff(&mut out, &d, style);
@@ -30,6 +39,22 @@ pub fn diff(args: &DiffArgs, style: Style) -> Result<ExitCode, Error> {
     };
     emit(args.journal.message_format, out, &doc);
     Ok(ExitCode::Ok)
+}
+
+/// The run recorded just before `run`.
+fn before(ix: &Index, run: &RunRow) -> Result<RunRow, Error> {
+    let runs = ix.runs()?;
+    let at = runs
+        .iter()
+        .position(|r| r.run_id == run.run_id)
+        .unwrap_or(0);
+    match at.checked_sub(1) {
+        Some(i) => Ok(runs[i].clone()),
+        None => Err(Error::Usage(format!(
+            "run {} is the journal's first: there is no run before it to compare with",
+            run.run_id
+        ))),
+    }
 }
 
 /// A diff for people.

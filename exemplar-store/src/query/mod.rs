@@ -67,11 +67,27 @@ impl Index {
     /// A run by id, unique prefix, or `latest`.
     pub fn find_run(&self, spec: &str) -> Result<RunRow> {
         let runs = self.runs()?;
-        if spec == "latest" || spec == "last" {
+        let back = match spec.split_once('~') {
+            Some(("latest" | "last", n)) => Some(n.parse::<usize>().map_err(|_| {
+                StoreError::NotFound(format!("`{spec}`: expected latest~N with N a number"))
+            })?),
+            _ if spec == "latest" || spec == "last" => Some(0),
+            _ => None,
+        };
+        if let Some(back) = back {
+            if runs.is_empty() {
+                return Err(StoreError::NotFound("the journal has no runs yet".into()));
+            }
             return runs
-                .into_iter()
-                .last()
-                .ok_or_else(|| StoreError::NotFound("the journal has no runs yet".into()));
+                .len()
+                .checked_sub(back + 1)
+                .map(|i| runs[i].clone())
+                .ok_or_else(|| {
+                    StoreError::NotFound(format!(
+                        "`{spec}`: the journal has only {} runs",
+                        runs.len()
+                    ))
+                });
         }
         if let Some(r) = runs.iter().find(|r| r.run_id == spec) {
             return Ok(r.clone());
