@@ -6,8 +6,13 @@
 //! a template's mission file. The new project is a package of its own: its manifest gets an
 //! empty `[workspace]` and points `exemplar` at the checkout, it gets the checkout's lockfile
 //! so it builds with the versions tested there, and its mission file keeps the design but
-//! starts with no signal and no history. Build outputs, fuzzing corpora and the kv tutorial's
-//! replay script (which only works inside the repository) stay behind.
+//! starts with no signal and no history. Build outputs and fuzzing corpora stay behind.
+//!
+//! As `cargo new` does, the package is named after its folder (or `--name`), the project gets a
+//! `.gitignore` (build output and the journal), and a git repository when it is not inside
+//! one. The library keeps the template's crate name (`[lib] name`), so the template's tests and
+//! benchmarks compile unchanged. kv's replay of its four iterations comes as a script that works
+//! in the new project.
 
 use std::path::{Path, PathBuf};
 
@@ -25,7 +30,6 @@ const SKIP: &[&str] = &[
     "coverage",
     "Cargo.lock",
     "iterate.sh",
-    "iterations",
 ];
 
 /// The checkout this binary was built from.
@@ -76,10 +80,23 @@ pub fn fresh_mission(text: &str) -> String {
     out
 }
 
-/// The manifest of a standalone copy: `exemplar` by absolute path, its own workspace.
-fn standalone_manifest(text: &str, exemplar: &Path) -> String {
+/// The manifest of a standalone copy: the package named `package` (its library keeps the
+/// template's crate name), `exemplar` by absolute path, its own workspace.
+fn standalone_manifest(text: &str, template: &str, package: &str, exemplar: &Path) -> String {
     let path = exemplar.display().to_string().replace('\\', "/");
     let mut out = text.replace("path = \"../../exemplar\"", &format!("path = {path:?}"));
+    if package != template {
+        out = out.replacen(
+            &format!("[package]\nname = \"{template}\""),
+            &format!("[package]\nname = \"{package}\""),
+            1,
+        );
+        if !out.contains("\n[lib]") {
+            out.push_str(&format!(
+                "\n# The library keeps the template's crate name, so the tests' `use {template}::...`\n# compile as they are; rename it here and in them to make it yours.\n[lib]\nname = \"{template}\"\n"
+            ));
+        }
+    }
     if !out.ends_with('\n') {
         out.push('\n');
     }
@@ -102,6 +119,113 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         std::fs::create_dir_all(parent).map_err(io("create"))?;
     }
     std::fs::write(path, bytes).map_err(io("write"))
+}
+
+/// The package name of a new project: `--name`, else the folder's name, checked as cargo
+/// checks it.
+fn package_name(args: &NewArgs) -> Result<String, Error> {
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => args
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return Err(Error::Usage(format!(
+            "`{name}` is not a valid package name (letters, digits, `-` and `_`, starting with a letter); give one with --name"
+        )));
+    }
+    Ok(name)
+}
+
+/// `.gitignore` of a new project.
+const GITIGNORE: &str = "# Build output.\n/target/\n# The signal journal: this machine's run history. The mission file carries the signal and\n# the gradient history that belong in git; to share the journal itself, see the book's\n# \"The signal journal\" chapter (journal export/import).\n/.exemplar/\n";
+
+/// kv's replay of the founding note's four iterations, for a project of its own: it works in
+/// a scratch copy, with the cargo-exemplar that wrote it (or `$EXEMPLAR`).
+fn iterate_script(exe: &Path) -> String {
+    format!(
+        r#"#!/usr/bin/env bash
+# Replay the founding note's four iterations of the kv store through `cargo exemplar run`, in a
+# scratch copy of this project, so that its mission history shows the loss across them:
+#
+#   0  the log lives in memory                 crash_recovery fails
+#   1  fsync per write; S1 says disk.append    all pass
+#   2  the stress test arrives                 throughput fails: fsync per write is slow
+#   3  batch commit; S3 added                  all pass
+#
+# Usage: ./iterate.sh [WORKDIR]   (default: target/kv-iterations)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+work=${{1:-$here/target/kv-iterations}}
+exemplar=${{EXEMPLAR:-{exe}}}
+
+rm -rf "$work"
+mkdir -p "$work"
+cp -r "$here/src" "$here/tests" "$here/benches" "$here/Cargo.toml" "$here/Cargo.lock" "$work/"
+export CARGO_TARGET_DIR="$here/target/kv-iterations-target"
+
+notes=(
+  "naive: the log lives in memory"
+  "fsync per write; S1 refined to disk.append"
+  "stress test: 16 concurrent writers"
+  "batch commit (S3): one fsync per batch"
+)
+for i in 0 1 2 3; do
+  kept=""
+  if [ -f "$work/mission.yaml" ]; then
+    kept=$(sed -n '/^signal:/,$p' "$work/mission.yaml")
+  fi
+  {{
+    cat "$here/iterations/design-$i.yaml"
+    if [ -n "$kept" ]; then printf '%s
+' "$kept"; fi
+  }} >"$work/mission.yaml"
+  features=()
+  if [ "$i" -lt 3 ]; then features=(--features "iteration-$i"); fi
+  echo "==> iteration $i: ${{notes[$i]}}"
+  "$exemplar" exemplar run --manifest-path "$work/Cargo.toml" "${{features[@]}}"     --journal "$work/.exemplar" --note "iteration $i: ${{notes[$i]}}" || true
+done
+
+echo "==> the history of $work/mission.yaml"
+sed -n '/^history:/,$p' "$work/mission.yaml"
+"#,
+        exe = exe.display()
+    )
+}
+
+/// `git init` in `dest` unless it is inside a work tree already (as `cargo new`).
+fn git_init(dest: &Path) -> Result<bool, Error> {
+    let inside = std::process::Command::new("git")
+        .args(["rev-parse", "--is-inside-work-tree"])
+        .current_dir(dest)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if inside {
+        return Ok(false);
+    }
+    let status = std::process::Command::new("git")
+        .args(["init", "--quiet"])
+        .current_dir(dest)
+        .status()
+        .map_err(|source| Error::Io {
+            action: "run git init in",
+            path: dest.to_owned(),
+            source,
+        })?;
+    Ok(status.success())
 }
 
 /// Write template `args.template` to `args.path`.
@@ -134,6 +258,7 @@ pub fn command(args: &NewArgs) -> Result<ExitCode, Error> {
             root.display()
         )));
     }
+    let package = package_name(args)?;
     let files = template_files(&source)?;
     for rel in &files {
         let from = source.join(rel);
@@ -146,7 +271,8 @@ pub fn command(args: &NewArgs) -> Result<ExitCode, Error> {
         match rel.to_str() {
             Some("Cargo.toml") => {
                 let text = String::from_utf8_lossy(&bytes);
-                write(&target, standalone_manifest(&text, &exemplar).as_bytes())?;
+                let manifest = standalone_manifest(&text, name, &package, &exemplar);
+                write(&target, manifest.as_bytes())?;
             }
             Some("mission.yaml") => {
                 let text = String::from_utf8_lossy(&bytes);
@@ -162,13 +288,41 @@ pub fn command(args: &NewArgs) -> Result<ExitCode, Error> {
         source,
     })?;
     write(&dest.join("Cargo.lock"), &lockfile)?;
+    write(&dest.join(".gitignore"), GITIGNORE.as_bytes())?;
+    if source.join("iterate.sh").is_file() {
+        let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("cargo-exemplar"));
+        let script = dest.join("iterate.sh");
+        write(&script, iterate_script(&exe).as_bytes())?;
+        make_executable(&script)?;
+    }
+    let repo = if git_init(dest)? {
+        ", in a new git repository"
+    } else {
+        ""
+    };
     println!(
-        "created {} from the `{name}` template ({} files)\n  run its tests and measure its loss: cargo exemplar run --manifest-path {}",
+        "created package `{package}` in {} from the `{name}` template{repo}\n  run its tests and measure its loss: cargo exemplar run --manifest-path {}",
         dest.display(),
-        files.len() + 1,
         dest.join("Cargo.toml").display()
     );
     Ok(ExitCode::Ok)
+}
+
+#[cfg(unix)]
+fn make_executable(path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|source| {
+        Error::Io {
+            action: "make executable",
+            path: path.to_owned(),
+            source,
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn make_executable(_: &Path) -> Result<(), Error> {
+    Ok(())
 }
 
 #[cfg(test)]
@@ -186,7 +340,7 @@ mod tests {
             assert!(
                 !files.iter().any(|r| r.components().any(|c| {
                     let c = c.as_os_str();
-                    c == "target" || c == "Cargo.lock" || c == "corpus" || c == "iterate.sh"
+                    c == "target" || c == "Cargo.lock" || c == "corpus"
                 })),
                 "{name}: {files:?}"
             );
@@ -208,6 +362,8 @@ mod tests {
     fn the_manifest_points_at_this_checkout_and_stands_alone() {
         let m = standalone_manifest(
             "[package]\nname = \"kv\"\n[dev-dependencies]\nexemplar = { path = \"../../exemplar\" }\n",
+            "kv",
+            "mystore",
             Path::new("/src/exemplar/exemplar"),
         );
         let doc: toml::Table = m.parse().unwrap();
@@ -216,5 +372,7 @@ mod tests {
             Some("/src/exemplar/exemplar")
         );
         assert!(doc["workspace"].as_table().unwrap().is_empty());
+        assert_eq!(doc["package"]["name"].as_str(), Some("mystore"));
+        assert_eq!(doc["lib"]["name"].as_str(), Some("kv"));
     }
 }

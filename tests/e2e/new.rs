@@ -27,8 +27,19 @@ fn a_project_from_the_kv_template_runs_at_loss_zero() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with(&format!(
+            "created package `mykv` in {p} from the `kv` template, in a new git repository"
+        )),
+        "{}",
         String::from_utf8_lossy(&out.stdout)
-            .starts_with(&format!("created {p} from the `kv` template"))
+    );
+    // As `cargo new`: named after its folder, its own git repository, a .gitignore for the
+    // build output and the journal.
+    assert!(project.join(".git").is_dir());
+    let ignore = std::fs::read_to_string(project.join(".gitignore")).unwrap();
+    assert!(
+        ignore.contains("/target/") && ignore.contains("/.exemplar/"),
+        "{ignore}"
     );
 
     let manifest_path = project.join("Cargo.toml");
@@ -42,11 +53,27 @@ fn a_project_from_the_kv_template_runs_at_loss_zero() {
         Some(exemplar_dep.to_str().unwrap())
     );
     assert!(manifest.contains_key("workspace"), "a project of its own");
-    assert!(project.join("Cargo.lock").is_file());
-    assert!(
-        !project.join("iterate.sh").exists(),
-        "the tutorial's replay script stays home"
+    assert_eq!(manifest["package"]["name"].as_str(), Some("mykv"));
+    assert_eq!(
+        manifest["lib"]["name"].as_str(),
+        Some("kv"),
+        "the tests' `use kv::`"
     );
+    assert!(project.join("Cargo.lock").is_file());
+    // Every file the template refers to: the replay of its iterations, made to work here.
+    let script = project.join("iterate.sh");
+    let text = std::fs::read_to_string(&script).unwrap();
+    assert!(!text.contains("../.."), "{text}");
+    assert!(project.join("iterations/design-0.yaml").is_file());
+    let syntax = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .status()
+        .unwrap();
+    assert!(syntax.success());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&script).unwrap().permissions().mode();
+    assert_eq!(mode & 0o111, 0o111, "executable");
     let mission = std::fs::read_to_string(project.join("mission.yaml")).unwrap();
     assert!(mission.contains("design:") && !mission.contains("\nsignal:"));
 
