@@ -107,23 +107,36 @@ fn render(baseline: &Baseline, verdicts: &[MissionVerdict], s: &Session, style: 
                 x.before,
                 x.after
             );
-            render::table::write_detail(&mut out, &x.row, style);
+            render::table::write_detail(&mut out, &x.row, &s.run_id, style);
         }
+        // Each failure once: a regression already shown under a violated directive is only
+        // named here.
+        let shown: Vec<&str> = v
+            .violations
+            .iter()
+            .flat_map(|x| x.row.failing_tests.iter().map(|t| t.reference.as_str()))
+            .collect();
         for r in &v.regressions {
+            let again = shown.contains(&r.reference.as_str());
             let _ = writeln!(
                 out,
-                "  {} {} ({}:{}) passed in the baseline, {} now [{}]",
+                "  {} {} ({}:{}) passed in the baseline, {} now [{}]{}",
                 style.bad("x"),
                 r.reference,
                 r.file,
                 r.line,
                 r.outcome,
-                r.ids.join(", ")
+                r.ids.join(", "),
+                if again { " (shown above)" } else { "" }
             );
-            if let Some(m) = &r.message {
-                for l in m.lines().take(6) {
-                    let _ = writeln!(out, "          {l}");
-                }
+            if !again {
+                render::table::write_captured(
+                    &mut out,
+                    r.message.as_deref(),
+                    None,
+                    &s.run_id,
+                    style,
+                );
             }
         }
         for p in &v.proposed {

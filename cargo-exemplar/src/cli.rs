@@ -14,7 +14,7 @@ use crate::style::ColorChoice;
     bin_name = "cargo exemplar",
     version,
     about = "Run tests tagged with #[design(...)], measure the loss of each design directive, and keep the gradient history in the mission file",
-    after_help = "Exit codes: 0 ok, 1 tests failed, 2 usage or input error (bad arguments, malformed mission file, failed build)."
+    after_help = "Exit codes: 0 ok; 1 tests failed (check: the gate failed); 2 usage or input error; 3 the build failed; 4 a mission file (or [package.metadata.exemplar]) is invalid; 5 the journal is damaged or newer than this cargo-exemplar."
 )]
 pub struct Cli {
     /// What to do.
@@ -65,6 +65,9 @@ pub struct NewArgs {
     /// The folder to create (it must not exist, or be empty).
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
+    /// The package name (default: the folder's name).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 }
 
 /// `cargo exemplar check`.
@@ -194,10 +197,11 @@ pub struct ShowArgs {
 /// `cargo exemplar diff`.
 #[derive(Debug, Clone, Args)]
 pub struct DiffArgs {
-    /// The earlier run.
-    pub run_a: String,
+    /// The earlier run (a run id, a unique prefix, `latest` or `latest~N`). With one run,
+    /// that run is compared with the one before it; with none, the latest with the one before.
+    pub run_a: Option<String>,
     /// The later run.
-    pub run_b: String,
+    pub run_b: Option<String>,
     /// Journal and output.
     #[command(flatten)]
     pub journal: JournalArgs,

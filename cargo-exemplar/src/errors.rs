@@ -2,15 +2,21 @@
 
 use std::path::PathBuf;
 
-/// Documented exit codes.
+/// Documented exit codes (`cargo exemplar --help` and the book list them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
     /// Everything ran and passed.
     Ok = 0,
     /// Tests failed (or, for `check`, the gate failed).
     Failed = 1,
-    /// Usage or input error: bad arguments, a malformed mission file, a build that failed.
+    /// Usage or input error: bad arguments, an unknown run, a journal another run holds.
     Usage = 2,
+    /// The build failed (`cargo test --no-run`).
+    Build = 3,
+    /// A mission file (or the package's `[package.metadata.exemplar]`) is invalid.
+    Mission = 4,
+    /// The journal is damaged, or of a newer format than this cargo-exemplar reads.
+    Journal = 5,
 }
 
 /// Why a command could not do its job.
@@ -42,6 +48,21 @@ pub enum Error {
 impl Error {
     /// The exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
-        ExitCode::Usage
+        use exemplar_runner::Error as Runner;
+        use exemplar_store::StoreError as Store;
+        let journal = |e: &Store| match e {
+            Store::NotASegment { .. }
+            | Store::NewerFormat { .. }
+            | Store::Corrupt { .. }
+            | Store::NewerIndex { .. }
+            | Store::Decode { .. } => ExitCode::Journal,
+            _ => ExitCode::Usage,
+        };
+        match self {
+            Error::Runner(Runner::Build { .. }) => ExitCode::Build,
+            Error::Runner(Runner::Mission(_) | Runner::BadMetadata { .. }) => ExitCode::Mission,
+            Error::Runner(Runner::Journal(e)) | Error::Journal(e) => journal(e),
+            _ => ExitCode::Usage,
+        }
     }
 }

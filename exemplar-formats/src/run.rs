@@ -56,6 +56,27 @@ pub struct MissionSummary {
     pub rewritten: bool,
     /// One row per design node, in design order.
     pub directives: Vec<DirectiveRow>,
+    /// The package's untagged tests (default-harness tests without `#[design]`): counted,
+    /// shown, never part of the loss.
+    pub untagged: OutcomeCounts,
+    /// The untagged tests that failed, crashed or timed out.
+    pub untagged_failures: Vec<UntaggedFailure>,
+}
+
+/// An untagged test that failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UntaggedFailure {
+    /// `src/lib.rs::tests::parses`.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Test binary.
+    pub binary: String,
+    /// Outcome.
+    pub outcome: Outcome,
+    /// Failure message, whole.
+    pub message: Option<String>,
+    /// Captured output, whole.
+    pub output: Option<String>,
 }
 
 /// One design node after a run: one line of the loss table.
@@ -114,8 +135,11 @@ pub struct FailingTest {
     pub outcome: Option<Outcome>,
     /// Why it counts against the directive.
     pub evidence: Evidence,
-    /// Failure message of this run.
+    /// Failure message of this run, whole.
     pub message: Option<String>,
+    /// Output captured for this test in this run, whole (`None`: none was captured).
+    #[serde(default)]
+    pub output: Option<String>,
 }
 
 /// A selected package without a mission file.

@@ -76,6 +76,7 @@ fn failing_tests(m: &MissionResult, node: &str) -> Vec<FailingTest> {
                 outcome: latest,
                 evidence: l.evidence,
                 message: seen.and_then(|t| t.message.clone()),
+                output: seen.and_then(|t| t.output.clone()),
             }
         })
         .collect()

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use exemplar_formats::events::{Plan, TestInfo};
 use exemplar_formats::run::{OtherBinary, SkippedPackage};
-use exemplar_formats::{OutcomeCounts, TestRecord};
+use exemplar_formats::{Outcome, OutcomeCounts, TestRecord};
 use exemplar_mission::Fingerprint;
 use exemplar_mission::update::Update;
 use exemplar_store::records::{MissionStamp, NodeStamp, RunStart};
@@ -18,6 +18,7 @@ use crate::build::{self, TestBinary};
 use crate::clock::RunClock;
 use crate::discover::{self, Discovery, MissionPackage};
 use crate::errors::Error;
+use crate::execute::libtest::LibtestTest;
 use crate::execute::{self, BinaryResult, ExecOptions, Finished, Progress};
 use crate::journal::{self, Recorder};
 use crate::plan::RunPlan;
@@ -222,15 +223,33 @@ impl Execution<'_> {
             }
             BinaryResult::Plain {
                 success,
+                tests: ran,
                 passed,
                 failed,
                 status,
-            } => self.others.push(OtherBinary {
-                package: bin.package.clone(),
-                target: format!("{} ({})", bin.target, bin.kind),
-                ok: success,
-                summary: format!("untagged tests: {passed} passed, {failed} failed; {status}"),
-            }),
+            } => {
+                let named_failures = ran.iter().filter(|t| t.outcome.is_failing()).count();
+                let counted = (ran.len() as u64) < (passed + failed) as u64;
+                for t in ran {
+                    let record = untagged_record(bin, pkg, root, t);
+                    self.counts.add(record.outcome.unwrap_or(Outcome::Passed));
+                    self.reporter.report(RunEvent::TestFinished(&record));
+                    self.recorder.record(self.run_id, &record)?;
+                    tests.push(record);
+                }
+                // Nothing silent: a binary that failed without naming a failing test, or
+                // counted more tests than it named, is shown as it is.
+                if (!success && named_failures == 0) || counted {
+                    self.others.push(OtherBinary {
+                        package: bin.package.clone(),
+                        target: format!("{} ({})", bin.target, bin.kind),
+                        ok: success,
+                        summary: format!(
+                            "libtest counted {passed} passed, {failed} failed; {status}"
+                        ),
+                    });
+                }
+            }
             BinaryResult::Died { status, output } => {
                 self.incomplete.push(pkg.name.clone());
                 let last: Vec<&str> = output.lines().rev().take(5).collect();
@@ -274,6 +293,34 @@ fn test_record(
         duration: f.duration,
         message: f.message.clone(),
         output: f.output.clone(),
+    }
+}
+
+/// The record of a test that a default-harness (libtest) binary ran: untagged, its file the
+/// target's source file.
+fn untagged_record(
+    bin: &TestBinary,
+    pkg: &MissionPackage,
+    root: &Path,
+    t: LibtestTest,
+) -> TestRecord {
+    let file = package_relative(&bin.src_path.to_string_lossy(), root, &pkg.dir);
+    TestRecord {
+        package: pkg.name.clone(),
+        mission: pkg.mission.id.clone(),
+        binary: bin.target.clone(),
+        reference: format!("{file}::{}", t.name),
+        name: t.name,
+        file,
+        plan: if t.outcome == Outcome::Ignored {
+            Plan::Ignored
+        } else {
+            Plan::Run
+        },
+        outcome: Some(t.outcome),
+        message: t.message,
+        output: t.output,
+        ..TestRecord::default()
     }
 }
 

@@ -148,7 +148,7 @@ fn bad_package_metadata_is_an_error_naming_the_key() {
         let toml = fx.read("Cargo.toml") + "\n[package.metadata.exemplar]\n" + line + "\n";
         fx.write("Cargo.toml", &toml);
         let out = fx.exemplar(&["run", "--no-journal"]);
-        assert_eq!(out.status.code(), Some(2), "{line}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(4), "{line}: {}", stderr(&out));
         let err = stderr(&out);
         assert!(
             err.contains(&format!("[package.metadata.exemplar] {key} must be")),

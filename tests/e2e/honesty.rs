@@ -186,3 +186,42 @@ fn a_re_verified_stale_directive_is_written_back_at_its_new_loss() {
         assert_eq!(status["missions"][0]["loss"], *last, "{args:?}: {status}");
     }
 }
+
+/// A failing untagged unit test is named, with its message and its output, in the table, the
+/// run's JSON and the journal; it counts toward no directive.
+#[test]
+fn a_failing_untagged_test_is_named_with_its_message_and_output() {
+    let fx = Fixture::new("gate");
+    let lib = fx.read("src/lib.rs")
+        + "\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() {\n        assert_eq!(1 + 1, 2);\n    }\n\n    #[test]\n    fn parses() {\n        println!(\"parsing the header\");\n        assert_eq!(\"7\".parse::<u8>().unwrap(), 8, \"the header is off by one\");\n    }\n}\n";
+    fx.write("src/lib.rs", &lib);
+    let out = fx.exemplar(&["run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let table = stdout(&out);
+    for shown in [
+        "untagged tests (no directive): 1 passed, 1 failing, 0 ignored",
+        "x src/lib.rs::tests::parses: failed",
+        "the header is off by one",
+        "parsing the header",
+    ] {
+        assert!(table.contains(shown), "{shown:?} in:\n{table}");
+    }
+    let doc = json(&fx.exemplar(&["run", "--message-format", "json"]));
+    let m = &doc["missions"][0];
+    assert_eq!(m["loss"], 0.0, "untagged tests count toward no directive");
+    assert_eq!(m["untagged"]["failed"], 1);
+    let failure = &m["untagged_failures"][0];
+    assert_eq!(failure["ref"], "src/lib.rs::tests::parses");
+    assert!(failure["message"].as_str().unwrap().contains("off by one"));
+    assert!(
+        failure["output"]
+            .as_str()
+            .unwrap()
+            .contains("parsing the header")
+    );
+    // Never in signal:, always in the journal.
+    assert!(!fx.read("mission.yaml").contains("tests::parses"));
+    let show = stdout(&fx.exemplar(&["show", "latest"]));
+    assert!(show.contains("src/lib.rs::tests::parses"), "{show}");
+    assert!(show.contains("parsing the header"), "{show}");
+}

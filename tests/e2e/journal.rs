@@ -201,11 +201,11 @@ fn damage_is_reported_with_its_offset_and_repaired() {
     data[mid] ^= 0x10;
     std::fs::write(&seg, &data).unwrap();
     let v = fx.exemplar(&["journal", "verify"]);
-    assert_eq!(v.status.code(), Some(2));
+    assert_eq!(v.status.code(), Some(5));
     assert!(stderr(&v).contains("at offset"), "{}", stderr(&v));
     // A run refuses to write until repair.
     let r = fx.exemplar(&["run", "--no-rewrite"]);
-    assert_eq!(r.status.code(), Some(2));
+    assert_eq!(r.status.code(), Some(5));
     assert!(stderr(&r).contains("journal repair"), "{}", stderr(&r));
     let rep = fx.exemplar(&["journal", "repair"]);
     assert!(rep.status.success(), "{}", stderr(&rep));

@@ -38,8 +38,15 @@ pub fn show(args: &ShowArgs, style: Style) -> Result<ExitCode, Error> {
             o.reference,
             o.ids.join(", ")
         );
+        // The place to read a failure whole: the message and the captured output, uncut.
         if let Some(m) = &message {
-            for l in m.lines().take(10) {
+            for l in m.lines() {
+                let _ = writeln!(out, "      {l}");
+            }
+        }
+        if let Some(text) = output.as_deref().filter(|t| !t.trim().is_empty()) {
+            let _ = writeln!(out, "      {}", style.dim("--- captured output ---"));
+            for l in text.lines() {
                 let _ = writeln!(out, "      {l}");
             }
         }

@@ -1,10 +1,11 @@
 //! The machine report of `run --message-format json`: one [`RunDocument`] (schema
 //! `exemplar-run`, version 1) on stdout. The book's CLI reference documents its fields.
 
-use exemplar_formats::run::{MissionSummary, RunDocument};
+use exemplar_formats::run::{MissionSummary, RunDocument, UntaggedFailure};
+use exemplar_formats::{Outcome, OutcomeCounts};
 use exemplar_mission::update::round_loss;
-use exemplar_runner::Session;
 use exemplar_runner::rows::rows;
+use exemplar_runner::{MissionResult, Session};
 
 /// The document.
 pub fn document(s: &Session) -> RunDocument {
@@ -33,12 +34,39 @@ pub fn document(s: &Session) -> RunDocument {
                     changed: u.changed,
                     rewritten: m.rewritten,
                     directives: rows(m),
+                    untagged: untagged_counts(m),
+                    untagged_failures: m
+                        .tests
+                        .iter()
+                        .filter(|t| t.ids.is_empty() && t.outcome.is_some_and(Outcome::is_failing))
+                        .map(|t| UntaggedFailure {
+                            reference: t.reference.clone(),
+                            binary: t.binary.clone(),
+                            outcome: t.outcome.unwrap_or(Outcome::Failed),
+                            message: t.message.clone(),
+                            output: t.output.clone(),
+                        })
+                        .collect(),
                 }
             })
             .collect(),
         skipped: s.skipped.clone(),
         other_binaries: s.others.clone(),
     }
+}
+
+/// Counts by outcome of a mission's untagged tests.
+pub fn untagged_counts(m: &MissionResult) -> OutcomeCounts {
+    let mut c = OutcomeCounts::default();
+    for o in m
+        .tests
+        .iter()
+        .filter(|t| t.ids.is_empty())
+        .filter_map(|t| t.outcome)
+    {
+        c.add(o);
+    }
+    c
 }
 
 /// The document as pretty JSON.

@@ -31,7 +31,8 @@ pub fn render(s: &Session, style: Style) -> String {
         let rows = rows(m);
         write_table(&mut out, m, &rows, style);
         write_verdict(&mut out, s, m, &rows, style);
-        write_failures(&mut out, &rows, style);
+        write_failures(&mut out, &rows, &s.run_id, style);
+        write_untagged(&mut out, m, &s.run_id, style);
     }
     for o in s.others.iter().filter(|o| o.worth_showing()) {
         let word = if o.ok {
@@ -77,6 +78,35 @@ pub fn render(s: &Session, style: Style) -> String {
         s.elapsed.as_secs_f64()
     );
     out
+}
+
+/// The package's untagged tests: a count, and each failing one named with its message and
+/// output (they count toward no directive).
+fn write_untagged(out: &mut String, m: &MissionResult, run_id: &str, style: Style) {
+    let c = crate::render::json::untagged_counts(m);
+    if c.executed() + c.ignored == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n  untagged tests (no directive): {} passed, {} failing, {} ignored",
+        c.passed,
+        c.failing(),
+        c.ignored
+    );
+    for t in m.tests.iter().filter(|t| t.ids.is_empty()) {
+        let Some(o) = t.outcome.filter(|o| o.is_failing()) else {
+            continue;
+        };
+        let _ = writeln!(out, "      {} {}: {o}", style.bad("x"), t.reference);
+        write_captured(
+            out,
+            t.message.as_deref(),
+            t.output.as_deref(),
+            run_id,
+            style,
+        );
+    }
 }
 
 /// Tagged tests of the mission that this run filtered out.
@@ -211,7 +241,7 @@ fn write_verdict(
     }
 }
 
-fn write_failures(out: &mut String, rows: &[DirectiveRow], style: Style) {
+fn write_failures(out: &mut String, rows: &[DirectiveRow], run_id: &str, style: Style) {
     let failing: Vec<&DirectiveRow> = rows
         .iter()
         .filter(|r| !r.failing_tests.is_empty())
@@ -228,13 +258,13 @@ fn write_failures(out: &mut String, rows: &[DirectiveRow], style: Style) {
             r.name,
             r.status.as_str()
         );
-        write_detail(out, r, style);
+        write_detail(out, r, run_id, style);
     }
 }
 
 /// A violated directive's invariant, constraint, and the tests that count against it, with
-/// file:line and the first lines of each message (shared by `run` and `check`).
-pub fn write_detail(out: &mut String, r: &DirectiveRow, style: Style) {
+/// file:line, the message and the captured output of each (shared by `run` and `check`).
+pub fn write_detail(out: &mut String, r: &DirectiveRow, run_id: &str, style: Style) {
     if let Some(i) = &r.invariant {
         let _ = writeln!(out, "      invariant:  {i}");
     }
@@ -253,10 +283,55 @@ pub fn write_detail(out: &mut String, r: &DirectiveRow, style: Style) {
             String::new()
         };
         let _ = writeln!(out, "      {} {}{at}: {what}", style.bad("x"), t.reference);
-        if let Some(m) = &t.message {
-            for l in m.lines().take(8) {
-                let _ = writeln!(out, "          {l}");
-            }
-        }
+        write_captured(
+            out,
+            t.message.as_deref(),
+            t.output.as_deref(),
+            run_id,
+            style,
+        );
+    }
+}
+
+/// The lines of a message or output a view shows before it says how to see the rest.
+pub const SHOWN_LINES: usize = 20;
+
+/// A failure's message, then its captured output, each shortened to [`SHOWN_LINES`] with a
+/// `…` line that says how many lines were left out and where to read them whole.
+pub fn write_captured(
+    out: &mut String,
+    message: Option<&str>,
+    output: Option<&str>,
+    run_id: &str,
+    style: Style,
+) {
+    if let Some(m) = message {
+        write_shortened(out, m, false, run_id, style);
+    }
+    if let Some(o) = output.filter(|o| !o.trim().is_empty()) {
+        let _ = writeln!(out, "          {}", style.dim("--- captured output ---"));
+        write_shortened(out, o, true, run_id, style);
+    }
+}
+
+/// At most [`SHOWN_LINES`] lines of `text`: its first ones, or its last ones (`tail`: the end
+/// of an output is where a failure shows).
+fn write_shortened(out: &mut String, text: &str, tail: bool, run_id: &str, style: Style) {
+    let lines: Vec<&str> = text.trim_matches('\n').lines().collect();
+    let left_out = lines.len().saturating_sub(SHOWN_LINES);
+    let note = format!("… {left_out} more lines: cargo exemplar show {run_id}");
+    let shown = if tail {
+        &lines[left_out..]
+    } else {
+        &lines[..lines.len() - left_out]
+    };
+    if tail && left_out > 0 {
+        let _ = writeln!(out, "          {}", style.dim(&note));
+    }
+    for l in shown {
+        let _ = writeln!(out, "          {l}");
+    }
+    if !tail && left_out > 0 {
+        let _ = writeln!(out, "          {}", style.dim(&note));
     }
 }

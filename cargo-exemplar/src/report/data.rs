@@ -29,6 +29,8 @@ pub struct TestView {
     pub duration: f64,
     /// Failure message.
     pub message: Option<String>,
+    /// Captured output, whole.
+    pub output: Option<String>,
 }
 
 /// One design node with its history.
@@ -196,6 +198,10 @@ fn latest_tests(journal: &Path, ix: &Index, r: &RunRow) -> Result<Vec<TestView>,
             Some(h) => ix.blob_text(journal, h)?,
             None => None,
         };
+        let output = match &o.output {
+            Some(h) => ix.blob_text(journal, h)?,
+            None => None,
+        };
         tests.push(TestView {
             mission: o.mission.clone(),
             reference: o.reference.clone(),
@@ -204,6 +210,7 @@ fn latest_tests(journal: &Path, ix: &Index, r: &RunRow) -> Result<Vec<TestView>,
             outcome: Outcome::from_code(o.outcome).map_or("unknown", Outcome::as_str),
             duration: o.duration,
             message,
+            output,
         });
     }
     Ok(tests)

@@ -39,6 +39,15 @@ pub fn render(d: &ReportData) -> Result<String, Error> {
                 status.set_type(t.outcome);
             }
             let mut case = TestCase::new(t.reference.as_str(), status);
+            if let Some(o) = t.output.as_deref() {
+                let (stdout, stderr) = streams(o);
+                if !stdout.trim().is_empty() {
+                    case.set_system_out(stdout);
+                }
+                if !stderr.trim().is_empty() {
+                    case.set_system_err(stderr);
+                }
+            }
             case.set_classname(format!("{m}::{}", t.binary));
             case.set_time(Duration::from_secs_f64(t.duration.max(0.0)));
             for id in &t.ids {
@@ -51,4 +60,18 @@ pub fn render(d: &ReportData) -> Result<String, Error> {
     report
         .to_string()
         .map_err(|e| Error::Usage(format!("cannot write JUnit XML: {e}")))
+}
+
+/// Captured output as (stdout, stderr): the runner writes a process's streams under
+/// `--- stdout ---` and `--- stderr ---` headers; output libtest captured has both in one,
+/// which goes to stdout.
+fn streams(output: &str) -> (&str, &str) {
+    let body = output.strip_prefix("--- stdout ---\n").unwrap_or(output);
+    if let Some(rest) = body.strip_prefix("--- stderr ---\n") {
+        return ("", rest);
+    }
+    match body.split_once("\n--- stderr ---\n") {
+        Some((out, err)) => (out, err),
+        None => (body, ""),
+    }
 }

@@ -20,6 +20,7 @@ use exemplar_formats::events::{Plan, TestInfo};
 use exemplar_mission::Outcome;
 
 use crate::errors::Error;
+use crate::execute::libtest::{self, LibtestTest};
 use crate::execute::process::{Proc, spawn};
 
 /// How to run binaries.
@@ -109,7 +110,9 @@ pub enum BinaryResult {
     Plain {
         /// It exited 0.
         success: bool,
-        /// From its `test result:` lines.
+        /// Its tests, read from libtest's output.
+        tests: Vec<LibtestTest>,
+        /// From its `test result:` lines (a check on `tests`).
         passed: usize,
         /// From its `test result:` lines.
         failed: usize,
@@ -336,9 +339,11 @@ impl BinaryRun<'_> {
 fn classify_without_inventory(p: &Proc) -> BinaryResult {
     let normal = matches!(p.status.code(), Some(0 | 101));
     if normal {
-        let (passed, failed) = libtest_counts(&p.stdout.text());
+        let stdout = p.stdout.text();
+        let (passed, failed) = libtest_counts(&stdout);
         BinaryResult::Plain {
             success: p.status.success(),
+            tests: libtest::parse(&stdout),
             passed,
             failed,
             status: p.status_text(),

@@ -80,20 +80,21 @@ impl Proc {
         describe_status(&self.status, self.timed_out.is_some())
     }
 
+    /// What the process printed: its stdout and stderr under `--- stdout ---` and
+    /// `--- stderr ---` headers, each without its leading and trailing blank lines.
     pub(crate) fn output(&self) -> String {
-        let out = self.stdout.text();
-        let err = self.stderr.text();
         let mut s = String::new();
-        if !out.trim().is_empty() {
-            s.push_str("--- stdout ---\n");
-            s.push_str(&out);
-            if !out.ends_with('\n') {
+        for (header, text) in [
+            ("--- stdout ---", self.stdout.text()),
+            ("--- stderr ---", self.stderr.text()),
+        ] {
+            let text = text.trim_matches(['\n', '\r']);
+            if !text.trim().is_empty() {
+                s.push_str(header);
+                s.push('\n');
+                s.push_str(text);
                 s.push('\n');
             }
-        }
-        if !err.trim().is_empty() {
-            s.push_str("--- stderr ---\n");
-            s.push_str(&err);
         }
         s
     }
