@@ -79,7 +79,7 @@ impl Progress {
             b.inc(1);
         }
         if outcome.is_failing() {
-            let first = message.and_then(|m| m.lines().next()).unwrap_or("");
+            let first = message.map(exemplar_formats::headline).unwrap_or("");
             let word = match outcome {
                 Outcome::Crashed => "CRASHED",
                 Outcome::Timeout => "TIMEOUT",

@@ -58,7 +58,7 @@ pub struct Session {
     pub others: Vec<OtherBinary>,
     /// Counts by outcome.
     pub counts: OutcomeCounts,
-    /// Wall time of the whole run.
+    /// Wall time of the whole run, the build included.
     pub elapsed: Duration,
 }
 
@@ -71,6 +71,7 @@ impl Session {
 
 /// Run `plan`: discover, open the journal, build, execute, update the missions.
 pub fn run(plan: &RunPlan, reporter: &mut dyn Reporter) -> Result<Session, Error> {
+    let started = std::time::Instant::now();
     if let Some(t) = plan.timeout
         && t.is_zero()
     {
@@ -87,8 +88,9 @@ pub fn run(plan: &RunPlan, reporter: &mut dyn Reporter) -> Result<Session, Error
     if let Some(note) = recorder.recovery_note() {
         reporter.report(RunEvent::RecoveredJournal(&note));
     }
-    let session = run_recorded(plan, discovery, journal, &mut recorder, reporter)?;
+    let mut session = run_recorded(plan, discovery, journal, &mut recorder, reporter)?;
     recorder.close()?;
+    session.elapsed = started.elapsed();
     Ok(session)
 }
 

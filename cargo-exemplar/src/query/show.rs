@@ -44,7 +44,11 @@ pub fn show(args: &ShowArgs, style: Style) -> Result<ExitCode, Error> {
                 let _ = writeln!(out, "      {l}");
             }
         }
-        if let Some(text) = output.as_deref().filter(|t| !t.trim().is_empty()) {
+        let failing = Outcome::from_code(o.outcome).is_some_and(Outcome::is_failing);
+        if let Some(text) = output
+            .as_deref()
+            .filter(|t| failing && !t.trim().is_empty())
+        {
             let _ = writeln!(out, "      {}", style.dim("--- captured output ---"));
             for l in text.lines() {
                 let _ = writeln!(out, "      {l}");

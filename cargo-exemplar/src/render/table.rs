@@ -296,8 +296,9 @@ pub fn write_detail(out: &mut String, r: &DirectiveRow, run_id: &str, style: Sty
 /// The lines of a message or output a view shows before it says how to see the rest.
 pub const SHOWN_LINES: usize = 20;
 
-/// A failure's message, then its captured output, each shortened to [`SHOWN_LINES`] with a
-/// `…` line that says how many lines were left out and where to read them whole.
+/// A failure's message, then its captured output, each shortened to its first [`SHOWN_LINES`]
+/// lines (a test's own prints come first; a panic and its backtrace, which the message already
+/// shows, last) with a `…` line that says how many were left out and where to read them whole.
 pub fn write_captured(
     out: &mut String,
     message: Option<&str>,
@@ -310,7 +311,7 @@ pub fn write_captured(
     }
     if let Some(o) = output.filter(|o| !o.trim().is_empty()) {
         let _ = writeln!(out, "          {}", style.dim("--- captured output ---"));
-        write_shortened(out, o, true, run_id, style);
+        write_shortened(out, o, false, run_id, style);
     }
 }
 

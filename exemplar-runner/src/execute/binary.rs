@@ -287,22 +287,24 @@ impl BinaryRun<'_> {
         }
     }
 
-    /// Run one test in a process of its own; record its outcome, whatever happens.
+    /// Run one test in a process of its own; record its outcome, whatever happens, with the
+    /// process's output (all of it is this test's).
     fn alone(&mut self, name: &str) -> Result<(), Error> {
-        let before = self.results.len();
         let args = [
             "--include-ignored".to_owned(),
             "--test-threads".to_owned(),
             "1".to_owned(),
         ];
         let only = [name.to_owned()];
-        // A re-run's inventory is not news to the caller.
+        // Its outcome is held back until the process has ended and its output is known; a
+        // re-run's inventory is not news to the caller.
         let on = &mut *self.on;
         let mut quiet = |p: Progress<'_>| {
-            if !matches!(p, Progress::Inventory(_)) {
+            if !matches!(p, Progress::Inventory(_) | Progress::Finished(_)) {
                 on(p);
             }
         };
+        let mut ended = Vec::new();
         let proc = spawn(
             self.exe,
             self.opts,
@@ -310,25 +312,27 @@ impl BinaryRun<'_> {
             Some(&only),
             false,
             &mut quiet,
-            &mut self.results,
+            &mut ended,
         )?;
         let output = proc.output();
-        if let Some(r) = self.results[before..].iter_mut().find(|r| r.name == name) {
-            r.output = Some(output);
-            return Ok(());
-        }
-        let f = match &proc.timed_out {
-            Some((_, secs)) => self.timeout(name, *secs, output),
-            None => Finished {
-                name: name.to_owned(),
-                outcome: Outcome::Crashed,
-                duration: proc
-                    .inflight
-                    .first()
-                    .map(|(_, t)| t.elapsed().as_secs_f64())
-                    .unwrap_or(0.0),
-                message: Some(format!("the test process {}", proc.status_text())),
+        let f = match ended.into_iter().find(|r| r.name == name) {
+            Some(f) => Finished {
                 output: Some(output),
+                ..f
+            },
+            None => match &proc.timed_out {
+                Some((_, secs)) => self.timeout(name, *secs, output),
+                None => Finished {
+                    name: name.to_owned(),
+                    outcome: Outcome::Crashed,
+                    duration: proc
+                        .inflight
+                        .first()
+                        .map(|(_, t)| t.elapsed().as_secs_f64())
+                        .unwrap_or(0.0),
+                    message: Some(format!("the test process {}", proc.status_text())),
+                    output: Some(output),
+                },
             },
         };
         self.record(f);

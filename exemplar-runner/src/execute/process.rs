@@ -84,8 +84,12 @@ impl Proc {
     /// `--- stderr ---` headers, each without its leading and trailing blank lines.
     pub(crate) fn output(&self) -> String {
         let mut s = String::new();
+        let mut stdout = self.stdout.text();
+        if self.inventory.is_some() {
+            stdout = without_harness_lines(&stdout);
+        }
         for (header, text) in [
-            ("--- stdout ---", self.stdout.text()),
+            ("--- stdout ---", stdout),
             ("--- stderr ---", self.stderr.text()),
         ] {
             let text = text.trim_matches(['\n', '\r']);
@@ -98,6 +102,39 @@ impl Proc {
         }
         s
     }
+}
+
+/// The tests' own output from an exemplar harness's stdout, without what the harness
+/// (libtest-mimic) printed around it: `running N tests`, each `test NAME ... ` prefix and
+/// its `ok`/`FAILED`/`ignored`, and the closing failures section and `test result:` line,
+/// which repeat what the events already said.
+pub(crate) fn without_harness_lines(stdout: &str) -> String {
+    let mut out = Vec::new();
+    for line in stdout.lines() {
+        if line == "failures:" || line.starts_with("test result: ") {
+            break;
+        }
+        if line.starts_with("running ") && (line.ends_with(" tests") || line.ends_with(" test")) {
+            continue;
+        }
+        let rest = match line
+            .strip_prefix("test ")
+            .and_then(|l| l.split_once(" ... "))
+        {
+            Some((_, rest)) => rest,
+            None => line,
+        };
+        let verdict =
+            |t: &str| matches!(t, "ok" | "FAILED" | "ignored") || t.starts_with("ignored, ");
+        let rest = rest
+            .rsplit_once(' ')
+            .filter(|(_, last)| verdict(last) && line.starts_with("test "))
+            .map_or(rest, |(before, _)| before);
+        if !(rest.is_empty() || verdict(rest)) {
+            out.push(rest);
+        }
+    }
+    out.join("\n")
 }
 
 /// How a process ended, in words.
@@ -363,5 +400,19 @@ impl Reading<'_> {
             }),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_harness_lines;
+
+    #[test]
+    fn the_harness_lines_go_and_the_tests_output_stays() {
+        let stdout = "\nrunning 2 tests\ntest a ... ok\ntest empty_log ... opening an empty log\nFAILED\nmore output\ntest c ... ignored, slow\n\nfailures:\n\n---- empty_log ----\nboom\n\nfailures:\n    empty_log\n\ntest result: FAILED. 1 passed; 1 failed\n";
+        assert_eq!(
+            without_harness_lines(stdout),
+            "opening an empty log\nmore output"
+        );
     }
 }
