@@ -313,7 +313,9 @@ fn a_workspace_runs_every_mission_package_and_notes_the_others() {
 #[test]
 fn the_human_report() {
     let fx = Fixture::new("basic");
-    let out = fx.exemplar(&["run"]);
+    // One test at a time: which tests a crash takes down with it (and re-runs alone, with
+    // their output) must not depend on scheduling.
+    let out = fx.exemplar(&["run", "--", "--test-threads", "1"]);
     let text = stdout(&out);
     insta::with_settings!({filters => vec![
         (r"run \d{8}T\d{6}Z-[0-9a-f]{6}", "run [RUN]"),

@@ -89,6 +89,7 @@ impl Fixture {
             .env("CARGO_TARGET_DIR", target_dir())
             .env("NO_COLOR", "1")
             .env_remove("CARGO_TERM_COLOR")
+            .env_remove("RUST_BACKTRACE")
             .env_remove("EXEMPLAR_EVENTS");
         for (k, v) in env {
             cmd.env(k, v);
