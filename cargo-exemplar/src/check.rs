@@ -74,80 +74,8 @@ pub fn command(args: &CheckArgs, color: ColorChoice) -> Result<ExitCode, Error> 
 
 fn render(baseline: &Baseline, verdicts: &[MissionVerdict], s: &Session, style: Style) -> String {
     let mut out = format!("check against {}\n", baseline.label);
-    let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
     for v in verdicts {
-        let word = if v.ok() {
-            style.good("ok")
-        } else {
-            style.bad("FAILED")
-        };
-        let _ = writeln!(
-            out,
-            "\nmission {}: loss {} → {:.3}  {word}",
-            v.id,
-            f(v.loss_before),
-            v.loss_after
-        );
-        if v.over_ceiling {
-            let _ = writeln!(
-                out,
-                "  {} loss {:.3} is above the ceiling {}",
-                style.bad("x"),
-                v.loss_after,
-                f(v.max_loss)
-            );
-        }
-        for x in &v.violations {
-            let _ = writeln!(
-                out,
-                "  {} {} [{}]: loss {:.3} → {:.3}",
-                style.bad(&x.row.id),
-                x.row.name,
-                x.row.status.as_str(),
-                x.before,
-                x.after
-            );
-            render::table::write_detail(&mut out, &x.row, &s.run_id, style);
-        }
-        // Each failure once: a regression already shown under a violated directive is only
-        // named here.
-        let shown: Vec<&str> = v
-            .violations
-            .iter()
-            .flat_map(|x| x.row.failing_tests.iter().map(|t| t.reference.as_str()))
-            .collect();
-        for r in &v.regressions {
-            let again = shown.contains(&r.reference.as_str());
-            let _ = writeln!(
-                out,
-                "  {} {} ({}:{}) passed in the baseline, {} now [{}]{}",
-                style.bad("x"),
-                r.reference,
-                r.file,
-                r.line,
-                r.outcome,
-                r.ids.join(", "),
-                if again { " (shown above)" } else { "" }
-            );
-            if !again {
-                render::table::write_captured(
-                    &mut out,
-                    r.message.as_deref(),
-                    None,
-                    &s.run_id,
-                    style,
-                );
-            }
-        }
-        for p in &v.proposed {
-            let _ = writeln!(
-                out,
-                "  {} {} [proposed, not gating]: loss {}",
-                style.dim(&p.id),
-                p.name,
-                f(p.loss)
-            );
-        }
+        write_verdict(&mut out, v, &s.run_id, style);
     }
     let failed = verdicts.iter().filter(|v| !v.ok()).count();
     let _ = writeln!(
@@ -161,4 +89,76 @@ fn render(baseline: &Baseline, verdicts: &[MissionVerdict], s: &Session, style: 
         s.run_id
     );
     out
+}
+
+/// One mission's verdict: its loss before and after, the ceiling, each violated directive
+/// with its failing tests, each regression (once), and the proposed directives with loss.
+fn write_verdict(out: &mut String, v: &MissionVerdict, run_id: &str, style: Style) {
+    let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
+    let word = if v.ok() {
+        style.good("ok")
+    } else {
+        style.bad("FAILED")
+    };
+    let _ = writeln!(
+        out,
+        "\nmission {}: loss {} → {:.3}  {word}",
+        v.id,
+        f(v.loss_before),
+        v.loss_after
+    );
+    if v.over_ceiling {
+        let _ = writeln!(
+            out,
+            "  {} loss {:.3} is above the ceiling {}",
+            style.bad("x"),
+            v.loss_after,
+            f(v.max_loss)
+        );
+    }
+    for x in &v.violations {
+        let _ = writeln!(
+            out,
+            "  {} {} [{}]: loss {:.3} → {:.3}",
+            style.bad(&x.row.id),
+            x.row.name,
+            x.row.status.as_str(),
+            x.before,
+            x.after
+        );
+        render::table::write_detail(out, &x.row, run_id, style);
+    }
+    // Each failure once: a regression already shown under a violated directive is only
+    // named here.
+    let shown: Vec<&str> = v
+        .violations
+        .iter()
+        .flat_map(|x| x.row.failing_tests.iter().map(|t| t.reference.as_str()))
+        .collect();
+    for r in &v.regressions {
+        let again = shown.contains(&r.reference.as_str());
+        let _ = writeln!(
+            out,
+            "  {} {} ({}:{}) passed in the baseline, {} now [{}]{}",
+            style.bad("x"),
+            r.reference,
+            r.file,
+            r.line,
+            r.outcome,
+            r.ids.join(", "),
+            if again { " (shown above)" } else { "" }
+        );
+        if !again {
+            render::table::write_captured(out, r.message.as_deref(), None, run_id, style);
+        }
+    }
+    for p in &v.proposed {
+        let _ = writeln!(
+            out,
+            "  {} {} [proposed, not gating]: loss {}",
+            style.dim(&p.id),
+            p.name,
+            f(p.loss)
+        );
+    }
 }

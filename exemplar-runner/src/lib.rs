@@ -25,6 +25,7 @@ pub mod git;
 pub mod journal;
 pub mod listing;
 pub mod plan;
+mod records;
 pub mod reporter;
 pub mod rows;
 pub mod session;

@@ -18,10 +18,10 @@ use crate::build::{self, TestBinary};
 use crate::clock::RunClock;
 use crate::discover::{self, Discovery, MissionPackage};
 use crate::errors::Error;
-use crate::execute::libtest::LibtestTest;
-use crate::execute::{self, BinaryResult, ExecOptions, Finished, Progress};
+use crate::execute::{self, BinaryResult, ExecOptions, Progress};
 use crate::journal::{self, Recorder};
 use crate::plan::RunPlan;
+use crate::records::{filtered_record, test_record, untagged_record};
 use crate::reporter::{Reporter, RunEvent};
 use crate::signal;
 
@@ -242,109 +242,32 @@ impl Execution<'_> {
                 // Nothing silent: a binary that failed without naming a failing test, or
                 // counted more tests than it named, is shown as it is.
                 if (!success && named_failures == 0) || counted {
-                    self.others.push(OtherBinary {
-                        package: bin.package.clone(),
-                        target: format!("{} ({})", bin.target, bin.kind),
-                        ok: success,
-                        summary: format!(
-                            "libtest counted {passed} passed, {failed} failed; {status}"
-                        ),
-                    });
+                    let summary =
+                        format!("libtest counted {passed} passed, {failed} failed; {status}");
+                    self.others.push(other(bin, success, summary));
                 }
             }
             BinaryResult::Died { status, output } => {
                 self.incomplete.push(pkg.name.clone());
                 let last: Vec<&str> = output.lines().rev().take(5).collect();
-                self.others.push(OtherBinary {
-                    package: bin.package.clone(),
-                    target: format!("{} ({})", bin.target, bin.kind),
-                    ok: false,
-                    summary: format!(
-                        "the test binary {status} before listing its tests; last output:\n{}",
-                        last.into_iter().rev().collect::<Vec<_>>().join("\n")
-                    ),
-                });
+                let summary = format!(
+                    "the test binary {status} before listing its tests; last output:\n{}",
+                    last.into_iter().rev().collect::<Vec<_>>().join("\n")
+                );
+                self.others.push(other(bin, false, summary));
             }
         }
         Ok(())
     }
 }
 
-/// The record of a test that ended.
-fn test_record(
-    bin: &TestBinary,
-    pkg: &MissionPackage,
-    root: &Path,
-    info: Option<&TestInfo>,
-    f: &Finished,
-) -> TestRecord {
-    let file = info
-        .map(|i| package_relative(&i.file, root, &pkg.dir))
-        .unwrap_or_default();
-    TestRecord {
-        package: pkg.name.clone(),
-        mission: pkg.mission.id.clone(),
-        binary: bin.target.clone(),
-        name: f.name.clone(),
-        reference: format!("{file}::{}", f.name),
-        file,
-        line: info.map(|i| i.line).unwrap_or(0),
-        ids: info.map(|i| i.ids.clone()).unwrap_or_default(),
-        plan: info.map(|i| i.plan).unwrap_or(Plan::Run),
-        outcome: Some(f.outcome),
-        duration: f.duration,
-        message: f.message.clone(),
-        output: f.output.clone(),
-    }
-}
-
-/// The record of a test that a default-harness (libtest) binary ran: untagged, its file the
-/// target's source file.
-fn untagged_record(
-    bin: &TestBinary,
-    pkg: &MissionPackage,
-    root: &Path,
-    t: LibtestTest,
-) -> TestRecord {
-    let file = package_relative(&bin.src_path.to_string_lossy(), root, &pkg.dir);
-    TestRecord {
-        package: pkg.name.clone(),
-        mission: pkg.mission.id.clone(),
-        binary: bin.target.clone(),
-        reference: format!("{file}::{}", t.name),
-        name: t.name,
-        file,
-        plan: if t.outcome == Outcome::Ignored {
-            Plan::Ignored
-        } else {
-            Plan::Run
-        },
-        outcome: Some(t.outcome),
-        message: t.message,
-        output: t.output,
-        ..TestRecord::default()
-    }
-}
-
-/// The record of a test this run filtered out.
-fn filtered_record(
-    bin: &TestBinary,
-    pkg: &MissionPackage,
-    root: &Path,
-    info: &TestInfo,
-) -> TestRecord {
-    let file = package_relative(&info.file, root, &pkg.dir);
-    TestRecord {
-        package: pkg.name.clone(),
-        mission: pkg.mission.id.clone(),
-        binary: bin.target.clone(),
-        name: info.name.clone(),
-        reference: format!("{file}::{}", info.name),
-        file,
-        line: info.line,
-        ids: info.ids.clone(),
-        plan: Plan::Filtered,
-        ..TestRecord::default()
+/// A binary shown for itself, not through its tests.
+fn other(bin: &TestBinary, ok: bool, summary: String) -> OtherBinary {
+    OtherBinary {
+        package: bin.package.clone(),
+        target: format!("{} ({})", bin.target, bin.kind),
+        ok,
+        summary,
     }
 }
 
@@ -378,20 +301,6 @@ fn run_start(
             })
             .collect(),
     }
-}
-
-/// `file!()` is relative to the workspace root (where cargo runs rustc) or absolute; the
-/// signal shows it relative to the package.
-fn package_relative(file: &str, root: &Path, pkg_dir: &Path) -> String {
-    let p = Path::new(file);
-    let abs = if p.is_absolute() {
-        p.to_owned()
-    } else {
-        root.join(p)
-    };
-    abs.strip_prefix(pkg_dir)
-        .map(|r| r.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_else(|_| file.to_owned())
 }
 
 /// `--design S1,S3`: the ids and their subtrees, checked against the missions.

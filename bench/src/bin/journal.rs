@@ -48,8 +48,15 @@ fn main() {
     );
 
     let group = base.path().join("group");
-    let d = fill(&group, n, WriterOptions::default());
-    let bytes = dir_bytes(&group);
+    appends(base.path(), &group, n);
+    recovery(&group, n);
+    queries(base.path());
+}
+
+/// Append throughput: group commit, no fsync (the ceiling), fsync per record.
+fn appends(base: &Path, group: &Path, n: usize) {
+    let d = fill(group, n, WriterOptions::default());
+    let bytes = dir_bytes(group);
     println!(
         "append, group commit (batches <= 512):{}",
         rate(n as u64 + 1, bytes, d)
@@ -59,7 +66,7 @@ fn main() {
         bytes as f64 / n as f64
     );
 
-    let nosync = base.path().join("nosync");
+    let nosync = base.join("nosync");
     let d = fill(
         &nosync,
         n,
@@ -73,7 +80,7 @@ fn main() {
         rate(n as u64 + 1, dir_bytes(&nosync), d)
     );
 
-    let per = base.path().join("per-record");
+    let per = base.join("per-record");
     let m = (n / 100).clamp(1000, 20_000);
     let mut w = JournalWriter::open(
         &per,
@@ -96,10 +103,13 @@ fn main() {
         "append, fsync per record:             {}",
         rate(m as u64, dir_bytes(&per), d)
     );
+}
 
+/// Open and recovery of a journal with a torn tail, the recovery scan, verify, index rebuild.
+fn recovery(group: &Path, n: usize) {
     // Open + recovery scan: the index is up to date, and the log ends in a torn write (half a
     // frame), as after a crash during a batch write.
-    drop(open_index(&group).unwrap());
+    drop(open_index(group).unwrap());
     let segs = wal::segments(&group.join("wal")).unwrap();
     let last = &segs.last().unwrap().1;
     {
@@ -110,7 +120,7 @@ fn main() {
     }
     let (w, d) = time(|| {
         JournalWriter::open(
-            &group,
+            group,
             Contention::Fail,
             WriterOptions::default(),
             &mut |_| {},
@@ -129,23 +139,26 @@ fn main() {
         d.as_secs_f64(),
         rec.next_seq
     );
-    let (r, d) = time(|| exemplar_store::verify(&group).unwrap());
+    let (r, d) = time(|| exemplar_store::verify(group).unwrap());
     println!(
         "full verify scan ({} records, {} segments): {:.3}s",
         r.records,
         r.segments,
         d.as_secs_f64()
     );
-    let (ix, d) = time(|| exemplar_store::Index::rebuild(&group).unwrap());
+    let (ix, d) = time(|| exemplar_store::Index::rebuild(group).unwrap());
     println!(
         "index rebuild from {} records: {:.3}s",
         ix.applied_now,
         d.as_secs_f64()
     );
     drop(ix);
+}
 
+/// Queries over 10,000 runs: open the index, a directive's and a test's history, the runs.
+fn queries(base: &Path) {
     // history over 10,000 runs of 20 tests and 20 directives.
-    let runs = base.path().join("runs");
+    let runs = base.join("runs");
     let mut w = JournalWriter::open(
         &runs,
         Contention::Fail,

@@ -33,6 +33,14 @@ fn main() {
         .tempdir_in(&repo)
         .unwrap();
     let pkg = dir.path();
+    big_project(pkg);
+    big_journal(pkg);
+    reports(&cx, pkg);
+    check_over_run(&cx, &repo);
+}
+
+/// A package whose mission has NODES directives.
+fn big_project(pkg: &Path) {
     std::fs::create_dir_all(pkg.join("src")).unwrap();
     std::fs::write(pkg.join("src/lib.rs"), "").unwrap();
     std::fs::write(
@@ -49,7 +57,10 @@ fn main() {
         );
     }
     std::fs::write(pkg.join("mission.yaml"), mission).unwrap();
+}
 
+/// Its journal: RUNS runs of TESTS tests each.
+fn big_journal(pkg: &Path) {
     let journal = pkg.join(".exemplar");
     let mut w = JournalWriter::open(
         &journal,
@@ -120,7 +131,10 @@ fn main() {
         "journal of {RUNS} runs × {NODES} directives × {TESTS} tests written and indexed in {:.1}s",
         d.as_secs_f64()
     );
+}
 
+/// Every report format, timed, with its size.
+fn reports(cx: &Path, pkg: &Path) {
     let out = pkg.join("out");
     for (flag, file) in [
         ("--html", "index.html"),
@@ -130,7 +144,7 @@ fn main() {
     ] {
         let path = out.join(file);
         let t0 = Instant::now();
-        let st = Command::new(&cx)
+        let st = Command::new(cx)
             .args(["exemplar", "report", flag])
             .arg(&path)
             .arg("--manifest-path")
@@ -147,16 +161,18 @@ fn main() {
             std::fs::metadata(&path).unwrap().len() as f64 / 1024.0
         );
     }
+}
 
-    // check over run, on the bundled missions (builds up to date; median of 5).
+/// check over run, on the bundled missions (builds up to date; median of 5).
+fn check_over_run(cx: &Path, repo: &Path) {
     let median = |args: &[&str]| -> Duration {
         let mut v: Vec<Duration> = (0..5)
             .map(|_| {
                 let t0 = Instant::now();
-                let st = Command::new(&cx)
+                let st = Command::new(cx)
                     .arg("exemplar")
                     .args(args)
-                    .current_dir(&repo)
+                    .current_dir(repo)
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .status()

@@ -153,6 +153,13 @@ fn main() {
     cargo(&t_dir, &["test", "--no-run"]);
     cargo(&m_dir, &["test", "--no-run"]);
     let (t_exe, m_exe) = (exe(&t_dir), exe(&m_dir));
+    harness_overhead(&root, n, &t_exe, &m_exe);
+    runner_overhead(&root, n, &t_dir, &t_exe);
+    build_time(&root);
+}
+
+/// The harness against libtest-mimic over the same bodies, with and without events.
+fn harness_overhead(root: &Path, n: usize, t_exe: &Path, m_exe: &Path) {
     let events = root.join("events.jsonl");
     let reps = 7;
     println!(
@@ -160,9 +167,9 @@ fn main() {
     );
     for threads in ["1", "2"] {
         let args = ["--test-threads", threads];
-        let m = median(reps, || run_bin(&m_exe, &args, None));
-        let t = median(reps, || run_bin(&t_exe, &args, None));
-        let e = median(reps, || run_bin(&t_exe, &args, Some(&events)));
+        let m = median(reps, || run_bin(m_exe, &args, None));
+        let t = median(reps, || run_bin(t_exe, &args, None));
+        let e = median(reps, || run_bin(t_exe, &args, Some(&events)));
         println!(
             "  --test-threads {threads}: libtest-mimic {}  exemplar::main!() {}  (+{:.1} µs/test)  with events {}  (+{:.1} µs/test)",
             ms(m),
@@ -172,20 +179,23 @@ fn main() {
             (e.as_secs_f64() - m.as_secs_f64()) * 1e6 / n as f64,
         );
     }
+}
 
+/// `cargo exemplar run` against running the built binary directly.
+fn runner_overhead(root: &Path, n: usize, t_dir: &Path, t_exe: &Path) {
     let cx = repo().join("target/release/cargo-exemplar");
     if cx.exists() {
         println!(
             "\ncargo exemplar run vs the built binary run directly ({n} tests, build up to date):"
         );
-        let direct = median(5, || run_bin(&t_exe, &[], None));
+        let direct = median(5, || run_bin(t_exe, &[], None));
         let journal = root.join("journal");
         let exemplar_run = |extra: &[&str]| {
             let t0 = Instant::now();
             let st = Command::new(&cx)
                 .args(["exemplar", "run", "--no-rewrite"])
                 .args(extra)
-                .current_dir(&t_dir)
+                .current_dir(t_dir)
                 .env("CARGO_TARGET_DIR", target_dir())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -198,7 +208,7 @@ fn main() {
             exemplar_run(&["--journal", journal.to_str().unwrap()])
         });
         let nojournal = median(5, || exemplar_run(&["--no-journal"]));
-        let build_check = median(5, || cargo(&t_dir, &["test", "--no-run"]));
+        let build_check = median(5, || cargo(t_dir, &["test", "--no-run"]));
         println!("  binary directly:                  {}", ms(direct));
         println!("  cargo test --no-run (no-op):      {}", ms(build_check));
         println!("  cargo exemplar run --no-journal:  {}", ms(nojournal));
@@ -208,7 +218,10 @@ fn main() {
             "\n(build cargo-exemplar in release to compare `cargo exemplar run`: cargo build --release -p cargo-exemplar)"
         );
     }
+}
 
+/// The extra build time of 1,000 `#[design]` tests over 1,000 `#[test]` functions.
+fn build_time(root: &Path) {
     println!(
         "\nbuild time of 1,000 tests (dependencies already built; the test target alone, median of 3):"
     );
