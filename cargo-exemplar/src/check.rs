@@ -35,7 +35,8 @@ pub fn command(args: &CheckArgs, color: ColorChoice) -> Result<ExitCode, Error> 
     }
     let mut plan = args.run.plan()?;
     plan.rewrite = args.rewrite;
-    let session = exemplar_runner::run(&plan, &mut Progress::new(color.for_stderr()))?;
+    let mut progress = Progress::new(color.for_stderr(), !plan.no_capture);
+    let session = exemplar_runner::run(&plan, &mut progress)?;
     let baseline = gate::load_baseline(&session, args.baseline.as_deref())?;
     let verdicts: Vec<MissionVerdict> = session
         .missions

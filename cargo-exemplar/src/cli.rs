@@ -109,7 +109,33 @@ pub struct ReportArgs {
     pub journal: Option<PathBuf>,
     /// Which packages' missions to show.
     #[command(flatten)]
-    pub selection: Selection,
+    pub selection: MissionSelection,
+}
+
+/// Which packages' missions a command reads (it builds nothing).
+#[derive(Debug, Clone, Args, Default)]
+pub struct MissionSelection {
+    /// Package(s) (default: the package in the current directory, else the workspace's
+    /// default members).
+    #[arg(short = 'p', long = "package", value_name = "SPEC")]
+    pub packages: Vec<String>,
+    /// Every package of the workspace that has a mission file.
+    #[arg(long)]
+    pub workspace: bool,
+    /// Path to Cargo.toml.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+}
+
+impl From<&MissionSelection> for exemplar_runner::Selection {
+    fn from(s: &MissionSelection) -> exemplar_runner::Selection {
+        exemplar_runner::Selection {
+            packages: s.packages.clone(),
+            workspace: s.workspace,
+            manifest_path: s.manifest_path.clone(),
+            ..exemplar_runner::Selection::default()
+        }
+    }
 }
 
 /// `cargo exemplar hook ...`.
@@ -264,6 +290,36 @@ pub struct Selection {
     /// Build in release mode.
     #[arg(short = 'r', long)]
     pub release: bool,
+    /// With --workspace: leave out this package (repeatable).
+    #[arg(long, value_name = "SPEC", requires = "workspace")]
+    pub exclude: Vec<String>,
+    /// Only the library's unit tests.
+    #[arg(long)]
+    pub lib: bool,
+    /// Only the binaries' unit tests.
+    #[arg(long)]
+    pub bins: bool,
+    /// Only this integration test target (repeatable).
+    #[arg(long = "test", value_name = "NAME")]
+    pub tests: Vec<String>,
+    /// Build for the target triple (passed to cargo).
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Option<String>,
+    /// Build with this profile (passed to cargo).
+    #[arg(long, value_name = "NAME", conflicts_with = "release")]
+    pub profile: Option<String>,
+    /// Directory for all generated artifacts (passed to cargo).
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+    /// Require Cargo.lock to be up to date (passed to cargo).
+    #[arg(long)]
+    pub locked: bool,
+    /// Run without accessing the network (passed to cargo).
+    #[arg(long)]
+    pub offline: bool,
+    /// Require Cargo.lock and the cache to be up to date (passed to cargo).
+    #[arg(long)]
+    pub frozen: bool,
 }
 
 /// `cargo exemplar list`.
@@ -308,6 +364,10 @@ pub struct RunArgs {
     /// Run each test in its own process (slower; captures each test's output).
     #[arg(long)]
     pub isolate: bool,
+    /// Let the tests' output through as it comes, running one test at a time (also
+    /// `-- --nocapture`); the output is then not captured.
+    #[arg(long, alias = "nocapture")]
+    pub no_capture: bool,
     /// Kill a test that runs longer than this many seconds and record it `timeout`.
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<f64>,
@@ -345,6 +405,20 @@ impl From<&Selection> for exemplar_runner::Selection {
             all_features: s.all_features,
             no_default_features: s.no_default_features,
             release: s.release,
+            exclude: s.exclude.clone(),
+            targets: exemplar_runner::TargetFilter {
+                lib: s.lib,
+                bins: s.bins,
+                tests: s.tests.clone(),
+            },
+            cargo: exemplar_runner::CargoFlags {
+                target: s.target.clone(),
+                profile: s.profile.clone(),
+                target_dir: s.target_dir.clone(),
+                locked: s.locked,
+                offline: s.offline,
+                frozen: s.frozen,
+            },
         }
     }
 }
@@ -373,6 +447,11 @@ impl RunArgs {
             selection: (&self.selection).into(),
             design: self.design.clone(),
             isolate: self.isolate,
+            no_capture: self.no_capture
+                || self
+                    .harness_args
+                    .iter()
+                    .any(|a| a == "--nocapture" || a == "--no-capture"),
             timeout,
             rewrite: !self.no_rewrite,
             note: self.note.clone(),

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use exemplar_formats::run::SkippedPackage;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use exemplar_formats::Outcome;
 use exemplar_runner::{Reporter, RunEvent};
@@ -15,24 +15,40 @@ use crate::style::Style;
 
 /// The progress display.
 pub struct Progress {
+    /// Draw a bar on a terminal (false: plain lines, as when tests print live).
+    animate: bool,
     bar: Option<ProgressBar>,
+    /// Tests running now, with when they started.
+    running: Vec<(String, Instant)>,
     style: Style,
 }
 
 impl Progress {
-    /// A bar on a terminal, else plain lines.
-    pub fn new(style: Style) -> Progress {
-        let bar = std::io::stderr().is_terminal().then(|| {
+    /// A bar on a terminal (unless `animate` is false), else plain lines. The bar appears
+    /// once the first test binary starts, so the build's output is never drawn over.
+    pub fn new(style: Style, animate: bool) -> Progress {
+        Progress {
+            animate: animate && std::io::stderr().is_terminal(),
+            bar: None,
+            running: Vec::new(),
+            style,
+        }
+    }
+
+    fn bar(&mut self) -> Option<&ProgressBar> {
+        if self.animate && self.bar.is_none() {
             let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
             bar.set_style(
-                ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {wide_msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} {wide_msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
             );
             bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
-        Progress { bar, style }
+            self.bar = Some(bar);
+        }
+        self.bar.as_ref()
     }
 
     /// Print a line above the bar (or plainly).
@@ -66,18 +82,32 @@ impl Progress {
         self.line(&format!("{:>12} {text}", self.style.warn("Skipping")));
     }
 
-    fn binary(&self, package: &str, kind: &str, target: &str) {
+    fn binary(&mut self, package: &str, kind: &str, target: &str) {
         let what = format!("{package} ({kind} {target})");
-        match &self.bar {
+        match self.bar() {
             Some(b) => b.set_message(what),
             None => eprintln!("{:>12} {what}", self.style.good("Running")),
         }
     }
 
-    fn finished(&self, name: &str, outcome: Outcome, message: Option<&str>) {
+    /// The bar's message: the test running longest, and for how long.
+    fn show_slowest(&self) {
+        let (Some(bar), Some((name, t0))) = (&self.bar, self.running.first()) else {
+            return;
+        };
+        let more = match self.running.len() {
+            1 => String::new(),
+            n => format!(" (+{} running)", n - 1),
+        };
+        bar.set_message(format!("{name} {:.0}s{more}", t0.elapsed().as_secs_f64()));
+    }
+
+    fn finished(&mut self, name: &str, outcome: Outcome, message: Option<&str>) {
+        self.running.retain(|(n, _)| n != name);
         if let Some(b) = &self.bar {
             b.inc(1);
         }
+        self.show_slowest();
         if outcome.is_failing() {
             let first = message.map(exemplar_formats::headline).unwrap_or("");
             let word = match outcome {
@@ -104,9 +134,13 @@ impl Reporter for Progress {
             }
             RunEvent::BinaryStarted(bin) => self.binary(&bin.package, &bin.kind, &bin.target),
             RunEvent::Planned(n) => {
-                if let Some(b) = &self.bar {
+                if let Some(b) = self.bar() {
                     b.inc_length(n);
                 }
+            }
+            RunEvent::TestStarted(name) => {
+                self.running.push((name.to_owned(), Instant::now()));
+                self.show_slowest();
             }
             RunEvent::TestFinished(t) => {
                 if let Some(outcome) = t.outcome {
@@ -114,7 +148,7 @@ impl Reporter for Progress {
                 }
             }
             RunEvent::Executed => {
-                if let Some(b) = &self.bar {
+                if let Some(b) = self.bar.take() {
                     b.finish_and_clear();
                 }
             }

@@ -18,7 +18,9 @@ pub fn command(args: &RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
     if asks_for(&args.harness_args, &["--help", "-h"]) {
         return harness_help(args);
     }
-    let session = exemplar_runner::run(&args.plan()?, &mut Progress::new(color.for_stderr()))?;
+    let plan = args.plan()?;
+    let mut progress = Progress::new(color.for_stderr(), !plan.no_capture);
+    let session = exemplar_runner::run(&plan, &mut progress)?;
     match args.message_format {
         MessageFormat::Human => print!("{}", render::table::render(&session, color.for_stdout())),
         MessageFormat::Json => println!("{}", render::json::render(&session)),

@@ -61,6 +61,16 @@ pub fn build(sel: &Selection, packages: &[MissionPackage]) -> Result<Vec<TestBin
     if sel.release {
         cmd.arg("--release");
     }
+    if sel.targets.lib {
+        cmd.arg("--lib");
+    }
+    if sel.targets.bins {
+        cmd.arg("--bins");
+    }
+    for t in &sel.targets.tests {
+        cmd.args(["--test", t]);
+    }
+    cmd.args(sel.cargo.args());
     cmd.stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .stdin(Stdio::null());

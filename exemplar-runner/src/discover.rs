@@ -109,6 +109,7 @@ pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
         cmd.manifest_path(p);
     }
     cmd.no_deps();
+    cmd.other_options(sel.cargo.metadata_args());
     let meta = cmd.exec()?;
     let selected = select(&meta, sel)?;
     let mut packages = Vec::new();
@@ -246,7 +247,22 @@ fn select<'a>(meta: &'a Metadata, sel: &Selection) -> Result<Vec<&'a Package>, E
         return Ok(out);
     }
     if sel.workspace {
-        return Ok(members);
+        for spec in &sel.exclude {
+            if !members.iter().any(|p| p.name.as_str() == spec) {
+                return Err(Error::UnknownPackage {
+                    spec: spec.clone(),
+                    members: members
+                        .iter()
+                        .map(|p| p.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
+        return Ok(members
+            .into_iter()
+            .filter(|p| !sel.exclude.iter().any(|e| e == p.name.as_str()))
+            .collect());
     }
     if let Some(root) = meta.root_package() {
         return Ok(vec![root]);

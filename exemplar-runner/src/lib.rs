@@ -33,6 +33,6 @@ pub mod signal;
 
 pub use errors::Error;
 pub use exemplar_formats::TestRecord;
-pub use plan::{JournalChoice, ListPlan, RunPlan, Selection};
+pub use plan::{CargoFlags, JournalChoice, ListPlan, RunPlan, Selection, TargetFilter};
 pub use reporter::{NoReporter, Reporter, RunEvent};
 pub use session::{MissionResult, Session, run};

@@ -21,6 +21,87 @@ pub struct Selection {
     pub no_default_features: bool,
     /// Build in release mode.
     pub release: bool,
+    /// With `workspace`: members to leave out.
+    pub exclude: Vec<String>,
+    /// Only these test targets (`--lib`, `--bins`, `--test NAME`); empty: all of them.
+    pub targets: TargetFilter,
+    /// Cargo's own flags, passed through as given.
+    pub cargo: CargoFlags,
+}
+
+impl Selection {
+    /// Whether only some test targets are built and run, so that a package's tests outside
+    /// them are not evidence of anything (neither gone nor run).
+    pub fn is_partial(&self) -> bool {
+        self.targets.lib || self.targets.bins || !self.targets.tests.is_empty()
+    }
+}
+
+/// Which test targets to build and run, as `cargo test` selects them.
+#[derive(Debug, Clone, Default)]
+pub struct TargetFilter {
+    /// The library's unit tests.
+    pub lib: bool,
+    /// Every binary's unit tests.
+    pub bins: bool,
+    /// These integration test targets.
+    pub tests: Vec<String>,
+}
+
+/// Flags of cargo's that the build takes as they are.
+#[derive(Debug, Clone, Default)]
+pub struct CargoFlags {
+    /// `--target TRIPLE`.
+    pub target: Option<String>,
+    /// `--profile NAME`.
+    pub profile: Option<String>,
+    /// `--target-dir DIR`.
+    pub target_dir: Option<PathBuf>,
+    /// `--locked`.
+    pub locked: bool,
+    /// `--offline`.
+    pub offline: bool,
+    /// `--frozen`.
+    pub frozen: bool,
+}
+
+impl CargoFlags {
+    /// The flags, as cargo's command line spells them.
+    pub fn args(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(t) = &self.target {
+            out.extend(["--target".to_owned(), t.clone()]);
+        }
+        if let Some(p) = &self.profile {
+            out.extend(["--profile".to_owned(), p.clone()]);
+        }
+        if let Some(d) = &self.target_dir {
+            out.extend(["--target-dir".to_owned(), d.display().to_string()]);
+        }
+        for (on, flag) in [
+            (self.locked, "--locked"),
+            (self.offline, "--offline"),
+            (self.frozen, "--frozen"),
+        ] {
+            if on {
+                out.push(flag.to_owned());
+            }
+        }
+        out
+    }
+
+    /// The flags `cargo metadata` takes too.
+    pub fn metadata_args(&self) -> Vec<String> {
+        [
+            (self.locked, "--locked"),
+            (self.offline, "--offline"),
+            (self.frozen, "--frozen"),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, f)| f.to_owned())
+        .collect()
+    }
 }
 
 /// Where a run records itself.
@@ -44,6 +125,8 @@ pub struct RunPlan {
     pub design: Vec<String>,
     /// One process per test.
     pub isolate: bool,
+    /// Stream the tests' output live instead of capturing it (one test at a time).
+    pub no_capture: bool,
     /// Kill a test that runs longer, and record it `timeout`.
     pub timeout: Option<Duration>,
     /// Rewrite the mission files.

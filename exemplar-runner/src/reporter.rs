@@ -31,6 +31,8 @@ pub enum RunEvent<'a> {
     BinaryStarted(&'a TestBinary),
     /// A binary listed this many tests that will run or be reported.
     Planned(u64),
+    /// A test started (its name).
+    TestStarted(&'a str),
     /// A test ended.
     TestFinished(&'a TestRecord),
     /// Every binary has run.

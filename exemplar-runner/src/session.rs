@@ -129,10 +129,11 @@ fn run_recorded(
             continue;
         };
         let opts = ExecOptions {
-            harness_args: plan.harness_args.clone(),
+            harness_args: harness_args(plan),
             design: design.clone(),
             isolate: plan.isolate,
             timeout: plan.timeout,
+            no_capture: plan.no_capture,
             ..ExecOptions::for_package(&pkg.dir, &pkg.name, scratch.path())
         };
         run.binary(bin, pkg, &discovery.root, &opts)?;
@@ -152,6 +153,7 @@ fn run_recorded(
         commit,
         note: plan.note.clone(),
         rewrite: plan.rewrite && executed,
+        partial: plan.selection.is_partial(),
     };
     let missions = signal::update_missions(&discovery.packages, &mut tests, &incomplete, &stamp)?;
     recorder.end(signal::run_end(&run_id, &clock, counts, &missions))?;
@@ -200,7 +202,7 @@ impl Execution<'_> {
                 self.reporter.report(RunEvent::Planned(reported as u64));
                 infos.extend(tests.iter().map(|t| (t.name.clone(), t.clone())));
             }
-            Progress::Started(_) => {}
+            Progress::Started(name) => self.reporter.report(RunEvent::TestStarted(name)),
             Progress::Finished(f) => {
                 let record = test_record(bin, pkg, root, infos.get(&f.name), f);
                 self.counts.add(f.outcome);
@@ -259,6 +261,28 @@ impl Execution<'_> {
         }
         Ok(())
     }
+}
+
+/// The harness arguments of a run: as given, but one test at a time when output streams
+/// live (`--no-capture`), so that tests' output does not interleave.
+fn harness_args(plan: &RunPlan) -> Vec<String> {
+    if !plan.no_capture {
+        return plan.harness_args.clone();
+    }
+    let mut args = Vec::new();
+    let mut it = plan.harness_args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--test-threads" => {
+                it.next();
+            }
+            "--nocapture" | "--no-capture" => {}
+            _ if a.starts_with("--test-threads=") => {}
+            _ => args.push(a.clone()),
+        }
+    }
+    args.extend(["--test-threads".to_owned(), "1".to_owned()]);
+    args
 }
 
 /// A binary shown for itself, not through its tests.

@@ -28,6 +28,8 @@ pub struct Stamp {
     pub note: Option<String>,
     /// Rewrite the mission files (false under `--no-rewrite`, or when no test executed).
     pub rewrite: bool,
+    /// Only some test targets ran (`--lib`, `--test NAME`...): tests outside them are kept.
+    pub partial: bool,
 }
 
 /// Merge each package's records into its mission and rewrite the file when it changed.
@@ -42,7 +44,7 @@ pub fn update_missions(
     for pkg in packages {
         let input = RunInput {
             tests: tests.remove(&pkg.name).unwrap_or_default(),
-            inventory_complete: !incomplete.contains(&pkg.name),
+            inventory_complete: !incomplete.contains(&pkg.name) && !stamp.partial,
             timestamp: stamp.timestamp.clone(),
             commit: stamp.commit.clone(),
             note: stamp.note.clone(),

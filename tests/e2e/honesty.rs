@@ -258,3 +258,61 @@ fn an_isolated_failing_test_shows_its_output() {
     let output = s1["failing_tests"][0]["output"].as_str().unwrap();
     assert!(output.contains("flippable read its input"), "{output}");
 }
+
+/// `--test NAME` runs one target; the tests of the others keep their place and last outcome.
+#[test]
+fn one_test_target_leaves_the_others_signal_as_it_was() {
+    let fx = Fixture::new("basic");
+    fx.exemplar(&["run"]);
+    let before = mission(&fx);
+    let out = fx.exemplar(&["run", "--test", "second", "--message-format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let after = mission(&fx);
+    assert_eq!(before.signal.len(), after.signal.len());
+    for (a, b) in before.signal.iter().zip(&after.signal) {
+        assert_eq!(a.reference, b.reference);
+        assert_eq!(
+            a.result.as_ref().map(|r| r.outcome),
+            b.result.as_ref().map(|r| r.outcome)
+        );
+    }
+}
+
+/// `--no-capture` lets a test's output through as it runs.
+#[test]
+fn no_capture_streams_the_output() {
+    let fx = Fixture::new("gate");
+    let src = fx.read("tests/gate.rs").replace(
+        "fn flippable() {\n",
+        "fn flippable() {\n    println!(\"flippable speaks live\");\n",
+    );
+    fx.write("tests/gate.rs", &src);
+    for args in [&["run", "--no-capture"][..], &["run", "--", "--nocapture"][..]] {
+        let out = fx.exemplar(args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(stdout(&out).contains("flippable speaks live"), "{args:?}");
+    }
+}
+
+/// `--workspace --exclude NAME` leaves a member out; an unknown one is a usage error.
+#[test]
+fn exclude_leaves_a_member_out() {
+    let fx = Fixture::new("workspace");
+    let doc = json(&fx.exemplar(&[
+        "run",
+        "--workspace",
+        "--exclude",
+        "beta",
+        "--message-format",
+        "json",
+    ]));
+    let ids: Vec<&str> = doc["missions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["package"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["alpha"]);
+    let out = fx.exemplar(&["run", "--workspace", "--exclude", "zeta"]);
+    assert_eq!(out.status.code(), Some(2));
+}

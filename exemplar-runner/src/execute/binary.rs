@@ -40,6 +40,9 @@ pub struct ExecOptions {
     pub cwd: PathBuf,
     /// A private folder for events files.
     pub scratch: PathBuf,
+    /// Let the tests' output through to the runner's own stdout and stderr as it comes,
+    /// instead of capturing it (run one test at a time, so it does not interleave).
+    pub no_capture: bool,
 }
 
 impl ExecOptions {

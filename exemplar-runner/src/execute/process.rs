@@ -20,7 +20,8 @@ use crate::execute::binary::{ExecOptions, Finished, Progress};
 const TAIL: usize = 256 * 1024;
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
-/// The last bytes of a stream, collected by a thread.
+/// The last bytes of a stream, collected by a thread (none, for a stream not captured).
+#[derive(Default)]
 pub(crate) struct Tail {
     buf: Arc<Mutex<Vec<u8>>>,
     handle: Option<JoinHandle<()>>,
@@ -191,9 +192,12 @@ fn command(
         .env_remove(events::ENV_ONLY)
         .env_remove(events::ENV_INVENTORY_ONLY)
         .env_remove(events::ENV_DESIGN)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stdin(Stdio::null());
+    if opts.no_capture {
+        cmd.stdout(Stdio::inherit()).stderr(Stdio::inherit());
+    } else {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    }
     for (k, v) in &opts.env {
         cmd.env(k, v);
     }
@@ -242,8 +246,8 @@ pub(crate) fn spawn(
         inventory_only,
     );
     let mut child = cmd.spawn().map_err(io_error("start", exe))?;
-    let mut stdout = Tail::start(child.stdout.take().expect("piped"));
-    let mut stderr = Tail::start(child.stderr.take().expect("piped"));
+    let mut stdout = child.stdout.take().map(Tail::start).unwrap_or_default();
+    let mut stderr = child.stderr.take().map(Tail::start).unwrap_or_default();
     let mut reader = File::open(&events_path).map_err(io_error("open", &events_path))?;
     let mut state = Reading {
         exe,
