@@ -234,6 +234,7 @@ impl Execution<'_> {
             } => {
                 let named_failures = ran.iter().filter(|t| t.outcome.is_failing()).count();
                 let counted = (ran.len() as u64) < (passed + failed) as u64;
+                self.reporter.report(RunEvent::Planned(ran.len() as u64));
                 for t in ran {
                     let record = untagged_record(bin, pkg, root, t);
                     self.counts.add(record.outcome.unwrap_or(Outcome::Passed));
