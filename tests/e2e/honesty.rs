@@ -287,7 +287,10 @@ fn no_capture_streams_the_output() {
         "fn flippable() {\n    println!(\"flippable speaks live\");\n",
     );
     fx.write("tests/gate.rs", &src);
-    for args in [&["run", "--no-capture"][..], &["run", "--", "--nocapture"][..]] {
+    for args in [
+        &["run", "--no-capture"][..],
+        &["run", "--", "--nocapture"][..],
+    ] {
         let out = fx.exemplar(args);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert!(stdout(&out).contains("flippable speaks live"), "{args:?}");
