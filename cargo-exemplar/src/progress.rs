@@ -132,6 +132,9 @@ impl Reporter for Progress {
             RunEvent::RecoveredJournal(note) => {
                 self.line(&format!("{:>12} {note}", self.style.warn("Recovered")))
             }
+            RunEvent::Warning(text) => {
+                self.line(&format!("{:>12} {text}", self.style.warn("Warning")))
+            }
             RunEvent::BinaryStarted(bin) => self.binary(&bin.package, &bin.kind, &bin.target),
             RunEvent::Planned(n) => {
                 if let Some(b) = self.bar() {

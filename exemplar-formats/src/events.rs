@@ -77,6 +77,10 @@ pub enum Event {
     Inventory {
         /// [`PROTOCOL`] of the writer.
         protocol: u32,
+        /// The version of the `exemplar` crate the binary was built with (absent from
+        /// harnesses older than this field).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
         /// The tests, in name order.
         tests: Vec<TestInfo>,
     },

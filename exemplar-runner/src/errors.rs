@@ -80,7 +80,7 @@ pub enum Error {
     },
     /// A test binary spoke a newer event protocol than this runner.
     #[error(
-        "{binary} speaks event protocol {found}, this cargo-exemplar knows {known}: rebuild with the same exemplar version"
+        "{binary} was built with exemplar {harness} (event protocol {found}); this cargo-exemplar is {runner} and reads protocol {known}: upgrade cargo-exemplar to {harness}"
     )]
     Protocol {
         /// The binary.
@@ -89,6 +89,10 @@ pub enum Error {
         found: u32,
         /// Ours.
         known: u32,
+        /// The exemplar version the harness reported.
+        harness: String,
+        /// This runner's version.
+        runner: String,
     },
     /// The journal failed.
     #[error(transparent)]

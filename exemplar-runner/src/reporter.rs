@@ -27,6 +27,8 @@ pub enum RunEvent<'a> {
     },
     /// Opening the journal repaired a write that an earlier run left cut short.
     RecoveredJournal(&'a str),
+    /// Something the user should know and act on (a harness of another version).
+    Warning(&'a str),
     /// A test binary starts.
     BinaryStarted(&'a TestBinary),
     /// A binary listed this many tests that will run or be reported.

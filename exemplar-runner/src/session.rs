@@ -219,7 +219,17 @@ impl Execution<'_> {
         }
         let tests = self.tests.entry(pkg.name.clone()).or_default();
         match result {
-            BinaryResult::Exemplar { inventory, .. } => {
+            BinaryResult::Exemplar {
+                inventory,
+                harness_version,
+                ..
+            } => {
+                let runner = env!("CARGO_PKG_VERSION");
+                if let Some(advice) =
+                    execute::binary::version_advice(&bin.target, harness_version.as_deref(), runner)
+                {
+                    self.reporter.report(RunEvent::Warning(&advice));
+                }
                 tests.extend(arrived);
                 for info in inventory.iter().filter(|i| i.plan == Plan::Filtered) {
                     tests.push(filtered_record(bin, pkg, root, info));

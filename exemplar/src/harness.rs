@@ -82,6 +82,7 @@ pub fn run_with(args: Arguments) -> ExitCode {
     if let Some(e) = &emitter {
         e.emit(&Event::Inventory {
             protocol: events::PROTOCOL,
+            version: Some(env!("CARGO_PKG_VERSION").to_owned()),
             tests: infos,
         });
     }

@@ -79,10 +79,17 @@ fn single_threaded_events_come_in_exact_order() {
     let exe = fx.test_binary("outcomes");
     let (out, evs) = run_with_events(&exe, &["--test-threads", "1", "--skip", "aborts"]);
     assert_eq!(out.status.code(), Some(101), "two tests fail");
-    let Event::Inventory { protocol, tests } = &evs[0] else {
+    let Event::Inventory {
+        protocol,
+        version,
+        tests,
+    } = &evs[0]
+    else {
         panic!("inventory first: {:?}", evs[0]);
     };
     assert_eq!(*protocol, exemplar_formats::events::PROTOCOL);
+    // The harness says which exemplar it was built with, so a runner can name both versions.
+    assert_eq!(version.as_deref(), Some(env!("CARGO_PKG_VERSION")));
     let plans: BTreeMap<&str, Plan> = tests.iter().map(|t| (t.name.as_str(), t.plan)).collect();
     assert_eq!(plans["aborts"], Plan::Filtered);
     assert_eq!(plans["ignored_slow"], Plan::Ignored);

@@ -108,6 +108,8 @@ pub enum BinaryResult {
         inventory: Vec<TestInfo>,
         /// Outcomes, in arrival order (ignored tests included).
         results: Vec<Finished>,
+        /// The `exemplar` version it was built with, as it said (`None`: too old to say).
+        harness_version: Option<String>,
     },
     /// A plain libtest binary (no inventory).
     Plain {
@@ -147,6 +149,7 @@ pub fn run_binary(
     let Some(inventory) = first.inventory.clone() else {
         return Ok(classify_without_inventory(&first));
     };
+    let harness_version = first.harness_version.clone();
     for t in inventory.iter().filter(|t| t.plan == Plan::Ignored) {
         run.record(Finished {
             name: t.name.clone(),
@@ -171,7 +174,31 @@ pub fn run_binary(
     Ok(BinaryResult::Exemplar {
         inventory,
         results: run.results,
+        harness_version,
     })
+}
+
+/// What to say when a binary's harness and this runner are not the same version: which to
+/// upgrade, naming both. `None` when they match.
+pub fn version_advice(target: &str, harness: Option<&str>, runner: &str) -> Option<String> {
+    let parse = |v: &str| -> Vec<u64> {
+        v.split(['.', '-', '+'])
+            .take(3)
+            .map(|p| p.parse().unwrap_or(0))
+            .collect()
+    };
+    match harness {
+        Some(h) if h == runner => None,
+        Some(h) if parse(h) < parse(runner) => Some(format!(
+            "{target} was built with exemplar {h}, this cargo-exemplar is {runner}: upgrade the exemplar dev-dependency to {runner}"
+        )),
+        Some(h) => Some(format!(
+            "{target} was built with exemplar {h}, this cargo-exemplar is {runner}: upgrade cargo-exemplar to {h}"
+        )),
+        None => Some(format!(
+            "{target} was built with an exemplar older than this cargo-exemplar ({runner}): upgrade the exemplar dev-dependency to {runner}"
+        )),
+    }
 }
 
 /// One binary's run in progress: every outcome goes to `on` and into `results`.
@@ -400,6 +427,26 @@ fn test_threads(args: &[String]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_mismatch_says_which_side_to_upgrade() {
+        assert_eq!(version_advice("kv", Some("0.1.0"), "0.1.0"), None);
+        let older = version_advice("kv", Some("0.1.0"), "0.2.0").unwrap();
+        assert!(
+            older.contains("upgrade the exemplar dev-dependency to 0.2.0"),
+            "{older}"
+        );
+        let newer = version_advice("kv", Some("0.10.0"), "0.9.1").unwrap();
+        assert!(
+            newer.contains("upgrade cargo-exemplar to 0.10.0"),
+            "{newer}"
+        );
+        let silent = version_advice("kv", None, "0.2.0").unwrap();
+        assert!(
+            silent.contains("older than this cargo-exemplar (0.2.0)"),
+            "{silent}"
+        );
+    }
 
     #[test]
     fn libtest_summary_lines_are_counted() {

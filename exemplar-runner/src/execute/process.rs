@@ -67,6 +67,8 @@ impl Tail {
 /// One process, after it ended.
 pub(crate) struct Proc {
     pub(crate) inventory: Option<Vec<TestInfo>>,
+    /// The `exemplar` version the harness reported.
+    pub(crate) harness_version: Option<String>,
     pub(crate) inflight: Vec<(String, Instant)>,
     /// Tests that finished in this process.
     pub(crate) progress: usize,
@@ -255,6 +257,7 @@ pub(crate) fn spawn(
         inflight: Vec::new(),
         progress: 0,
         pending: Vec::new(),
+        harness_version: None,
     };
     let (status, timed_out) = state
         .follow(&mut child, &mut reader, opts.timeout, on, results)
@@ -267,6 +270,7 @@ pub(crate) fn spawn(
     let _ = std::fs::remove_file(&events_path);
     Ok(Proc {
         inventory: state.inventory.map(|(_, t)| t),
+        harness_version: state.harness_version,
         inflight: state.inflight,
         progress: state.progress,
         status,
@@ -287,6 +291,7 @@ struct Reading<'a> {
     inflight: Vec<(String, Instant)>,
     progress: usize,
     pending: Vec<u8>,
+    harness_version: Option<String>,
 }
 
 impl Reading<'_> {
@@ -364,10 +369,15 @@ impl Reading<'_> {
             }
         };
         match event {
-            Event::Inventory { protocol, tests } => {
+            Event::Inventory {
+                protocol,
+                version,
+                tests,
+            } => {
                 if protocol <= events::PROTOCOL {
                     on(Progress::Inventory(&tests));
                 }
+                self.harness_version = version;
                 self.inventory = Some((protocol, tests));
             }
             Event::Started { name } => {
@@ -401,6 +411,11 @@ impl Reading<'_> {
                 binary: self.exe.display().to_string(),
                 found: *p,
                 known: events::PROTOCOL,
+                harness: self
+                    .harness_version
+                    .clone()
+                    .unwrap_or_else(|| "a newer version".into()),
+                runner: env!("CARGO_PKG_VERSION").to_owned(),
             }),
             _ => None,
         }
