@@ -4,12 +4,87 @@ use std::fmt::Write;
 
 use exemplar_formats::Outcome;
 use exemplar_formats::journal::StatusDocument;
+use exemplar_mission::Mission;
+use exemplar_store::records::MissionLoss;
 
 use super::at::parse_at;
 use super::runs::{emit, open, run_line, run_summary};
 use crate::cli::StatusArgs;
 use crate::errors::{Error, ExitCode};
 use crate::style::Style;
+
+/// The missions of the workspace as their files say now, for names and the design tree
+/// (none when the workspace cannot be read: the table then shows ids alone).
+fn designs(manifest_path: Option<&std::path::Path>) -> Vec<Mission> {
+    let selection = exemplar_runner::Selection {
+        workspace: true,
+        manifest_path: manifest_path.map(Into::into),
+        ..exemplar_runner::Selection::default()
+    };
+    exemplar_runner::discover::discover(&selection)
+        .map(|d| d.packages.into_iter().map(|p| p.mission).collect())
+        .unwrap_or_default()
+}
+
+/// The run's loss per design node, as `run` shows it: the tree with names and status, the
+/// tests linked to each node in that run, how many failed, and the loss recorded.
+fn write_table(
+    out: &mut String,
+    m: &MissionLoss,
+    design: Option<&Mission>,
+    outcomes: &[exemplar_store::records::Outcome],
+    style: Style,
+) {
+    let nodes: Vec<(String, String, &str, usize)> = match design {
+        Some(d) => d
+            .design
+            .iter()
+            .map(|n| (n.id.clone(), n.name.clone(), n.status.as_str(), d.depth(n)))
+            .collect(),
+        None => m
+            .nodes
+            .iter()
+            .map(|n| (n.id.clone(), String::new(), "", 0))
+            .collect(),
+    };
+    let width = nodes
+        .iter()
+        .map(|(_, name, _, depth)| name.chars().count() + 2 * depth)
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let header = format!(
+        "  {:<4}  {:<width$}  {:<8}  {:>5}  {:>7}  LOSS",
+        "ID", "NAME", "STATUS", "TESTS", "FAILING"
+    );
+    let _ = writeln!(out, "{}", style.dim(&header));
+    for (id, name, status, depth) in &nodes {
+        let linked: Vec<_> = outcomes
+            .iter()
+            .filter(|o| o.mission == m.mission && o.ids.contains(id))
+            .collect();
+        let failing = linked
+            .iter()
+            .filter(|o| Outcome::from_code(o.outcome).is_some_and(Outcome::is_failing))
+            .count();
+        let loss = m.nodes.iter().find(|n| &n.id == id).map(|n| n.loss);
+        let shown = format!("{}{name}", "  ".repeat(*depth));
+        let line = format!(
+            "  {id:<4}  {shown:<width$}  {status:<8}  {:>5}  {failing:>7}  {}",
+            linked.len(),
+            loss.map_or_else(|| "-".to_owned(), |l| format!("{l:.3}"))
+        );
+        let _ = writeln!(
+            out,
+            "{}",
+            if loss.is_some_and(|l| l > 0.0) {
+                style.bad(&line)
+            } else {
+                line
+            }
+        );
+    }
+}
 
 /// `cargo exemplar status`.
 pub fn status(args: &StatusArgs, style: Style) -> Result<ExitCode, Error> {
@@ -24,6 +99,8 @@ pub fn status(args: &StatusArgs, style: Style) -> Result<ExitCode, Error> {
         "{}",
         style.bold(&format!("as of run {}", run_line(&ix, &run)))
     );
+    let outcomes = ix.outcomes(&run.run_id)?;
+    let designs = designs(args.journal.manifest_path.as_deref());
     for m in &run.losses {
         let word = format!("loss {:.3}", m.loss);
         let word = if m.loss > 0.0 {
@@ -31,20 +108,14 @@ pub fn status(args: &StatusArgs, style: Style) -> Result<ExitCode, Error> {
         } else {
             style.good(&word)
         };
-        let _ = writeln!(out, "\nmission {}: {word}", m.mission);
-        let _ = writeln!(out, "  {}", style.dim("ID        LOSS"));
-        for n in &m.nodes {
-            let line = format!("  {:<8}  {:.3}", n.id, n.loss);
-            let _ = writeln!(
-                out,
-                "{}",
-                if n.loss > 0.0 { style.bad(&line) } else { line }
-            );
-        }
+        let design = designs.iter().find(|d| d.id == m.mission);
+        let name = design.map(|d| format!(" {}", d.name)).unwrap_or_default();
+        let _ = writeln!(out, "\nmission {}{name}: {word}", m.mission);
+        write_table(&mut out, m, design, &outcomes, style);
     }
     if !run.complete() {
         let _ = writeln!(out, "\n{}", style.warn("this run has no end record (it was interrupted): no loss was recorded; its outcomes:"));
-        for o in ix.outcomes(&run.run_id)? {
+        for o in &outcomes {
             let _ = writeln!(
                 out,
                 "  {:<8} {}",
