@@ -212,6 +212,15 @@ impl Execution<'_> {
                 }
                 arrived.push(record);
             }
+            Progress::Amended(f) => {
+                // The journal keeps the last record of a test in a run: the amended one.
+                if let Some(record) = arrived.iter_mut().rev().find(|r| r.name == f.name) {
+                    record.output = f.output.clone();
+                    if let Err(e) = self.recorder.record(self.run_id, record) {
+                        failure.get_or_insert(e);
+                    }
+                }
+            }
         };
         let result = execute::run_binary(&bin.path, opts, &mut on)?;
         if let Some(e) = failure {

@@ -226,34 +226,39 @@ fn a_failing_untagged_test_is_named_with_its_message_and_output() {
     assert!(show.contains("parsing the header"), "{show}");
 }
 
-/// With `--isolate` a failing test's own output is captured, journaled and shown under its
-/// failure (without the harness's lines around it).
+/// A failing test's own output is captured, journaled and shown under its failure (without
+/// the harness's lines around it): with `--isolate` from its own process, in-process from a
+/// run of it alone after the run.
 #[test]
-fn an_isolated_failing_test_shows_its_output() {
+fn a_failing_test_shows_its_output() {
     let fx = Fixture::new("gate");
     let src = fx.read("tests/gate.rs").replace(
         "fn flippable() {\n",
         "fn flippable() {\n    println!(\"flippable read its input\");\n    eprintln!(\"flippable warns\");\n",
     );
     fx.write("tests/gate.rs", &src);
-    let out = fx.exemplar_env(&["run", "--isolate"], &[("GATE_BREAK", "1")]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let table = stdout(&out);
-    let at = table.find("x tests/gate.rs::flippable").expect(&table);
-    let shown = &table[at..];
-    for line in [
-        "flippable was asked to break",
-        "--- captured output ---",
-        "flippable read its input",
-        "flippable warns",
-    ] {
-        assert!(shown.contains(line), "{line:?} in:\n{table}");
+    for mode in [&["run"][..], &["run", "--isolate"][..]] {
+        let out = fx.exemplar_env(mode, &[("GATE_BREAK", "1")]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let table = stdout(&out);
+        let at = table.find("x tests/gate.rs::flippable").expect(&table);
+        let shown = &table[at..];
+        for line in [
+            "flippable was asked to break",
+            "--- captured output ---",
+            "flippable read its input",
+            "flippable warns",
+        ] {
+            assert!(shown.contains(line), "{mode:?}: {line:?} in:\n{table}");
+        }
+        assert!(!shown.contains("running 1 test"), "{table}");
+        let show = stdout(&fx.exemplar(&["show", "latest"]));
+        assert!(
+            show.contains("flippable read its input"),
+            "{mode:?}: {show}"
+        );
     }
-    assert!(!shown.contains("running 1 test"), "{table}");
-    let doc = json(&fx.exemplar_env(
-        &["run", "--isolate", "--message-format", "json"],
-        &[("GATE_BREAK", "1")],
-    ));
+    let doc = json(&fx.exemplar_env(&["run", "--message-format", "json"], &[("GATE_BREAK", "1")]));
     let s1 = directive(&doc, "S1");
     let output = s1["failing_tests"][0]["output"].as_str().unwrap();
     assert!(output.contains("flippable read its input"), "{output}");

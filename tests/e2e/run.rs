@@ -320,6 +320,7 @@ fn the_human_report() {
     insta::with_settings!({filters => vec![
         (r"run \d{8}T\d{6}Z-[0-9a-f]{6}", "run [RUN]"),
         (r"finished in \d+\.\d+s", "finished in [TIME]"),
+        (r"thread '([^']*)' \(\d+\)", "thread '$1' ([TID])"),
     ]}, {
         insta::assert_snapshot!(text);
     });

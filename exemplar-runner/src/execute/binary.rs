@@ -97,6 +97,9 @@ pub enum Progress<'a> {
     Started(&'a str),
     /// A test has its outcome.
     Finished(&'a Finished),
+    /// A test's record, completed after its outcome (the output of a failing test, from a
+    /// run of it alone).
+    Amended(&'a Finished),
 }
 
 /// What running a binary came to.
@@ -170,6 +173,9 @@ pub fn run_binary(
         }
     } else {
         run.until_done(first, &planned)?;
+        if !opts.no_capture {
+            run.capture_failures()?;
+        }
     }
     Ok(BinaryResult::Exemplar {
         inventory,
@@ -177,6 +183,9 @@ pub fn run_binary(
         harness_version,
     })
 }
+
+/// How many failing tests of one binary are run again alone to capture their output.
+pub const OUTPUT_RERUNS: usize = 20;
 
 /// What to say when a binary's harness and this runner are not the same version: which to
 /// upgrade, naming both. `None` when they match.
@@ -315,6 +324,65 @@ impl BinaryRun<'_> {
             )),
             output: Some(output),
         }
+    }
+
+    /// In-process, tests share a process, so a failing test's own output is unknown when its
+    /// outcome is recorded (at once, so a killed run keeps it). Each failing test is then run
+    /// once more alone, and its record amended with the output of that run.
+    fn capture_failures(&mut self) -> Result<(), Error> {
+        let failed: Vec<usize> = (0..self.results.len())
+            .filter(|i| {
+                let r = &self.results[*i];
+                r.outcome == Outcome::Failed && r.output.is_none()
+            })
+            .collect();
+        for (nth, i) in failed.into_iter().enumerate() {
+            let name = self.results[i].name.clone();
+            if let Some(output) = self.output_of(&name, nth)? {
+                self.results[i].output = Some(output);
+                (self.on)(Progress::Amended(&self.results[i]));
+            }
+        }
+        Ok(())
+    }
+
+    /// The output of failing test `name` (the `nth` of its binary), from a run of it alone:
+    /// what it printed, under a line saying so and how that run ended (`None` when it failed
+    /// again and printed nothing).
+    fn output_of(&mut self, name: &str, nth: usize) -> Result<Option<String>, Error> {
+        if nth >= OUTPUT_RERUNS {
+            return Ok(Some(format!(
+                "(not captured: more than {OUTPUT_RERUNS} tests of this binary failed; run with --isolate to capture each test's output)"
+            )));
+        }
+        let args = [
+            "--include-ignored".to_owned(),
+            "--test-threads".to_owned(),
+            "1".to_owned(),
+        ];
+        let mut ended = Vec::new();
+        let proc = spawn(
+            self.exe,
+            self.opts,
+            &args,
+            Some(&[name.to_owned()]),
+            false,
+            &mut |_| {},
+            &mut ended,
+        )?;
+        let again = ended.iter().find(|r| r.name == name).map(|r| r.outcome);
+        let output = proc.output();
+        if again == Some(Outcome::Failed) && output.is_empty() {
+            return Ok(None);
+        }
+        let how = match again {
+            Some(Outcome::Failed) => "it failed again".to_owned(),
+            Some(o) => format!("it {o} this time: the failure may depend on other tests"),
+            None => format!("its process {}", proc.status_text()),
+        };
+        Ok(Some(format!(
+            "(captured from a run of this test alone; {how})\n{output}"
+        )))
     }
 
     /// Run one test in a process of its own; record its outcome, whatever happens, with the
