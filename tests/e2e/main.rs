@@ -3,6 +3,7 @@
 //! outcomes live beside each fixture as `expected.json`.
 
 mod book;
+mod day;
 mod documents;
 mod gate;
 mod harness;
