@@ -268,16 +268,9 @@ pub enum MessageFormat {
 /// Which packages and how to build them; forwarded to cargo.
 #[derive(Debug, Clone, Args, Default)]
 pub struct Selection {
-    /// Package(s) to run (default: the package in the current directory, else the workspace's
-    /// default members).
-    #[arg(short = 'p', long = "package", value_name = "SPEC")]
-    pub packages: Vec<String>,
-    /// Run all packages of the workspace that have a mission file.
-    #[arg(long)]
-    pub workspace: bool,
-    /// Path to Cargo.toml.
-    #[arg(long, value_name = "PATH")]
-    pub manifest_path: Option<PathBuf>,
+    /// Which packages.
+    #[command(flatten)]
+    pub missions: MissionSelection,
     /// Space or comma separated features to activate.
     #[arg(short = 'F', long, value_name = "FEATURES")]
     pub features: Vec<String>,
@@ -398,9 +391,6 @@ pub struct RunArgs {
 impl From<&Selection> for exemplar_runner::Selection {
     fn from(s: &Selection) -> exemplar_runner::Selection {
         exemplar_runner::Selection {
-            packages: s.packages.clone(),
-            workspace: s.workspace,
-            manifest_path: s.manifest_path.clone(),
             features: s.features.clone(),
             all_features: s.all_features,
             no_default_features: s.no_default_features,
@@ -419,6 +409,7 @@ impl From<&Selection> for exemplar_runner::Selection {
                 offline: s.offline,
                 frozen: s.frozen,
             },
+            ..(&s.missions).into()
         }
     }
 }

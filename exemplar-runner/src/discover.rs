@@ -232,16 +232,7 @@ fn select<'a>(meta: &'a Metadata, sel: &Selection) -> Result<Vec<&'a Package>, E
             let name = spec.split(['@', ':']).next().unwrap_or(spec);
             match members.iter().find(|p| p.name.as_str() == name) {
                 Some(p) => out.push(*p),
-                None => {
-                    return Err(Error::UnknownPackage {
-                        spec: spec.clone(),
-                        members: members
-                            .iter()
-                            .map(|p| p.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    });
-                }
+                None => return Err(unknown(spec, &members)),
             }
         }
         return Ok(out);
@@ -249,14 +240,7 @@ fn select<'a>(meta: &'a Metadata, sel: &Selection) -> Result<Vec<&'a Package>, E
     if sel.workspace {
         for spec in &sel.exclude {
             if !members.iter().any(|p| p.name.as_str() == spec) {
-                return Err(Error::UnknownPackage {
-                    spec: spec.clone(),
-                    members: members
-                        .iter()
-                        .map(|p| p.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
+                return Err(unknown(spec, &members));
             }
         }
         return Ok(members
@@ -268,6 +252,18 @@ fn select<'a>(meta: &'a Metadata, sel: &Selection) -> Result<Vec<&'a Package>, E
         return Ok(vec![root]);
     }
     Ok(meta.workspace_default_packages())
+}
+
+/// The error for a package spec that names no member of the workspace.
+fn unknown(spec: &str, members: &[&Package]) -> Error {
+    Error::UnknownPackage {
+        spec: spec.to_owned(),
+        members: members
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
 }
 
 /// `path` relative to `base` when it is inside it.

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::support::{stderr, stdout, target_dir};
+use crate::support::{git, stderr, stdout, target_dir};
 
 struct Day {
     _dir: tempfile::TempDir,
@@ -26,16 +26,7 @@ impl Day {
     }
 
     fn git(&self, args: &[&str]) {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(&self.project)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+        git(&self.project, args);
     }
 
     fn path(&self, rel: &str) -> PathBuf {

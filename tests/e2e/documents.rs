@@ -2,9 +2,6 @@
 //! schema the book documents is the one the tool writes; and every command finds the same
 //! journal, wherever the workspace sits in its git repository.
 
-use std::path::Path;
-use std::process::Command;
-
 use exemplar_formats::check::CheckDocument;
 use exemplar_formats::journal::{
     DiffDocument, DirectiveHistory, FlakyDocument, RunsDocument, ShowDocument, StatusDocument,
@@ -15,7 +12,7 @@ use exemplar_formats::report::ReportDocument;
 use exemplar_formats::run::RunDocument;
 use serde::de::DeserializeOwned;
 
-use crate::support::{Fixture, stderr, stdout};
+use crate::support::{Fixture, git, stderr, stdout};
 
 fn parse<T: DeserializeOwned>(fx: &Fixture, args: &[&str]) -> T {
     let out = fx.exemplar(args);
@@ -63,19 +60,6 @@ fn every_document_parses_as_its_typed_struct() {
     let out = fx.exemplar(&["report", "--json"]);
     let report: ReportDocument = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report.runs.len(), 3, "run, run, check: {}", stderr(&out));
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
 }
 
 /// A workspace in a subfolder of its repository: `run`, `status` and `check --baseline RUN`

@@ -358,19 +358,7 @@ fn the_reference_missions_sit_at_loss_zero() {
 #[test]
 fn history_names_the_commit_and_a_dirty_tree() {
     let fx = Fixture::new("basic");
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .args(args)
-            .current_dir(fx.path())
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
-        stdout(&out).trim().to_owned()
-    };
+    let git = |args: &[&str]| crate::support::git(fx.path(), args);
     // Settle Cargo.lock (cargo prunes the copied lockfile) before committing.
     fx.exemplar(&["run", "--no-journal", "--no-rewrite"]);
     git(&["init", "-q"]);
