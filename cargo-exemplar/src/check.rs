@@ -49,7 +49,8 @@ pub fn command(args: &CheckArgs, color: ColorChoice) -> Result<ExitCode, Error> 
             )
         })
         .collect();
-    let ok = verdicts.iter().all(MissionVerdict::ok);
+    // A binary that died before listing its tests hides its tests' outcomes: never clean.
+    let ok = verdicts.iter().all(MissionVerdict::ok) && !session.others.iter().any(|o| !o.ok);
     match args.run.message_format {
         MessageFormat::Human => print!(
             "{}",
@@ -78,24 +79,24 @@ fn render(baseline: &Baseline, verdicts: &[MissionVerdict], s: &Session, style: 
     for v in verdicts {
         write_verdict(&mut out, v, &s.run_id, style);
     }
+    render::table::write_others(&mut out, s, style);
     let failed = verdicts.iter().filter(|v| !v.ok()).count();
-    let _ = writeln!(
-        out,
-        "\ngate: {} (run {})",
-        if failed == 0 {
-            style.good("ok")
-        } else {
-            style.bad(&format!("FAILED in {failed} mission(s)"))
-        },
-        s.run_id
-    );
+    let broken = s.others.iter().filter(|o| !o.ok).count();
+    let verdict = match (failed, broken) {
+        (0, 0) => style.good("ok"),
+        (0, b) => style.bad(&format!(
+            "FAILED: {b} test binary(ies) did not report their tests"
+        )),
+        (f, _) => style.bad(&format!("FAILED in {f} mission(s)")),
+    };
+    let _ = writeln!(out, "\ngate: {verdict} (run {})", s.run_id);
     out
 }
 
 /// One mission's verdict: its loss before and after, the ceiling, each violated directive
 /// with its failing tests, each regression (once), and the proposed directives with loss.
 fn write_verdict(out: &mut String, v: &MissionVerdict, run_id: &str, style: Style) {
-    let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
+    let f = render::table::loss_text;
     let word = if v.ok() {
         style.good("ok")
     } else {

@@ -60,7 +60,11 @@ impl Error {
         };
         match self {
             Error::Runner(Runner::Build { .. }) => ExitCode::Build,
-            Error::Runner(Runner::Mission(_) | Runner::BadMetadata { .. }) => ExitCode::Mission,
+            Error::Runner(
+                Runner::Mission(_)
+                | Runner::BadMetadata { .. }
+                | Runner::Rewrite(exemplar_mission::RewriteError::Unsupported { .. }),
+            ) => ExitCode::Mission,
             Error::Runner(Runner::Journal(e)) | Error::Journal(e) => journal(e),
             _ => ExitCode::Usage,
         }

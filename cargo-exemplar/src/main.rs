@@ -1,5 +1,6 @@
 //! `cargo exemplar`: parse the command line, run the command, map the result to an exit code
-//! (0 ok, 1 tests failed, 2 usage or input error).
+//! (0 ok, 1 tests failed, 2 usage, 3 build failed, 4 mission invalid, 5 journal damaged; see
+//! [`cargo_exemplar::ExitCode`]).
 
 use std::process::ExitCode;
 

@@ -13,7 +13,8 @@
 //!   journal's queries in [`journal`] (`exemplar-status`, `exemplar-runs`, `exemplar-show`,
 //!   `exemplar-diff`, ...).
 //!
-//! This crate has no logic beyond reading and writing its types; it depends only on serde.
+//! Beyond its types, the crate holds only what reading them needs (parsing an event line,
+//! a message's [`headline`], counting outcomes); it depends on serde and serde_json alone.
 #![warn(missing_docs)]
 
 pub mod check;

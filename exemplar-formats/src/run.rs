@@ -163,13 +163,3 @@ pub struct OtherBinary {
     /// What happened, in words.
     pub summary: String,
 }
-
-impl OtherBinary {
-    /// Failed, or ran some tests: an empty unit-test binary that passed is noise.
-    pub fn worth_showing(&self) -> bool {
-        !self.ok
-            || !self
-                .summary
-                .starts_with("untagged tests: 0 passed, 0 failed")
-    }
-}

@@ -22,7 +22,8 @@ pub struct RunClock {
 impl RunClock {
     /// Start now, or just after the latest time `packages`' missions record.
     pub fn start(packages: &[MissionPackage]) -> RunClock {
-        let now = Timestamp::now();
+        let ms = |t: Timestamp| t.round(jiff::Unit::Millisecond).unwrap_or(t);
+        let now = ms(Timestamp::now());
         let latest = packages
             .iter()
             .flat_map(|p| {
@@ -35,7 +36,9 @@ impl RunClock {
                 history.chain(signal)
             })
             .filter_map(|t| t.parse::<Timestamp>().ok())
+            .map(ms)
             .max();
+        // Compared at the precision written, so the start never shares a stored millisecond.
         let start = match latest {
             Some(t) if t >= now => t.checked_add(SignedDuration::from_millis(1)).unwrap_or(t),
             _ => now,

@@ -67,8 +67,6 @@ fn not_run(p: &Package) -> Vec<UnrunTarget> {
 pub struct Discovery {
     /// The workspace root.
     pub root: PathBuf,
-    /// The target directory.
-    pub target_dir: PathBuf,
     /// Selected packages with a mission.
     pub packages: Vec<MissionPackage>,
     /// Selected packages without one.
@@ -171,7 +169,6 @@ pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
     }
     Ok(Discovery {
         root: meta.workspace_root.clone().into_std_path_buf(),
-        target_dir: meta.target_directory.clone().into_std_path_buf(),
         packages,
         skipped,
     })

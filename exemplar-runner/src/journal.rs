@@ -35,11 +35,6 @@ pub fn location(choice: &JournalChoice, root: &Path) -> Option<PathBuf> {
     }
 }
 
-/// Unix seconds of an RFC 3339 timestamp (0 when unreadable).
-pub fn unix(ts: &str) -> i64 {
-    exemplar_mission::time::epoch_seconds(ts).unwrap_or(0)
-}
-
 /// Streams one run into the journal (or nowhere, for a run that is not recorded).
 pub struct Recorder {
     writer: Option<JournalWriter>,

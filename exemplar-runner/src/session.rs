@@ -90,6 +90,7 @@ pub fn run(plan: &RunPlan, reporter: &mut dyn Reporter) -> Result<Session, Error
     }
     let mut session = run_recorded(plan, discovery, journal, &mut recorder, reporter)?;
     recorder.close()?;
+    // The whole run's wall time: discovery, the build and closing the journal included.
     session.elapsed = started.elapsed();
     Ok(session)
 }
@@ -122,6 +123,7 @@ fn run_recorded(
         counts: OutcomeCounts::default(),
         tests: HashMap::new(),
         incomplete: Vec::new(),
+        warned: Vec::new(),
         others: Vec::new(),
     };
     for bin in &binaries {
@@ -136,6 +138,16 @@ fn run_recorded(
             no_capture: plan.no_capture,
             ..ExecOptions::for_package(&pkg.dir, &pkg.name, scratch.path())
         };
+        // `--design` runs tests linked to those directives: a default-harness binary has none
+        // (asked for its listing first, so its tests do not run).
+        if design.is_some()
+            && matches!(
+                execute::list_binary(&bin.path, &opts, &[])?,
+                execute::Listing::Libtest(_)
+            )
+        {
+            continue;
+        }
         run.binary(bin, pkg, &discovery.root, &opts)?;
     }
     run.reporter.report(RunEvent::Executed);
@@ -155,8 +167,10 @@ fn run_recorded(
         rewrite: plan.rewrite && executed,
         partial: plan.selection.is_partial(),
     };
-    let missions = signal::update_missions(&discovery.packages, &mut tests, &incomplete, &stamp)?;
+    let mut missions =
+        signal::update_missions(&discovery.packages, &mut tests, &incomplete, &stamp);
     recorder.end(signal::run_end(&run_id, &clock, counts, &missions))?;
+    signal::rewrite_missions(&mut missions, &stamp)?;
     Ok(Session {
         run_id,
         executed,
@@ -166,7 +180,7 @@ fn run_recorded(
         skipped: discovery.skipped,
         others,
         counts,
-        elapsed: clock.elapsed(),
+        elapsed: clock.elapsed(), // the tests' time; `run` adds the rest
     })
 }
 
@@ -181,6 +195,8 @@ struct Execution<'a> {
     tests: HashMap<String, Vec<TestRecord>>,
     /// Packages with a binary that never listed its tests.
     incomplete: Vec<String>,
+    /// Packages already warned of a harness of another version.
+    warned: Vec<String>,
     others: Vec<OtherBinary>,
 }
 
@@ -197,11 +213,14 @@ impl Execution<'_> {
         let mut failure = None;
         let mut arrived: Vec<TestRecord> = Vec::new();
         let mut on = |p: Progress<'_>| match p {
-            Progress::Inventory(tests) => {
+            // The first inventory is the binary's; a re-run after a crash lists it again.
+            Progress::Inventory(tests) if infos.is_empty() => {
                 let reported = tests.iter().filter(|t| t.plan != Plan::Filtered).count();
                 self.reporter.report(RunEvent::Planned(reported as u64));
                 infos.extend(tests.iter().map(|t| (t.name.clone(), t.clone())));
             }
+            Progress::Inventory(_) => {}
+            Progress::Warning(text) => self.reporter.report(RunEvent::Warning(text)),
             Progress::Started(name) => self.reporter.report(RunEvent::TestStarted(name)),
             Progress::Finished(f) => {
                 let record = test_record(bin, pkg, root, infos.get(&f.name), f);
@@ -234,9 +253,13 @@ impl Execution<'_> {
                 ..
             } => {
                 let runner = env!("CARGO_PKG_VERSION");
-                if let Some(advice) =
-                    execute::binary::version_advice(&bin.target, harness_version.as_deref(), runner)
+                let advice =
+                    execute::binary::version_advice(&pkg.name, harness_version.as_deref(), runner);
+                // Once per package: its binaries are built with one exemplar.
+                if let Some(advice) = advice
+                    && !self.warned.contains(&pkg.name)
                 {
+                    self.warned.push(pkg.name.clone());
                     self.reporter.report(RunEvent::Warning(&advice));
                 }
                 tests.extend(arrived);
@@ -252,7 +275,8 @@ impl Execution<'_> {
                 status,
             } => {
                 let named_failures = ran.iter().filter(|t| t.outcome.is_failing()).count();
-                let counted = (ran.len() as u64) < (passed + failed) as u64;
+                let named = ran.iter().filter(|t| t.outcome != Outcome::Ignored).count();
+                let counted = named < passed + failed;
                 self.reporter.report(RunEvent::Planned(ran.len() as u64));
                 for t in ran {
                     let record = untagged_record(bin, pkg, root, t);

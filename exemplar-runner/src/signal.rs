@@ -32,14 +32,14 @@ pub struct Stamp {
     pub partial: bool,
 }
 
-/// Merge each package's records into its mission and rewrite the file when it changed.
-/// `tests` is drained: each package's records move into its [`MissionResult`].
+/// Merge each package's records into its mission. `tests` is drained: each package's records
+/// move into its [`MissionResult`]. Nothing is written yet (see [`rewrite_missions`]).
 pub fn update_missions(
     packages: &[MissionPackage],
     tests: &mut HashMap<String, Vec<TestRecord>>,
     incomplete: &[String],
     stamp: &Stamp,
-) -> Result<Vec<MissionResult>, Error> {
+) -> Vec<MissionResult> {
     let mut missions = Vec::new();
     for pkg in packages {
         let input = RunInput {
@@ -51,19 +51,30 @@ pub fn update_missions(
             history_cap: pkg.history_cap,
         };
         let update = update::apply(&pkg.mission, &input);
-        let rewritten = update.changed && stamp.rewrite;
-        if rewritten {
-            let text = rewrite::render(&pkg.mission, &update.signal, &update.history)?;
-            rewrite::write_atomic(&pkg.mission.path, &pkg.mission.source, &text)?;
-        }
         missions.push(MissionResult {
             package: pkg.clone(),
             tests: input.tests,
             update,
-            rewritten,
+            rewritten: false,
         });
     }
-    Ok(missions)
+    missions
+}
+
+/// Rewrite each mission file whose signal or history changed (atomically, refusing a file
+/// changed on disk since it was read), when `stamp` says to. Called after the run's end is
+/// journaled, so a refused rewrite never leaves the run unfinished in the journal.
+pub fn rewrite_missions(missions: &mut [MissionResult], stamp: &Stamp) -> Result<(), Error> {
+    if !stamp.rewrite {
+        return Ok(());
+    }
+    for m in missions.iter_mut().filter(|m| m.update.changed) {
+        let mission = &m.package.mission;
+        let text = rewrite::render(mission, &m.update.signal, &m.update.history)?;
+        rewrite::write_atomic(&mission.path, &mission.source, &text)?;
+        m.rewritten = true;
+    }
+    Ok(())
 }
 
 /// The journal's end record of a run.

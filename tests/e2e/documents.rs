@@ -1,11 +1,11 @@
-//! Every machine-readable document parses as its typed struct in `exemplar-formats`, so the
-//! schema the book documents is the one the tool writes; and every command finds the same
-//! journal, wherever the workspace sits in its git repository.
+//! Every machine-readable document parses back into its typed struct in `exemplar-formats`
+//! (so the types agents read with are the ones the tool writes), and every command finds the
+//! same journal, wherever the workspace sits in its git repository.
 
 use exemplar_formats::check::CheckDocument;
 use exemplar_formats::journal::{
-    DiffDocument, DirectiveHistory, FlakyDocument, RunsDocument, ShowDocument, StatusDocument,
-    TestHistory, VerifyDocument,
+    DiffDocument, DirectiveHistory, FlakyDocument, RebuildDocument, RepairDocument, RunsDocument,
+    ShowDocument, StatusDocument, TestHistory, VerifyDocument,
 };
 use exemplar_formats::list::ListDocument;
 use exemplar_formats::report::ReportDocument;
@@ -57,6 +57,13 @@ fn every_document_parses_as_its_typed_struct() {
     let _: FlakyDocument = parse(&fx, &["flaky", "--message-format", "json"]);
     let verify: VerifyDocument = parse(&fx, &["journal", "verify", "--message-format", "json"]);
     assert!(verify.records > 0);
+    let repair: RepairDocument = parse(&fx, &["journal", "repair", "--message-format", "json"]);
+    assert!(repair.moved.is_empty(), "nothing was damaged");
+    let rebuilt: RebuildDocument = parse(
+        &fx,
+        &["journal", "rebuild-index", "--message-format", "json"],
+    );
+    assert_eq!(rebuilt.runs, 3);
     let out = fx.exemplar(&["report", "--json"]);
     let report: ReportDocument = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report.runs.len(), 3, "run, run, check: {}", stderr(&out));

@@ -271,7 +271,14 @@ fn one_test_target_leaves_the_others_signal_as_it_was() {
     fx.exemplar(&["run"]);
     let before = mission(&fx);
     let out = fx.exemplar(&["run", "--test", "second", "--message-format", "json"]);
+    // Exit 0: the failing and crashing tests of `outcomes` did not run.
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(
+        doc["counts"]["passed"], 1,
+        "second.rs's one test alone ran: {doc}"
+    );
+    assert_eq!(doc["counts"]["failed"], 0);
     let after = mission(&fx);
     assert_eq!(before.signal.len(), after.signal.len());
     for (a, b) in before.signal.iter().zip(&after.signal) {
@@ -323,4 +330,26 @@ fn exclude_leaves_a_member_out() {
     assert_eq!(ids, ["alpha"]);
     let out = fx.exemplar(&["run", "--workspace", "--exclude", "zeta"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// A test binary that dies before listing its tests hides them: `check` never calls that
+/// clean, and says which binary it was.
+#[test]
+fn a_binary_that_dies_before_listing_fails_the_gate() {
+    let fx = Fixture::new("gate");
+    crate::support::git(fx.path(), &["init", "-q"]);
+    fx.exemplar(&["run"]);
+    crate::support::git(fx.path(), &["add", "-A"]);
+    crate::support::git(fx.path(), &["commit", "-q", "-m", "green"]);
+    let manifest = fx.read("Cargo.toml") + "\n[[test]]\nname = \"broken\"\nharness = false\n";
+    fx.write("Cargo.toml", &manifest);
+    fx.write(
+        "tests/broken.rs",
+        "fn main() {\n    std::process::abort();\n}\n",
+    );
+    let out = fx.exemplar(&["check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("gate broken (test): FAILED"), "{text}");
+    assert!(text.contains("did not report their tests"), "{text}");
 }

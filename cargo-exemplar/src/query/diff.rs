@@ -69,7 +69,7 @@ fn write_diff(out: &mut String, d: &RunDiff, style: Style) {
     }
     if !d.loss.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("loss:"));
-        let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into());
+        let f = crate::render::table::loss_text;
         for l in &d.loss {
             let name = if l.node.is_empty() {
                 "(mission)"

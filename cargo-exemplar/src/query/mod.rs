@@ -14,6 +14,6 @@ pub use at::{parse_at, parse_time};
 pub use diff::{diff, flaky};
 pub use history::history;
 pub use maintain::journal;
-pub use runs::time;
+pub use runs::{open_index, time};
 pub use show::show;
 pub use status::status;

@@ -24,14 +24,19 @@ pub(super) fn journal_dir(args: &JournalArgs) -> Result<PathBuf, Error> {
 
 pub(super) fn open(args: &JournalArgs) -> Result<(PathBuf, Index), Error> {
     let dir = journal_dir(args)?;
+    let ix = open_index(&dir)?;
+    Ok((dir, ix))
+}
+
+/// The index of the journal at `dir`, or a usage error when no run has created it yet.
+pub fn open_index(dir: &std::path::Path) -> Result<Index, Error> {
     if !dir.join("wal").is_dir() {
         return Err(Error::Usage(format!(
             "no journal at {} yet: `cargo exemplar run` creates it",
             dir.display()
         )));
     }
-    let ix = exemplar_store::open_index(&dir)?;
-    Ok((dir, ix))
+    Ok(exemplar_store::open_index(dir)?)
 }
 
 pub(super) fn emit(format: MessageFormat, human: String, machine: &impl Serialize) {

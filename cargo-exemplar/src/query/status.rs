@@ -100,7 +100,12 @@ pub fn status(args: &StatusArgs, style: Style) -> Result<ExitCode, Error> {
         style.bold(&format!("as of run {}", run_line(&ix, &run)))
     );
     let outcomes = ix.outcomes(&run.run_id)?;
-    let designs = designs(args.journal.manifest_path.as_deref());
+    let human = args.journal.message_format == crate::cli::MessageFormat::Human;
+    let designs = if human {
+        designs(args.journal.manifest_path.as_deref())
+    } else {
+        Vec::new()
+    };
     for m in &run.losses {
         let word = format!("loss {:.3}", m.loss);
         let word = if m.loss > 0.0 {

@@ -1,5 +1,6 @@
 //! The machine report of `run --message-format json`: one [`RunDocument`] (schema
-//! `exemplar-run`, version 1) on stdout. The book's CLI reference documents its fields.
+//! `exemplar-run`, version 1) on stdout. The book's "Machine-readable documents" page
+//! documents its fields.
 
 use exemplar_formats::run::{MissionSummary, RunDocument, UntaggedFailure};
 use exemplar_formats::{Outcome, OutcomeCounts};

@@ -10,7 +10,8 @@ use exemplar_formats::run::DirectiveRow;
 use exemplar_runner::rows::rows;
 use exemplar_runner::{MissionResult, Session};
 
-fn loss_text(l: Option<f64>) -> String {
+/// A loss as every view prints it: three decimals, `-` when not measured.
+pub fn loss_text(l: Option<f64>) -> String {
     l.map(|v| format!("{v:.3}")).unwrap_or_else(|| "-".into())
 }
 
@@ -34,14 +35,7 @@ pub fn render(s: &Session, style: Style) -> String {
         write_failures(&mut out, &rows, &s.run_id, style);
         write_untagged(&mut out, m, &s.run_id, style);
     }
-    for o in s.others.iter().filter(|o| o.worth_showing()) {
-        let word = if o.ok {
-            style.good("ok")
-        } else {
-            style.bad("FAILED")
-        };
-        let _ = writeln!(out, "\n{} {}: {word}: {}", o.package, o.target, o.summary);
-    }
+    write_others(&mut out, s, style);
     let OutcomeCounts {
         passed,
         failed,
@@ -106,6 +100,19 @@ fn write_untagged(out: &mut String, m: &MissionResult, run_id: &str, style: Styl
             run_id,
             style,
         );
+    }
+}
+
+/// Binaries shown for themselves, not through their tests: one that died before listing its
+/// tests, or whose harness counted tests it did not name (shared by `run` and `check`).
+pub fn write_others(out: &mut String, s: &Session, style: Style) {
+    for o in &s.others {
+        let word = if o.ok {
+            style.good("ok")
+        } else {
+            style.bad("FAILED")
+        };
+        let _ = writeln!(out, "\n{} {}: {word}: {}", o.package, o.target, o.summary);
     }
 }
 
@@ -307,32 +314,24 @@ pub fn write_captured(
     style: Style,
 ) {
     if let Some(m) = message {
-        write_shortened(out, m, false, run_id, style);
+        write_shortened(out, m, run_id, style);
     }
     if let Some(o) = output.filter(|o| !o.trim().is_empty()) {
         let _ = writeln!(out, "          {}", style.dim("--- captured output ---"));
-        write_shortened(out, o, false, run_id, style);
+        write_shortened(out, o, run_id, style);
     }
 }
 
-/// At most [`SHOWN_LINES`] lines of `text`: its first ones, or its last ones (`tail`: the end
-/// of an output is where a failure shows).
-fn write_shortened(out: &mut String, text: &str, tail: bool, run_id: &str, style: Style) {
+/// The first [`SHOWN_LINES`] lines of `text`, then a line that says how many more there are
+/// and where to read them.
+fn write_shortened(out: &mut String, text: &str, run_id: &str, style: Style) {
     let lines: Vec<&str> = text.trim_matches('\n').lines().collect();
-    let left_out = lines.len().saturating_sub(SHOWN_LINES);
-    let note = format!("… {left_out} more lines: cargo exemplar show {run_id}");
-    let shown = if tail {
-        &lines[left_out..]
-    } else {
-        &lines[..lines.len() - left_out]
-    };
-    if tail && left_out > 0 {
-        let _ = writeln!(out, "          {}", style.dim(&note));
-    }
-    for l in shown {
+    for l in lines.iter().take(SHOWN_LINES) {
         let _ = writeln!(out, "          {l}");
     }
-    if !tail && left_out > 0 {
+    let left_out = lines.len().saturating_sub(SHOWN_LINES);
+    if left_out > 0 {
+        let note = format!("… {left_out} more lines: cargo exemplar show {run_id}");
         let _ = writeln!(out, "          {}", style.dim(&note));
     }
 }

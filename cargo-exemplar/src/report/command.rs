@@ -45,13 +45,7 @@ pub fn command(args: &ReportArgs) -> Result<ExitCode, Error> {
     };
     let dir = exemplar_runner::journal::location(&choice, &discovery.root)
         .expect("a chosen journal has a folder");
-    if !dir.join("wal").is_dir() {
-        return Err(Error::Usage(format!(
-            "no journal at {} yet: `cargo exemplar run` creates it",
-            dir.display()
-        )));
-    }
-    let ix = exemplar_store::open_index(&dir)?;
+    let ix = crate::query::open_index(&dir)?;
     let d = data::gather(Path::new(&dir), &ix, &discovery.packages)?;
     if let Some(p) = &args.html {
         write(&p.to_string_lossy(), &html::render(&d))?;

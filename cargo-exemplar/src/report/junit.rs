@@ -66,6 +66,11 @@ pub fn render(d: &ReportData) -> Result<String, Error> {
 /// `--- stdout ---` and `--- stderr ---` headers; output libtest captured has both in one,
 /// which goes to stdout.
 fn streams(output: &str) -> (&str, &str) {
+    // A note on where the output came from (a run of the test alone) is not a stream.
+    let output = match output.split_once('\n') {
+        Some((first, rest)) if first.starts_with("(captured from ") => rest,
+        _ => output,
+    };
     let body = output.strip_prefix("--- stdout ---\n").unwrap_or(output);
     if let Some(rest) = body.strip_prefix("--- stderr ---\n") {
         return ("", rest);

@@ -100,6 +100,8 @@ pub enum Progress<'a> {
     /// A test's record, completed after its outcome (the output of a failing test, from a
     /// run of it alone).
     Amended(&'a Finished),
+    /// Something the user should know (an event line that could not be read).
+    Warning(&'a str),
 }
 
 /// What running a binary came to.
@@ -109,8 +111,6 @@ pub enum BinaryResult {
     Exemplar {
         /// Every test of the binary, with its plan.
         inventory: Vec<TestInfo>,
-        /// Outcomes, in arrival order (ignored tests included).
-        results: Vec<Finished>,
         /// The `exemplar` version it was built with, as it said (`None`: too old to say).
         harness_version: Option<String>,
     },
@@ -179,7 +179,6 @@ pub fn run_binary(
     }
     Ok(BinaryResult::Exemplar {
         inventory,
-        results: run.results,
         harness_version,
     })
 }
@@ -199,13 +198,13 @@ pub fn version_advice(target: &str, harness: Option<&str>, runner: &str) -> Opti
     match harness {
         Some(h) if h == runner => None,
         Some(h) if parse(h) < parse(runner) => Some(format!(
-            "{target} was built with exemplar {h}, this cargo-exemplar is {runner}: upgrade the exemplar dev-dependency to {runner}"
+            "{target}'s tests were built with exemplar {h}, this cargo-exemplar is {runner}: upgrade the exemplar dev-dependency to {runner}"
         )),
         Some(h) => Some(format!(
-            "{target} was built with exemplar {h}, this cargo-exemplar is {runner}: upgrade cargo-exemplar to {h}"
+            "{target}'s tests were built with exemplar {h}, this cargo-exemplar is {runner}: upgrade cargo-exemplar to {h}"
         )),
         None => Some(format!(
-            "{target} was built with an exemplar older than this cargo-exemplar ({runner}): upgrade the exemplar dev-dependency to {runner}"
+            "{target}'s tests were built with an exemplar older than this cargo-exemplar ({runner}): upgrade the exemplar dev-dependency to {runner}"
         )),
     }
 }

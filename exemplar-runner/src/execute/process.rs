@@ -87,14 +87,12 @@ impl Proc {
     /// `--- stderr ---` headers, each without its leading and trailing blank lines.
     pub(crate) fn output(&self) -> String {
         let mut s = String::new();
-        let mut stdout = self.stdout.text();
+        let (mut stdout, mut stderr) = (self.stdout.text(), self.stderr.text());
         if self.inventory.is_some() {
             stdout = without_harness_lines(&stdout);
+            stderr = without_panic_reports(&stderr);
         }
-        for (header, text) in [
-            ("--- stdout ---", stdout),
-            ("--- stderr ---", self.stderr.text()),
-        ] {
+        for (header, text) in [("--- stdout ---", stdout), ("--- stderr ---", stderr)] {
             let text = text.trim_matches(['\n', '\r']);
             if !text.trim().is_empty() {
                 s.push_str(header);
@@ -136,6 +134,33 @@ pub(crate) fn without_harness_lines(stdout: &str) -> String {
         if !(rest.is_empty() || verdict(rest)) {
             out.push(rest);
         }
+    }
+    out.join("\n")
+}
+
+/// An exemplar harness's stderr without the panic reports Rust's panic hook wrote there
+/// (`thread '…' panicked at …` and the message, which the events already carry), keeping a
+/// backtrace when there is one.
+pub(crate) fn without_panic_reports(stderr: &str) -> String {
+    let mut out = Vec::new();
+    let mut in_report = false;
+    for line in stderr.lines() {
+        if line.starts_with("thread '") && line.contains(" panicked at ") {
+            in_report = true;
+            continue;
+        }
+        if in_report {
+            if line.starts_with("note: run with `RUST_BACKTRACE=1`") {
+                in_report = false;
+                continue;
+            }
+            if line == "stack backtrace:" {
+                in_report = false;
+            } else {
+                continue;
+            }
+        }
+        out.push(line);
     }
     out.join("\n")
 }
@@ -361,10 +386,11 @@ impl Reading<'_> {
             Ok(Some(e)) => e,
             Ok(None) => return,
             Err(e) => {
-                eprintln!(
-                    "warning: {}: unreadable event line ({e}): {line}",
+                let text = format!(
+                    "{}: unreadable event line ({e}): {line}",
                     self.exe.display()
                 );
+                on(Progress::Warning(&text));
                 return;
             }
         };
@@ -427,7 +453,16 @@ mod tests {
     use super::without_harness_lines;
 
     #[test]
-    fn the_harness_lines_go_and_the_tests_output_stays() {
+    fn panic_reports_go_and_backtraces_and_other_output_stay() {
+        let stderr = "warming up\nthread 'main' (42) panicked at tests/a.rs:3:5:\nboom\n  left: 1\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\nafter\nthread 'x' (7) panicked at b.rs:1:1:\nbang\nstack backtrace:\n   0: frame";
+        assert_eq!(
+            super::without_panic_reports(stderr),
+            "warming up\nafter\nstack backtrace:\n   0: frame"
+        );
+    }
+
+    #[test]
+    fn the_harness_lines_go_and_the_tests_output_stay() {
         let stdout = "\nrunning 2 tests\ntest a ... ok\ntest empty_log ... opening an empty log\nFAILED\nmore output\ntest c ... ignored, slow\n\nfailures:\n\n---- empty_log ----\nboom\n\nfailures:\n    empty_log\n\ntest result: FAILED. 1 passed; 1 failed\n";
         assert_eq!(
             without_harness_lines(stdout),

@@ -78,9 +78,9 @@ impl Index {
             if runs.is_empty() {
                 return Err(StoreError::NotFound("the journal has no runs yet".into()));
             }
-            return runs
-                .len()
-                .checked_sub(back + 1)
+            return back
+                .checked_add(1)
+                .and_then(|b| runs.len().checked_sub(b))
                 .map(|i| runs[i].clone())
                 .ok_or_else(|| {
                     StoreError::NotFound(format!(
