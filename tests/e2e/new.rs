@@ -19,6 +19,7 @@ fn a_project_from_the_kv_template_runs_at_loss_zero() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("mykv");
     let p = project.to_str().unwrap();
+    let _kv = crate::support::kv_alone();
     let out = exemplar(&["new", "--template", "kv", p]);
     assert_eq!(
         out.status.code(),
@@ -94,6 +95,10 @@ fn a_project_from_the_kv_template_runs_at_loss_zero() {
         "--no-journal",
         "--message-format",
         "json",
+        // kv's throughput test measures fsync latency: not beside its own stress tests.
+        "--",
+        "--test-threads",
+        "1",
     ]);
     assert_eq!(
         out.status.code(),

@@ -160,6 +160,13 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Held while a test runs the kv template's tests, whose throughput test bounds fsync latency:
+/// two such runs at once on a small machine would measure each other.
+pub fn kv_alone() -> std::sync::MutexGuard<'static, ()> {
+    static KV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    KV.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// `git ARGS` in `dir` as a committer named t; it must succeed. Its stdout, trimmed.
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
