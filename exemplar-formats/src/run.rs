@@ -59,6 +59,9 @@ pub struct MissionSummary {
     /// The package's untagged tests (default-harness tests without `#[design]`): counted,
     /// shown, never part of the loss.
     pub untagged: OutcomeCounts,
+    /// Untagged tests this run left out (`--design` runs linked tests only).
+    #[serde(default)]
+    pub untagged_filtered: usize,
     /// The untagged tests that failed, crashed or timed out.
     pub untagged_failures: Vec<UntaggedFailure>,
 }

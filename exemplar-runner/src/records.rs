@@ -68,6 +68,27 @@ pub(crate) fn untagged_record(
     }
 }
 
+/// The record of a default-harness test that this run left out (`--design` selects linked
+/// tests only).
+pub(crate) fn untagged_filtered(
+    bin: &TestBinary,
+    pkg: &MissionPackage,
+    root: &Path,
+    name: String,
+) -> TestRecord {
+    let file = package_relative(&bin.src_path.to_string_lossy(), root, &pkg.dir);
+    TestRecord {
+        package: pkg.name.clone(),
+        mission: pkg.mission.id.clone(),
+        binary: bin.target.clone(),
+        reference: format!("{file}::{name}"),
+        name,
+        file,
+        plan: Plan::Filtered,
+        ..TestRecord::default()
+    }
+}
+
 /// The record of a test this run filtered out.
 pub(crate) fn filtered_record(
     bin: &TestBinary,

@@ -21,7 +21,7 @@ use crate::errors::Error;
 use crate::execute::{self, BinaryResult, ExecOptions, Progress};
 use crate::journal::{self, Recorder};
 use crate::plan::RunPlan;
-use crate::records::{filtered_record, test_record, untagged_record};
+use crate::records::{filtered_record, test_record, untagged_filtered, untagged_record};
 use crate::reporter::{Reporter, RunEvent};
 use crate::signal;
 
@@ -139,13 +139,14 @@ fn run_recorded(
             ..ExecOptions::for_package(&pkg.dir, &pkg.name, scratch.path())
         };
         // `--design` runs tests linked to those directives: a default-harness binary has none
-        // (asked for its listing first, so its tests do not run).
+        // (asked for its listing first, so its tests do not run; they are recorded filtered).
         if design.is_some()
-            && matches!(
-                execute::list_binary(&bin.path, &opts, &[])?,
-                execute::Listing::Libtest(_)
-            )
+            && let execute::Listing::Libtest(names) = execute::list_binary(&bin.path, &opts, &[])?
         {
+            let tests = run.tests.entry(pkg.name.clone()).or_default();
+            for (name, _) in names {
+                tests.push(untagged_filtered(bin, pkg, &discovery.root, name));
+            }
             continue;
         }
         run.binary(bin, pkg, &discovery.root, &opts)?;

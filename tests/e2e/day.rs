@@ -97,10 +97,10 @@ fn a_users_day() {
     for (args, shown) in [
         (&["run", "--", "--list"][..], "wal_ordering"),
         (&["run", "--", "no_such_test"][..], "no test ran"),
-        (&["run", "--", "wal"][..], "RAN"),
+        (&["run", "--", "wal"][..], "1 passed, 0 failed"),
         (
             &["run", "--design", "S1", "--", "--skip", "throughput"][..],
-            "FILTERED",
+            "0 passed, 0 failing, 0 ignored, 3 filtered out",
         ),
     ] {
         let out = day.exemplar(args);

@@ -36,6 +36,11 @@ pub fn document(s: &Session) -> RunDocument {
                     rewritten: m.rewritten,
                     directives: rows(m),
                     untagged: untagged_counts(m),
+                    untagged_filtered: m
+                        .tests
+                        .iter()
+                        .filter(|t| t.ids.is_empty() && t.outcome.is_none())
+                        .count(),
                     untagged_failures: m
                         .tests
                         .iter()

@@ -78,12 +78,21 @@ pub fn render(s: &Session, style: Style) -> String {
 /// output (they count toward no directive).
 fn write_untagged(out: &mut String, m: &MissionResult, run_id: &str, style: Style) {
     let c = crate::render::json::untagged_counts(m);
-    if c.executed() + c.ignored == 0 {
+    let filtered = m
+        .tests
+        .iter()
+        .filter(|t| t.ids.is_empty() && t.plan == exemplar_formats::events::Plan::Filtered)
+        .count();
+    if c.executed() + c.ignored + filtered as u64 == 0 {
         return;
     }
+    let left_out = match filtered {
+        0 => String::new(),
+        n => format!(", {n} filtered out"),
+    };
     let _ = writeln!(
         out,
-        "\n  untagged tests (no directive): {} passed, {} failing, {} ignored",
+        "\n  untagged tests (no directive): {} passed, {} failing, {} ignored{left_out}",
         c.passed,
         c.failing(),
         c.ignored
