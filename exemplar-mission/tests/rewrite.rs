@@ -9,6 +9,29 @@ use exemplar_mission::{Mission, Outcome, RewriteError, parse_str, rewrite};
 
 const COMMENTED: &str = include_str!("rewrite/commented.yaml");
 
+/// A run: (ref, ids, outcome); `None` is a test the run filtered out.
+type Tests = &'static [(&'static str, &'static [&'static str], Option<Outcome>)];
+
+/// S1's and S2's tests both pass.
+const BOTH_PASS: Tests = &[
+    ("tests/kv.rs::wal_ordering", &["S1"], Some(Outcome::Passed)),
+    (
+        "tests/kv.rs::crash_recovery",
+        &["S2"],
+        Some(Outcome::Passed),
+    ),
+];
+
+/// S2's test passes; S1's is filtered out.
+const ONLY_S2_RUNS: Tests = &[
+    ("tests/kv.rs::wal_ordering", &["S1"], None),
+    (
+        "tests/kv.rs::crash_recovery",
+        &["S2"],
+        Some(Outcome::Passed),
+    ),
+];
+
 fn run(tests: &[(&str, &[&str], Option<Outcome>)], timestamp: &str) -> RunInput {
     RunInput {
         tests: tests
@@ -184,26 +207,12 @@ fn filtered_tests_keep_their_previous_result_and_unknown_ones_stay_unverified() 
 #[test]
 fn a_changed_directive_makes_old_evidence_stale() {
     let m = parse_str(Path::new("mission.yaml"), COMMENTED).unwrap();
-    let all: &[(&str, &[&str], Option<Outcome>)] = &[
-        ("tests/kv.rs::wal_ordering", &["S1"], Some(Outcome::Passed)),
-        (
-            "tests/kv.rs::crash_recovery",
-            &["S2"],
-            Some(Outcome::Passed),
-        ),
-    ];
+    let all = BOTH_PASS;
     let (_, t1) = step(&m, &run(all, "2025-12-01T13:00:00Z"));
     // Change S1's invariant, then run only S2's test.
     let edited = t1.replace("disk.append(k,v) → ack", "disk.append(k,v) → fsync → ack");
     let m1 = parse_str(Path::new("mission.yaml"), &edited).unwrap();
-    let partial: &[(&str, &[&str], Option<Outcome>)] = &[
-        ("tests/kv.rs::wal_ordering", &["S1"], None),
-        (
-            "tests/kv.rs::crash_recovery",
-            &["S2"],
-            Some(Outcome::Passed),
-        ),
-    ];
+    let partial = ONLY_S2_RUNS;
     let (u, t2) = step(&m1, &run(partial, "2025-12-01T14:00:00Z"));
     assert_eq!(u.design.changed, ["S1"]);
     let s1 = u.loss.node("S1").unwrap();
@@ -225,22 +234,8 @@ fn a_changed_directive_makes_old_evidence_stale() {
 #[test]
 fn a_re_verified_stale_directive_writes_its_new_loss() {
     let m = parse_str(Path::new("mission.yaml"), COMMENTED).unwrap();
-    let all: &[(&str, &[&str], Option<Outcome>)] = &[
-        ("tests/kv.rs::wal_ordering", &["S1"], Some(Outcome::Passed)),
-        (
-            "tests/kv.rs::crash_recovery",
-            &["S2"],
-            Some(Outcome::Passed),
-        ),
-    ];
-    let only_s2: &[(&str, &[&str], Option<Outcome>)] = &[
-        ("tests/kv.rs::wal_ordering", &["S1"], None),
-        (
-            "tests/kv.rs::crash_recovery",
-            &["S2"],
-            Some(Outcome::Passed),
-        ),
-    ];
+    let all = BOTH_PASS;
+    let only_s2 = ONLY_S2_RUNS;
     let (_, t1) = step(&m, &run(all, "2025-12-01T13:00:00Z"));
     let edited = t1.replace("disk.append(k,v) → ack", "disk.append(k,v) → fsync → ack");
     let m1 = parse_str(Path::new("mission.yaml"), &edited).unwrap();

@@ -48,24 +48,17 @@ pub(crate) fn untagged_record(
     root: &Path,
     t: LibtestTest,
 ) -> TestRecord {
-    let file = package_relative(&bin.src_path.to_string_lossy(), root, &pkg.dir);
-    TestRecord {
-        package: pkg.name.clone(),
-        mission: pkg.mission.id.clone(),
-        binary: bin.target.clone(),
-        reference: format!("{file}::{}", t.name),
-        name: t.name,
-        file,
-        plan: if t.outcome == Outcome::Ignored {
-            Plan::Ignored
-        } else {
-            Plan::Run
-        },
-        outcome: Some(t.outcome),
-        message: t.message,
-        output: t.output,
-        ..TestRecord::default()
-    }
+    let outcome = t.outcome;
+    let mut record = untagged_filtered(bin, pkg, root, t.name);
+    record.plan = if outcome == Outcome::Ignored {
+        Plan::Ignored
+    } else {
+        Plan::Run
+    };
+    record.outcome = Some(outcome);
+    record.message = t.message;
+    record.output = t.output;
+    record
 }
 
 /// The record of a default-harness test that this run left out (`--design` selects linked

@@ -18,6 +18,7 @@ pub fn show(args: &ShowArgs, style: Style) -> Result<ExitCode, Error> {
     let mut tests = Vec::new();
     for o in ix.outcomes(&run.run_id)? {
         let word = Outcome::word_of_code(o.outcome);
+        let failing = Outcome::from_code(o.outcome).is_some_and(Outcome::is_failing);
         let message = match &o.message {
             Some(h) => ix.blob_text(&dir, h)?,
             None => None,
@@ -26,7 +27,7 @@ pub fn show(args: &ShowArgs, style: Style) -> Result<ExitCode, Error> {
             Some(h) => ix.blob_text(&dir, h)?,
             None => None,
         };
-        let painted = if matches!(o.outcome, 1 | 3 | 4) {
+        let painted = if failing {
             style.bad(word)
         } else {
             word.to_owned()
@@ -44,7 +45,6 @@ pub fn show(args: &ShowArgs, style: Style) -> Result<ExitCode, Error> {
                 let _ = writeln!(out, "      {l}");
             }
         }
-        let failing = Outcome::from_code(o.outcome).is_some_and(Outcome::is_failing);
         if let Some(text) = output
             .as_deref()
             .filter(|t| failing && !t.trim().is_empty())

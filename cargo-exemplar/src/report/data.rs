@@ -23,14 +23,26 @@ pub struct TestView {
     pub binary: String,
     /// Design ids.
     pub ids: Vec<String>,
-    /// `passed`, `failed`, ...
-    pub outcome: &'static str,
+    /// How it ended (`None`: a code this version does not know).
+    pub outcome: Option<Outcome>,
     /// Seconds.
     pub duration: f64,
     /// Failure message.
     pub message: Option<String>,
-    /// Captured output, whole.
+    /// Captured output of a failing test, whole (only failures' output is shown).
     pub output: Option<String>,
+}
+
+impl TestView {
+    /// Failed, crashed or timed out.
+    pub fn is_failing(&self) -> bool {
+        self.outcome.is_some_and(Outcome::is_failing)
+    }
+
+    /// The outcome's word (`unknown` for a code this version does not know).
+    pub fn word(&self) -> &'static str {
+        self.outcome.map_or("unknown", Outcome::as_str)
+    }
 }
 
 /// One design node with its history.
@@ -190,7 +202,8 @@ fn mission_view(m: &Mission, runs: &[RunRow]) -> MissionView {
     }
 }
 
-/// The tests of run `r`, with their messages.
+/// The tests of run `r`, with their messages, and the output of the failing ones (every
+/// blob read costs a segment read: passing tests' output is not wanted by any report).
 fn latest_tests(journal: &Path, ix: &Index, r: &RunRow) -> Result<Vec<TestView>, Error> {
     let mut tests = Vec::new();
     for o in ix.outcomes(&r.run_id)? {
@@ -198,16 +211,17 @@ fn latest_tests(journal: &Path, ix: &Index, r: &RunRow) -> Result<Vec<TestView>,
             Some(h) => ix.blob_text(journal, h)?,
             None => None,
         };
+        let outcome = Outcome::from_code(o.outcome);
         let output = match &o.output {
-            Some(h) => ix.blob_text(journal, h)?,
-            None => None,
+            Some(h) if outcome.is_some_and(Outcome::is_failing) => ix.blob_text(journal, h)?,
+            _ => None,
         };
         tests.push(TestView {
             mission: o.mission.clone(),
             reference: o.reference.clone(),
             binary: o.binary.clone(),
             ids: o.ids.clone(),
-            outcome: Outcome::from_code(o.outcome).map_or("unknown", Outcome::as_str),
+            outcome,
             duration: o.duration,
             message,
             output,

@@ -119,7 +119,7 @@ fn tests(d: &ReportData) -> Markup {
                     tr {
                         td { code { (t.reference) } @if let Some(m) = &t.message { pre { (m) } } }
                         td { (t.ids.join(", ")) }
-                        td class=(if matches!(t.outcome, "failed" | "crashed" | "timeout") { "bad" } else { "" }) { (t.outcome) }
+                        td class=(if t.is_failing() { "bad" } else { "" }) { (t.word()) }
                         td class="num" { (format!("{:.3}", t.duration)) }
                     }
                 }

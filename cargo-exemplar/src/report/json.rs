@@ -29,7 +29,7 @@ pub fn document(d: &ReportData) -> ReportDocument {
                     reference: t.reference.clone(),
                     binary: t.binary.clone(),
                     ids: t.ids.clone(),
-                    outcome: t.outcome.parse().ok(),
+                    outcome: t.outcome,
                     duration: t.duration,
                     message: t.message.clone(),
                 })

@@ -2,6 +2,7 @@
 //! directive ids as `design` properties. Failed tests are failures; crashed and timed-out ones
 //! are errors; ignored ones are skipped.
 
+use exemplar_formats::Outcome;
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
@@ -26,17 +27,17 @@ pub fn render(d: &ReportData) -> Result<String, Error> {
         }
         for t in d.tests.iter().filter(|t| t.mission == m) {
             let mut status = match t.outcome {
-                "passed" => TestCaseStatus::success(),
-                "ignored" => TestCaseStatus::skipped(),
-                "failed" => TestCaseStatus::non_success(NonSuccessKind::Failure),
+                Some(Outcome::Passed) => TestCaseStatus::success(),
+                Some(Outcome::Ignored) => TestCaseStatus::skipped(),
+                Some(Outcome::Failed) => TestCaseStatus::non_success(NonSuccessKind::Failure),
                 _ => TestCaseStatus::non_success(NonSuccessKind::Error),
             };
             if let Some(msg) = &t.message {
                 status.set_message(exemplar_formats::headline(msg));
                 status.set_description(msg.as_str());
             }
-            if matches!(t.outcome, "crashed" | "timeout") {
-                status.set_type(t.outcome);
+            if matches!(t.outcome, Some(Outcome::Crashed | Outcome::Timeout)) {
+                status.set_type(t.word());
             }
             let mut case = TestCase::new(t.reference.as_str(), status);
             if let Some(o) = t.output.as_deref() {

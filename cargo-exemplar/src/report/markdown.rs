@@ -91,11 +91,7 @@ fn write_regressions(out: &mut String, d: &ReportData) {
 /// The failing tests of the latest run, each with the line of its message that says what
 /// went wrong (marked `…` when the message has more; `cargo exemplar show` prints it whole).
 fn write_failing(out: &mut String, d: &ReportData) {
-    let failing: Vec<_> = d
-        .tests
-        .iter()
-        .filter(|t| matches!(t.outcome, "failed" | "crashed" | "timeout"))
-        .collect();
+    let failing: Vec<_> = d.tests.iter().filter(|t| t.is_failing()).collect();
     if failing.is_empty() {
         return;
     }
@@ -111,7 +107,7 @@ fn write_failing(out: &mut String, d: &ReportData) {
             "| `{}` | {} | {} | {}{more} |",
             cell(&t.reference),
             cell(&t.ids.join(", ")),
-            t.outcome,
+            t.word(),
             cell(line)
         );
     }
