@@ -6,6 +6,7 @@
 //!   file's `signal:` and every report.
 //! - [`design`]: a node's kind and status, a test's evidence, a change of the design.
 //! - [`events`]: the protocol between a test binary's harness and the runner.
+//! - [`links`]: the link records `#[design]` places in a test binary.
 //! - [`TestRecord`]: one record per test, from the runner to the journal, the mission's signal
 //!   and every report.
 //! - The JSON documents, each versioned: [`run`] (`exemplar-run`), [`check`]
@@ -21,6 +22,7 @@ pub mod check;
 pub mod design;
 pub mod events;
 pub mod journal;
+pub mod links;
 pub mod list;
 mod outcome;
 mod record;

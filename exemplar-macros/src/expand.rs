@@ -1,14 +1,98 @@
-//! Expanding a checked `#[design]` function into the function plus its registration.
+//! Expanding a checked `#[design]` function: the function, what tells the runner its links,
+//! and (once per crate) the build's dependency on the mission's ids.
+//!
+//! - Stacked on another harness's test attribute, the function is left as written and a
+//!   *link record* is placed in the binary's `exemplar_links` section (see
+//!   `exemplar_formats::links`), where the runner reads it without running anything.
+//! - Under the `exemplar::main!()` harness, the function is registered through `inventory`
+//!   with its ids, `#[ignore]` and `#[should_panic]`, and the harness reports them.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::ReturnType;
 use syn::spanned::Spanned;
 
-use crate::mission::KnownIds;
-use crate::parse::{Parsed, ShouldPanic};
+use crate::mission::{self, KnownIds};
+use crate::parse::{Mode, Parsed, ShouldPanic};
 
 pub(crate) fn expand(p: &Parsed, mission: &Result<KnownIds, String>) -> TokenStream {
+    // Depending on the ids file (with include_bytes!, so it is in the crate's dep-info) makes
+    // cargo rebuild the crate when an id changes, and only then.
+    let track = mission.as_ref().ok().and_then(mission::track_once).map(|path| {
+        let path = path.to_string_lossy().into_owned();
+        quote!(const _: &[u8] = ::core::include_bytes!(#path);)
+    });
+    let body = match p.mode {
+        Mode::Stacked => stacked(p),
+        Mode::Harness => registered(p),
+    };
+    quote! {
+        #body
+        #track
+    }
+}
+
+/// The function as written, and its link record (test builds only: the test attribute
+/// removes the function from any other build).
+fn stacked(p: &Parsed) -> TokenStream {
+    let func = &p.func;
+    let cfgs = &p.cfgs;
+    let link = link_record(p);
+    let test_build = test_build(true);
+    quote! {
+        #func
+
+        #(#cfgs)*
+        #test_build
+        const _: () = { #link };
+    }
+}
+
+/// The `cfg` of a test build (`not` of it when `negate`): `cfg(test)`, which cargo sets for
+/// every test target, `harness = false` ones included. A tool that compiles test files as
+/// plain binaries outside their package sets `EXEMPLAR_MISSION`, and those builds count as
+/// test builds.
+fn test_build(yes: bool) -> TokenStream {
+    match (std::env::var_os("EXEMPLAR_MISSION").is_some(), yes) {
+        (false, true) => quote!(#[cfg(test)]),
+        (false, false) => quote!(#[cfg(not(test))]),
+        (true, true) => quote!(#[cfg(all())]),
+        (true, false) => quote!(#[cfg(any())]),
+    }
+}
+
+/// The static that places the test's link record in the binary's link section.
+fn link_record(p: &Parsed) -> TokenStream {
+    let name = &p.func.sig.ident;
+    let ids = p
+        .ids
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let line = name.span().unwrap().line() as u32;
+    quote! {
+        const RECORD: &str = ::core::concat!(
+            ::core::module_path!(), "\u{1f}",
+            ::core::stringify!(#name), "\u{1f}",
+            ::core::file!(), "\u{1f}",
+            #line, "\u{1f}",
+            #ids
+        );
+        #[used]
+        #[cfg_attr(target_vendor = "apple", unsafe(link_section = "__DATA,__exemplar"))]
+        #[cfg_attr(windows, unsafe(link_section = ".exlinks"))]
+        #[cfg_attr(
+            not(any(target_vendor = "apple", windows)),
+            unsafe(link_section = "exemplar_links")
+        )]
+        static LINK: [u8; { RECORD.len() + ::exemplar::__private::LINK_FRAME }] =
+            ::exemplar::__private::link_record(RECORD);
+    }
+}
+
+/// The function registered with the `exemplar::main!()` harness.
+fn registered(p: &Parsed) -> TokenStream {
     let func = &p.func;
     let name = &func.sig.ident;
     let ids: Vec<String> = p.ids.iter().map(|i| i.to_string()).collect();
@@ -30,25 +114,28 @@ pub(crate) fn expand(p: &Parsed, mission: &Result<KnownIds, String>) -> TokenStr
         ShouldPanic::Yes => quote!(::exemplar::__private::ShouldPanic::Yes),
         ShouldPanic::Expected(s) => quote!(::exemplar::__private::ShouldPanic::Expected(#s)),
     };
-    // Reading the mission file with include_bytes! puts it in the crate's dep-info, so cargo
-    // rebuilds the test target when the mission changes.
-    let track = mission.as_ref().ok().map(|k| {
-        let path = k.path.to_string_lossy().into_owned();
-        quote!(
-            const _: &[u8] = ::core::include_bytes!(#path);
-        )
-    });
-    // A test target without `exemplar::main!()` would run none of its `#[design]` tests (or not
-    // link): the item main! defines is named so that the compiler's error says the fix.
-    let main = quote_spanned!(name.span()=>
-        const _: () = crate::add_exemplar_main_at_the_end_of_this_test_file;
+    // Outside any test build, the function would be tagged but never run.
+    let outside = quote_spanned!(name.span()=>
+        ::core::compile_error!(
+            "#[design] tags a test, but this function is built outside any test target: add #[test] \
+             (or your test crate's attribute) under #[design], or move it under #[cfg(test)]"
+        );
     );
+    // Registered for the `exemplar::main!()` harness, and linked for a libtest harness (which
+    // runs it when `#[test]` came first and was expanded before `#[design]` saw it).
+    let link = link_record(p);
+    let (test_build, not_test_build) = (test_build(true), test_build(false));
     quote! {
         #func
 
         #(#cfgs)*
+        #not_test_build
+        const _: () = { #outside };
+
+        #(#cfgs)*
+        #test_build
         const _: () = {
-            #main
+            #link
             fn __exemplar_run() -> ::core::result::Result<(), ::std::string::String> {
                 #call
             }
@@ -64,7 +151,6 @@ pub(crate) fn expand(p: &Parsed, mission: &Result<KnownIds, String>) -> TokenStr
                     run: __exemplar_run,
                 }
             }
-            #track
         };
     }
 }

@@ -4,6 +4,10 @@
 //! `Cargo.toml` is found through `CARGO_MANIFEST_DIR`), or `mission.yaml` beside it. Results
 //! are cached by path, size and modification time, so a thousand `#[design]` tests in a crate
 //! parse the file once, and a long-lived proc-macro server (rust-analyzer) sees edits.
+//!
+//! What the build depends on is the mission's *ids file* (see
+//! [`exemplar_mission::tracking`]), named once per crate by [`track_once`]: editing a
+//! directive's text or rewriting `signal:` and `history:` rebuilds nothing.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +24,8 @@ pub(crate) struct KnownIds {
     pub display: String,
     /// Every design node: id and status.
     pub nodes: Vec<(String, Status)>,
+    /// The ids file's content for this mission.
+    pub ids_text: String,
 }
 
 type Cached = Arc<Result<KnownIds, String>>;
@@ -121,5 +127,31 @@ fn read(path: &Path, display: &str) -> Result<KnownIds, String> {
         path: path.to_owned(),
         display: display.to_owned(),
         nodes: m.design.iter().map(|n| (n.id.clone(), n.status)).collect(),
+        ids_text: exemplar_mission::tracking::ids_text(&m),
     })
+}
+
+/// The file the crate being compiled must depend on so that cargo rebuilds it when the
+/// mission's ids change: the ids file, created when missing (the mission file itself when the
+/// ids file cannot be written). `None` after the first call in a crate: one dependency per
+/// crate, however many tests it tags.
+pub(crate) fn track_once(known: &KnownIds) -> Option<PathBuf> {
+    static TRACKED: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    let krate = format!(
+        "{}@{}",
+        std::env::var("CARGO_CRATE_NAME").unwrap_or_default(),
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default()
+    );
+    let mut tracked = TRACKED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if tracked.contains(&krate) {
+        return None;
+    }
+    tracked.push(krate);
+    Some(
+        exemplar_mission::tracking::ensure(&known.path, &known.ids_text)
+            .unwrap_or_else(|_| known.path.clone()),
+    )
 }

@@ -12,13 +12,37 @@ pub(crate) enum ShouldPanic {
     Expected(LitStr),
 }
 
+/// Which harness runs the test.
+pub(crate) enum Mode {
+    /// No test attribute: a plain function that the `exemplar::main!()` harness runs.
+    Harness,
+    /// Stacked on the attribute of another harness (`#[test]`, `#[tokio::test]`,
+    /// `#[rstest]`, ...), which runs it: the function is left exactly as written.
+    Stacked,
+}
+
+/// The last path segments of the test attributes `#[design]` stacks on: the built-in
+/// `#[test]` (also what `#[tokio::test]` and friends expand to), and parameterised tests.
+const TEST_ATTRIBUTES: &[&str] = &[
+    "test",
+    "rstest",
+    "test_case",
+    "test_matrix",
+    "quickcheck",
+    "wasm_bindgen_test",
+    "rustc_test_marker",
+];
+
 /// The attribute and function, checked for shape.
 pub(crate) struct Parsed {
+    /// Which harness runs it.
+    pub mode: Mode,
     /// The ids, in order, with their spans.
     pub ids: Vec<Ident>,
     /// The function with `#[ignore]` and `#[should_panic]` removed.
     pub func: ItemFn,
-    /// `None`: not ignored; `Some(None)`: ignored; `Some(Some(reason))`.
+    /// `None`: not ignored; `Some(None)`: ignored; `Some(Some(reason))` (harness mode only:
+    /// another harness reads its own attributes).
     pub ignore: Option<Option<LitStr>>,
     pub should_panic: ShouldPanic,
     /// `#[cfg(...)]` attributes, repeated on the registration.
@@ -38,6 +62,20 @@ pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<Parsed>
         }
     }
     let mut func: ItemFn = syn::parse2(item)?;
+    if func.attrs.iter().any(is_test_attribute) {
+        if let Some(e) = errors.0 {
+            return Err(e);
+        }
+        let cfgs = func.attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned().collect();
+        return Ok(Parsed {
+            mode: Mode::Stacked,
+            ids,
+            func,
+            ignore: None,
+            should_panic: ShouldPanic::No,
+            cfgs,
+        });
+    }
     check_signature(&func.sig, &mut errors);
     let attrs = sort_attributes(std::mem::take(&mut func.attrs), &mut errors);
     func.attrs = attrs.kept;
@@ -53,12 +91,21 @@ pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<Parsed>
         return Err(e);
     }
     Ok(Parsed {
+        mode: Mode::Harness,
         ids,
         func,
         ignore: attrs.ignore,
         should_panic: attrs.should_panic,
         cfgs: attrs.cfgs,
     })
+}
+
+/// Whether `attr` makes the function a test of another harness.
+fn is_test_attribute(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| TEST_ATTRIBUTES.iter().any(|t| s.ident == t))
 }
 
 /// Every problem found, combined into one error with a span each.
@@ -98,7 +145,7 @@ fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
     if let Some(a) = &sig.asyncness {
         errors.push(syn::Error::new_spanned(
             a,
-            "#[design] tests cannot be async",
+            "an async test needs its runtime's test attribute under #[design], like #[tokio::test]",
         ));
     }
     if let Some(c) = &sig.constness {
@@ -122,7 +169,7 @@ fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
     if !sig.inputs.is_empty() {
         errors.push(syn::Error::new_spanned(
             &sig.inputs,
-            "#[design] tests take no arguments",
+            "#[design] tests take no arguments (parameterised tests need their crate's attribute under #[design], like #[rstest])",
         ));
     }
     if let Some(v) = &sig.variadic {
@@ -141,8 +188,8 @@ struct Attributes {
     kept: Vec<Attribute>,
 }
 
-/// Take `#[ignore]` and `#[should_panic]` off the function (the harness applies them), note
-/// its `#[cfg]`s, and refuse `#[test]`.
+/// Take `#[ignore]` and `#[should_panic]` off the function (the harness applies them), and
+/// note its `#[cfg]`s.
 fn sort_attributes(attrs: Vec<Attribute>, errors: &mut Errors) -> Attributes {
     let mut out = Attributes {
         ignore: None,
@@ -172,11 +219,6 @@ fn sort_attributes(attrs: Vec<Attribute>, errors: &mut Errors) -> Attributes {
                 Ok(sp) => out.should_panic = sp,
                 Err(e) => errors.push(e),
             }
-        } else if path.is_ident("test") {
-            errors.push(syn::Error::new_spanned(
-                &attr,
-                "remove #[test]: #[design] registers the test with the exemplar harness",
-            ));
         } else {
             if path.is_ident("cfg") {
                 out.cfgs.push(attr.clone());

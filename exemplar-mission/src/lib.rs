@@ -13,6 +13,7 @@
 //! - [`loss`]: the loss of each node, subtree and the mission, by the rules of the design.
 //! - [`time`]: RFC 3339 instants as seconds or milliseconds since 1970.
 //! - [`update`]: merge a run's outcomes into the signal and derive the next history entry.
+//! - [`tracking`]: the ids file a test build depends on instead of the whole mission.
 //! - [`rewrite`]: replace only the `signal:` and `history:` sections, byte-for-byte preserving
 //!   the rest, and write the file atomically.
 #![warn(missing_docs)]
@@ -25,6 +26,7 @@ pub mod parse;
 mod render;
 pub mod rewrite;
 pub mod time;
+pub mod tracking;
 pub mod update;
 
 pub use errors::{MissionError, MissionErrors, Problem, RewriteError};

@@ -40,6 +40,7 @@ pub use registry::{Ignore, ShouldPanic, TestCase};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::registry::{Ignore, IntoOutcome, ShouldPanic, TestCase};
+    pub use exemplar_formats::links::{FRAME as LINK_FRAME, record as link_record};
     pub use inventory;
 }
 
@@ -52,11 +53,5 @@ macro_rules! main {
         fn main() -> ::std::process::ExitCode {
             $crate::harness::run()
         }
-
-        /// Present where `main!` is: every `#[design]` test refers to it, so a file that
-        /// forgot `exemplar::main!()` fails to compile with an error that names the fix.
-        #[doc(hidden)]
-        #[allow(non_upper_case_globals, dead_code)]
-        const add_exemplar_main_at_the_end_of_this_test_file: () = ();
     };
 }

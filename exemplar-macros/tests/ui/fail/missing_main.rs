@@ -1,4 +1,4 @@
-// A test file that forgot `exemplar::main!()`: the error names the fix.
+// A `harness = false` test file that forgot `exemplar::main!()`: it has no `main`.
 use exemplar::design;
 
 #[design(S1)]

@@ -1,0 +1,179 @@
+//! The link records a test binary carries: which tests verify which design directives.
+//!
+//! `#[design(S1, S3)]` stacked on another harness's test attribute (`#[test]`,
+//! `#[tokio::test]`, `#[rstest]`, ...) places one record in a section of the compiled binary
+//! (`exemplar_links` on ELF, `__DATA,__exemplar` on Mach-O, `.exlinks` on PE). The runner reads
+//! the section from the file, so it knows every linked test of a binary before running any,
+//! and without running anything the binary did not ask for.
+//!
+//! A record is [`MAGIC`], the payload's length as a little-endian `u16`, and the payload:
+//! UTF-8 fields separated by U+001F (unit separator) — the `module_path!()`, the function's
+//! name, `file!()`, the line, and the ids joined by commas. Records are concatenated; zero
+//! bytes between them (alignment a linker may add) are skipped.
+
+use std::fmt;
+
+/// The first bytes of every record.
+pub const MAGIC: [u8; 4] = *b"EXL1";
+
+/// The bytes a record adds to its payload: the magic and the length.
+pub const FRAME: usize = MAGIC.len() + 2;
+
+/// Field separator of the payload.
+pub const SEPARATOR: char = '\u{1f}';
+
+/// The record for `payload`, as a constant: `N` must be `payload.len() + FRAME`. Used by the
+/// code `#[design]` expands to; a payload over 65,535 bytes fails to compile.
+pub const fn record<const N: usize>(payload: &str) -> [u8; N] {
+    let bytes = payload.as_bytes();
+    assert!(bytes.len() + FRAME == N, "link record of the wrong size");
+    assert!(bytes.len() <= u16::MAX as usize, "link record too long");
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < MAGIC.len() {
+        out[i] = MAGIC[i];
+        i += 1;
+    }
+    let len = (bytes.len() as u16).to_le_bytes();
+    out[4] = len[0];
+    out[5] = len[1];
+    let mut j = 0;
+    while j < bytes.len() {
+        out[FRAME + j] = bytes[j];
+        j += 1;
+    }
+    out
+}
+
+/// One test's link to directives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// `module_path!()` where the function is (starts with the crate's name).
+    pub module_path: String,
+    /// The function's name.
+    pub function: String,
+    /// `file!()`: the source file, relative to the package.
+    pub file: String,
+    /// The line of the function's name.
+    pub line: u32,
+    /// The design ids.
+    pub ids: Vec<String>,
+}
+
+impl Link {
+    /// The test's libtest name: the module path without the crate, then the function.
+    pub fn test_name(&self) -> String {
+        match self.module_path.split_once("::") {
+            Some((_, rest)) => format!("{rest}::{}", self.function),
+            None => self.function.clone(),
+        }
+    }
+
+    /// Whether the libtest test `name` is this link's test: its name, or one of its cases
+    /// (`name::case_1` for a parameterised test, which generates a module of that name).
+    pub fn covers(&self, name: &str) -> bool {
+        let own = self.test_name();
+        name == own || name.strip_prefix(own.as_str()).is_some_and(|r| r.starts_with("::"))
+    }
+}
+
+/// A section that is not a sequence of link records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkError {
+    /// Offset in the section.
+    pub offset: usize,
+    /// What is wrong there.
+    pub problem: &'static str,
+}
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "link record at offset {}: {}", self.offset, self.problem)
+    }
+}
+
+impl std::error::Error for LinkError {}
+
+/// Every record of a link section, in order.
+pub fn parse_section(bytes: &[u8]) -> Result<Vec<Link>, LinkError> {
+    let mut links = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == 0 {
+            at += 1;
+            continue;
+        }
+        let err = |problem| LinkError { offset: at, problem };
+        if bytes.len() < at + FRAME || bytes[at..at + 4] != MAGIC {
+            return Err(err("no record starts here"));
+        }
+        let len = u16::from_le_bytes([bytes[at + 4], bytes[at + 5]]) as usize;
+        let end = at + FRAME + len;
+        let payload = bytes.get(at + FRAME..end).ok_or(err("the record is cut short"))?;
+        let text = std::str::from_utf8(payload).map_err(|_| err("the record is not UTF-8"))?;
+        links.push(parse_payload(text).ok_or(err("the record does not have five fields"))?);
+        at = end;
+    }
+    Ok(links)
+}
+
+fn parse_payload(text: &str) -> Option<Link> {
+    let mut fields = text.split(SEPARATOR);
+    let module_path = fields.next()?.to_owned();
+    let function = fields.next()?.to_owned();
+    let file = fields.next()?.to_owned();
+    let line = fields.next()?.parse().ok()?;
+    let ids = fields
+        .next()?
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if fields.next().is_some() {
+        return None;
+    }
+    Some(Link {
+        module_path,
+        function,
+        file,
+        line,
+        ids,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "kv::tests\u{1f}appends\u{1f}src/lib.rs\u{1f}12\u{1f}S1,S3";
+    const B: &str = "cases\u{1f}adds\u{1f}tests/cases.rs\u{1f}4\u{1f}S2";
+
+    #[test]
+    fn records_round_trip_through_a_section_with_padding() {
+        let a: [u8; A.len() + FRAME] = record(A);
+        let b: [u8; B.len() + FRAME] = record(B);
+        let mut section = a.to_vec();
+        section.extend([0, 0, 0]);
+        section.extend(b);
+        let links = parse_section(&section).unwrap();
+        assert_eq!(links.len(), 2);
+        assert_eq!(links[0].test_name(), "tests::appends");
+        assert_eq!(links[0].ids, ["S1", "S3"]);
+        assert_eq!(links[0].line, 12);
+        assert_eq!(links[1].test_name(), "adds");
+        assert!(links[1].covers("adds"));
+        assert!(links[1].covers("adds::case_1"));
+        assert!(!links[1].covers("adds_more"));
+    }
+
+    #[test]
+    fn a_damaged_section_names_the_offset() {
+        let a: [u8; A.len() + FRAME] = record(A);
+        let mut section = a.to_vec();
+        section.extend(b"junk");
+        let err = parse_section(&section).unwrap_err();
+        assert_eq!(err.offset, a.len());
+        let cut = &a[..a.len() - 3];
+        assert_eq!(parse_section(cut).unwrap_err().problem, "the record is cut short");
+    }
+}

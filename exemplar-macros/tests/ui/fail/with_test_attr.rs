@@ -1,7 +1,0 @@
-use exemplar::design;
-
-#[design(S1)]
-#[test]
-fn doubled() {}
-
-exemplar::main!();
