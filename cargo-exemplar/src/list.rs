@@ -24,11 +24,17 @@ pub fn command(args: &ListArgs, color: ColorChoice) -> Result<ExitCode, Error> {
             serde_json::to_string_pretty(&doc).expect("the listing serializes")
         ),
     }
-    Ok(if doc.binaries.iter().any(|b| b.error.is_some()) {
-        ExitCode::Failed
-    } else {
-        ExitCode::Ok
-    })
+    Ok(
+        if doc
+            .binaries
+            .iter()
+            .any(|b| b.error.is_some() || !b.stranded.is_empty())
+        {
+            ExitCode::Failed
+        } else {
+            ExitCode::Ok
+        },
+    )
 }
 
 /// The listing for people: a block per binary, then what is not run, then the counts.
@@ -42,16 +48,15 @@ pub fn render(doc: &ListDocument, style: Style) -> String {
         .max()
         .unwrap_or(0);
     for b in &doc.binaries {
-        let untagged = if b.harness == "exemplar" {
-            ""
-        } else {
-            ", untagged"
+        let harness = match b.harness.as_str() {
+            "exemplar" => ", exemplar harness",
+            _ => "",
         };
         let _ = writeln!(
             out,
             "{}",
             style.bold(&format!(
-                "{} ({} {}){untagged}:",
+                "{} ({} {}){harness}:",
                 b.package, b.kind, b.target
             ))
         );
@@ -68,6 +73,20 @@ pub fn render(doc: &ListDocument, style: Style) -> String {
             };
             let line = format!("    {:<width$}  {:<10}  {plan}", t.name, t.ids.join(","));
             let _ = writeln!(out, "{}", line.trim_end());
+        }
+        for t in &b.stranded {
+            let place = format!(
+                "{}:{}",
+                t.file.as_deref().unwrap_or("?"),
+                t.line.unwrap_or(0)
+            );
+            let line = format!(
+                "    {:<width$}  {:<10}  {} ({place}: compiled, but no harness runs it)",
+                t.name,
+                t.ids.join(","),
+                style.bad("stranded")
+            );
+            let _ = writeln!(out, "{line}");
         }
     }
     if !doc.not_run.is_empty() {
@@ -88,8 +107,14 @@ fn summary(doc: &ListDocument) -> String {
     let tests: Vec<&ListedTest> = doc.binaries.iter().flat_map(|b| &b.tests).collect();
     let count = |p: Plan| tests.iter().filter(|t| t.plan == p).count();
     let tagged = tests.iter().filter(|t| !t.ids.is_empty()).count();
+    let stranded: usize = doc.binaries.iter().map(|b| b.stranded.len()).sum();
+    let stranded = if stranded > 0 {
+        format!("; {stranded} stranded (compiled, never run)")
+    } else {
+        String::new()
+    };
     format!(
-        "{} tests in {} binaries ({tagged} tagged, {} untagged): {} would run, {} filtered out, {} ignored",
+        "{} tests in {} binaries ({tagged} tagged, {} untagged): {} would run, {} filtered out, {} ignored{stranded}",
         tests.len(),
         doc.binaries.len(),
         tests.len() - tagged,

@@ -113,9 +113,11 @@ impl Progress {
             let word = match outcome {
                 Outcome::Crashed => "CRASHED",
                 Outcome::Timeout => "TIMEOUT",
+                Outcome::Stranded => "STRANDED",
                 _ => "FAILED",
             };
-            self.line(&format!("{:>12} {name}: {first}", self.style.bad(word)));
+            let sep = if first.is_empty() { "" } else { ": " };
+            self.line(&format!("{:>12} {name}{sep}{first}", self.style.bad(word)));
         }
     }
 }

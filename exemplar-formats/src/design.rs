@@ -78,7 +78,7 @@ impl DesignDelta {
 pub enum Evidence {
     /// Its latest outcome is `passed` and fresh.
     Passed,
-    /// Its latest outcome is failed, crashed or timeout.
+    /// Its latest outcome is failed, crashed, timeout or stranded.
     Failing,
     /// `#[ignore]`d: not evidence.
     Ignored,

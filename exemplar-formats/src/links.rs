@@ -73,7 +73,10 @@ impl Link {
     /// (`name::case_1` for a parameterised test, which generates a module of that name).
     pub fn covers(&self, name: &str) -> bool {
         let own = self.test_name();
-        name == own || name.strip_prefix(own.as_str()).is_some_and(|r| r.starts_with("::"))
+        name == own
+            || name
+                .strip_prefix(own.as_str())
+                .is_some_and(|r| r.starts_with("::"))
     }
 }
 
@@ -103,13 +106,18 @@ pub fn parse_section(bytes: &[u8]) -> Result<Vec<Link>, LinkError> {
             at += 1;
             continue;
         }
-        let err = |problem| LinkError { offset: at, problem };
+        let err = |problem| LinkError {
+            offset: at,
+            problem,
+        };
         if bytes.len() < at + FRAME || bytes[at..at + 4] != MAGIC {
             return Err(err("no record starts here"));
         }
         let len = u16::from_le_bytes([bytes[at + 4], bytes[at + 5]]) as usize;
         let end = at + FRAME + len;
-        let payload = bytes.get(at + FRAME..end).ok_or(err("the record is cut short"))?;
+        let payload = bytes
+            .get(at + FRAME..end)
+            .ok_or(err("the record is cut short"))?;
         let text = std::str::from_utf8(payload).map_err(|_| err("the record is not UTF-8"))?;
         links.push(parse_payload(text).ok_or(err("the record does not have five fields"))?);
         at = end;
@@ -174,6 +182,9 @@ mod tests {
         let err = parse_section(&section).unwrap_err();
         assert_eq!(err.offset, a.len());
         let cut = &a[..a.len() - 3];
-        assert_eq!(parse_section(cut).unwrap_err().problem, "the record is cut short");
+        assert_eq!(
+            parse_section(cut).unwrap_err().problem,
+            "the record is cut short"
+        );
     }
 }

@@ -27,11 +27,15 @@ pub struct ListedBinary {
     pub target: String,
     /// `lib`, `test`, `bin`, `example` or `bench`.
     pub kind: String,
-    /// `exemplar` (its tests can carry design ids), `libtest`, or `unknown` when it could not
-    /// list its tests.
+    /// `exemplar` (`exemplar::main!()`), `libtest` (the default harness), or `unknown` when it
+    /// could not list its tests. Tests of either can carry design ids.
     pub harness: String,
     /// Its tests, in the harness's order.
     pub tests: Vec<ListedTest>,
+    /// Tagged functions compiled into it that its harness does not run (a run records them
+    /// `stranded`, a failing outcome).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stranded: Vec<ListedTest>,
     /// Why it could not list its tests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

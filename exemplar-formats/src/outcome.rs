@@ -20,16 +20,21 @@ pub enum Outcome {
     Crashed,
     /// Ran past the timeout and was killed.
     Timeout,
+    /// Compiled into a test binary, but no harness runs it: a `#[test]` in a `harness = false`
+    /// target, or a `#[design]` function that is not a test of its binary's harness. Failing:
+    /// a test that exists and never runs is not evidence that anything works.
+    Stranded,
 }
 
 impl Outcome {
     /// Every outcome, in code order.
-    pub const ALL: [Outcome; 5] = [
+    pub const ALL: [Outcome; 6] = [
         Outcome::Passed,
         Outcome::Failed,
         Outcome::Ignored,
         Outcome::Crashed,
         Outcome::Timeout,
+        Outcome::Stranded,
     ];
 
     /// The word used in files and JSON.
@@ -40,10 +45,12 @@ impl Outcome {
             Outcome::Ignored => "ignored",
             Outcome::Crashed => "crashed",
             Outcome::Timeout => "timeout",
+            Outcome::Stranded => "stranded",
         }
     }
 
-    /// The outcome's number on disk: passed 0, failed 1, ignored 2, crashed 3, timeout 4.
+    /// The outcome's number on disk: passed 0, failed 1, ignored 2, crashed 3, timeout 4,
+    /// stranded 5.
     pub fn code(self) -> u8 {
         self as u8
     }
@@ -58,9 +65,12 @@ impl Outcome {
         Outcome::from_code(code).map_or("?", Outcome::as_str)
     }
 
-    /// Failed, crashed or timeout.
+    /// Failed, crashed, timeout or stranded.
     pub fn is_failing(self) -> bool {
-        matches!(self, Outcome::Failed | Outcome::Crashed | Outcome::Timeout)
+        matches!(
+            self,
+            Outcome::Failed | Outcome::Crashed | Outcome::Timeout | Outcome::Stranded
+        )
     }
 }
 
@@ -90,6 +100,9 @@ pub struct OutcomeCounts {
     pub crashed: u64,
     /// Timed out.
     pub timeout: u64,
+    /// Compiled but run by no harness.
+    #[serde(default)]
+    pub stranded: u64,
 }
 
 impl OutcomeCounts {
@@ -106,6 +119,7 @@ impl OutcomeCounts {
             Outcome::Ignored => self.ignored,
             Outcome::Crashed => self.crashed,
             Outcome::Timeout => self.timeout,
+            Outcome::Stranded => self.stranded,
         }
     }
 
@@ -116,17 +130,18 @@ impl OutcomeCounts {
             Outcome::Ignored => &mut self.ignored,
             Outcome::Crashed => &mut self.crashed,
             Outcome::Timeout => &mut self.timeout,
+            Outcome::Stranded => &mut self.stranded,
         }
     }
 
-    /// Failed, crashed and timed out together.
+    /// Failed, crashed, timed out and stranded together.
     pub fn failing(&self) -> u64 {
-        self.failed + self.crashed + self.timeout
+        self.failed + self.crashed + self.timeout + self.stranded
     }
 
-    /// Tests that executed (all but the ignored).
+    /// Tests that executed (all but the ignored and the stranded).
     pub fn executed(&self) -> u64 {
-        self.passed + self.failing()
+        self.passed + self.failed + self.crashed + self.timeout
     }
 
     /// The counts in code order, as the journal stores them.
@@ -134,9 +149,10 @@ impl OutcomeCounts {
         Outcome::ALL.iter().map(|o| self.get(*o)).collect()
     }
 
-    /// Counts stored in code order; `None` unless there are exactly five.
+    /// Counts stored in code order; `None` unless there are five (written before `stranded`
+    /// existed) or six.
     pub fn from_codes(codes: &[u64]) -> Option<OutcomeCounts> {
-        if codes.len() != Outcome::ALL.len() {
+        if !(5..=Outcome::ALL.len()).contains(&codes.len()) {
             return None;
         }
         let mut c = OutcomeCounts::default();
@@ -162,7 +178,7 @@ mod tests {
                 format!("\"{}\"", o.as_str())
             );
         }
-        assert_eq!(Outcome::from_code(5), None);
+        assert_eq!(Outcome::from_code(6), None);
         assert_eq!(Outcome::word_of_code(9), "?");
         let mut c = OutcomeCounts::default();
         for o in [
@@ -174,8 +190,15 @@ mod tests {
             c.add(o);
         }
         assert_eq!((c.passed, c.failing(), c.executed()), (2, 1, 3));
-        assert_eq!(c.to_codes(), [2, 0, 1, 1, 0]);
+        assert_eq!(c.to_codes(), [2, 0, 1, 1, 0, 0]);
         assert_eq!(OutcomeCounts::from_codes(&c.to_codes()), Some(c));
+        assert_eq!(
+            OutcomeCounts::from_codes(&[2, 0, 1, 1, 0]),
+            Some(c),
+            "older journals"
+        );
+        c.add(Outcome::Stranded);
+        assert_eq!((c.failing(), c.executed()), (2, 3));
         assert_eq!(OutcomeCounts::from_codes(&[1, 2]), None);
     }
 }

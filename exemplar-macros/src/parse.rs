@@ -66,7 +66,12 @@ pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<Parsed>
         if let Some(e) = errors.0 {
             return Err(e);
         }
-        let cfgs = func.attrs.iter().filter(|a| a.path().is_ident("cfg")).cloned().collect();
+        let cfgs = func
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("cfg"))
+            .cloned()
+            .collect();
         return Ok(Parsed {
             mode: Mode::Stacked,
             ids,

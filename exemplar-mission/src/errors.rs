@@ -139,7 +139,9 @@ pub enum Problem {
     #[error("unknown status `{0}` (expected proposed, active or retired)")]
     UnknownStatus(String),
     /// An outcome that is not one of the five.
-    #[error("unknown outcome `{0}` (expected passed, failed, ignored, crashed or timeout)")]
+    #[error(
+        "unknown outcome `{0}` (expected passed, failed, ignored, crashed, timeout or stranded)"
+    )]
     UnknownOutcome(String),
     /// A signal id that is not `T<number>`.
     #[error("bad test id `{0}` (expected T followed by a number, like T0)")]

@@ -93,11 +93,18 @@ mod tests {
         assert!(refresh(&path, &m).unwrap());
         let ids = ids_file(&path);
         assert_eq!(ids, dir.path().join(".exemplar/mission.yaml.ids"));
-        assert!(std::fs::read_to_string(&ids).unwrap().ends_with("S0 active\nS1 retired\n"));
+        assert!(
+            std::fs::read_to_string(&ids)
+                .unwrap()
+                .ends_with("S0 active\nS1 retired\n")
+        );
         assert!(!refresh(&path, &m).unwrap(), "same ids: not written again");
         let edited = MISSION.replace("invariant: i", "invariant: j");
         let m = crate::parse_str(&path, &edited).unwrap();
-        assert!(!refresh(&path, &m).unwrap(), "a directive's text is not an id");
+        assert!(
+            !refresh(&path, &m).unwrap(),
+            "a directive's text is not an id"
+        );
         let retired = MISSION.replace("status: retired", "status: active");
         let m = crate::parse_str(&path, &retired).unwrap();
         assert!(refresh(&path, &m).unwrap());

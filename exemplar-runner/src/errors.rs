@@ -94,6 +94,14 @@ pub enum Error {
         /// This runner's version.
         runner: String,
     },
+    /// A test binary's link records could not be read.
+    #[error("cannot read the design links of {}: {problem}", binary.display())]
+    BadLinks {
+        /// The binary.
+        binary: PathBuf,
+        /// What is wrong, with the offset in the link section when it is the records.
+        problem: String,
+    },
     /// The journal failed.
     #[error(transparent)]
     Journal(#[from] exemplar_store::StoreError),

@@ -2,6 +2,7 @@
 //!
 //! Nothing runs, and neither the mission files nor the journal are touched.
 
+use exemplar_formats::events::TestInfo;
 use exemplar_formats::list::{ListDocument, ListedBinary, ListedTest};
 
 use crate::build::{self, TestBinary};
@@ -26,7 +27,7 @@ pub fn list(plan: &ListPlan) -> Result<ListDocument, Error> {
             design: design.clone(),
             ..ExecOptions::for_package(&pkg.dir, &pkg.name, scratch.path())
         };
-        let listing = execute::list_binary(&bin.path, &opts, &plan.harness_args)?;
+        let listing = execute::list_binary(&bin.path, &bin.src_path, &opts, &plan.harness_args)?;
         listed.push(listed_binary(bin, listing));
     }
     Ok(ListDocument {
@@ -50,37 +51,23 @@ pub fn test_binaries(selection: &Selection) -> Result<(Discovery, Vec<TestBinary
 }
 
 fn listed_binary(bin: &TestBinary, listing: Listing) -> ListedBinary {
-    let (harness, tests, error) = match listing {
-        Listing::Exemplar(inventory) => (
-            "exemplar",
-            inventory
-                .into_iter()
-                .map(|t| ListedTest {
-                    name: t.name,
-                    ids: t.ids,
-                    file: Some(t.file),
-                    line: Some(t.line),
-                    plan: t.plan,
-                })
-                .collect(),
-            None,
-        ),
-        Listing::Libtest(tests) => (
-            "libtest",
-            tests
-                .into_iter()
-                .map(|(name, plan)| ListedTest {
-                    name,
-                    ids: Vec::new(),
-                    file: None,
-                    line: None,
-                    plan,
-                })
-                .collect(),
+    let listed = |t: TestInfo| ListedTest {
+        name: t.name,
+        ids: t.ids,
+        file: Some(t.file),
+        line: (t.line > 0).then_some(t.line),
+        plan: t.plan,
+    };
+    let (harness, tests, stranded, error) = match listing {
+        Listing::Listed(inventory) => (
+            inventory.harness.as_str(),
+            inventory.tests.into_iter().map(listed).collect(),
+            inventory.stranded.into_iter().map(listed).collect(),
             None,
         ),
         Listing::Failed { status, output } => (
             "unknown",
+            Vec::new(),
             Vec::new(),
             Some(format!(
                 "the binary {status} when asked for its tests:\n{output}"
@@ -93,6 +80,7 @@ fn listed_binary(bin: &TestBinary, listing: Listing) -> ListedBinary {
         kind: bin.kind.clone(),
         harness: harness.into(),
         tests,
+        stranded,
         error,
     }
 }

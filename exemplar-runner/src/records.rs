@@ -1,16 +1,15 @@
-//! Making the one record per test: from an exemplar harness's finished test, from a test it
-//! filtered out, or from a default-harness (libtest) test, with the file relative to the
-//! package and the `file::name` reference the mission file's `signal:` uses.
+//! Making the one record per test, whichever harness ran it: from a finished test, or from a
+//! test the run filtered out, with the file relative to the package and the `file::name`
+//! reference the mission file's `signal:` uses.
 
 use std::path::Path;
 
+use exemplar_formats::TestRecord;
 use exemplar_formats::events::{Plan, TestInfo};
-use exemplar_formats::{Outcome, TestRecord};
 
 use crate::build::TestBinary;
 use crate::discover::MissionPackage;
 use crate::execute::Finished;
-use crate::execute::libtest::LibtestTest;
 
 /// The record of a test that ended.
 pub(crate) fn test_record(
@@ -37,48 +36,6 @@ pub(crate) fn test_record(
         duration: f.duration,
         message: f.message.clone(),
         output: f.output.clone(),
-    }
-}
-
-/// The record of a test that a default-harness (libtest) binary ran: untagged, its file the
-/// target's source file.
-pub(crate) fn untagged_record(
-    bin: &TestBinary,
-    pkg: &MissionPackage,
-    root: &Path,
-    t: LibtestTest,
-) -> TestRecord {
-    let outcome = t.outcome;
-    let mut record = untagged_filtered(bin, pkg, root, t.name);
-    record.plan = if outcome == Outcome::Ignored {
-        Plan::Ignored
-    } else {
-        Plan::Run
-    };
-    record.outcome = Some(outcome);
-    record.message = t.message;
-    record.output = t.output;
-    record
-}
-
-/// The record of a default-harness test that this run left out (`--design` selects linked
-/// tests only).
-pub(crate) fn untagged_filtered(
-    bin: &TestBinary,
-    pkg: &MissionPackage,
-    root: &Path,
-    name: String,
-) -> TestRecord {
-    let file = package_relative(&bin.src_path.to_string_lossy(), root, &pkg.dir);
-    TestRecord {
-        package: pkg.name.clone(),
-        mission: pkg.mission.id.clone(),
-        binary: bin.target.clone(),
-        reference: format!("{file}::{name}"),
-        name,
-        file,
-        plan: Plan::Filtered,
-        ..TestRecord::default()
     }
 }
 

@@ -18,10 +18,10 @@ use crate::build::{self, TestBinary};
 use crate::clock::RunClock;
 use crate::discover::{self, Discovery, MissionPackage};
 use crate::errors::Error;
-use crate::execute::{self, BinaryResult, ExecOptions, Progress};
+use crate::execute::{self, ExecOptions, Finished, Harness, Inventory, Listing, Progress};
 use crate::journal::{self, Recorder};
 use crate::plan::RunPlan;
-use crate::records::{filtered_record, test_record, untagged_filtered, untagged_record};
+use crate::records::{filtered_record, test_record};
 use crate::reporter::{Reporter, RunEvent};
 use crate::signal;
 
@@ -138,17 +138,6 @@ fn run_recorded(
             no_capture: plan.no_capture,
             ..ExecOptions::for_package(&pkg.dir, &pkg.name, scratch.path())
         };
-        // `--design` runs tests linked to those directives: a default-harness binary has none
-        // (asked for its listing first, so its tests do not run; they are recorded filtered).
-        if design.is_some()
-            && let execute::Listing::Libtest(names) = execute::list_binary(&bin.path, &opts, &[])?
-        {
-            let tests = run.tests.entry(pkg.name.clone()).or_default();
-            for (name, _) in names {
-                tests.push(untagged_filtered(bin, pkg, &discovery.root, name));
-            }
-            continue;
-        }
         run.binary(bin, pkg, &discovery.root, &opts)?;
     }
     run.reporter.report(RunEvent::Executed);
@@ -202,6 +191,8 @@ struct Execution<'a> {
 }
 
 impl Execution<'_> {
+    /// List one binary's tests, run those planned, and record every test: run, filtered or
+    /// stranded.
     fn binary(
         &mut self,
         bin: &TestBinary,
@@ -210,21 +201,37 @@ impl Execution<'_> {
         opts: &ExecOptions,
     ) -> Result<(), Error> {
         self.reporter.report(RunEvent::BinaryStarted(bin));
-        let mut infos: HashMap<String, TestInfo> = HashMap::new();
+        let inventory =
+            match execute::list_binary(&bin.path, &bin.src_path, opts, &opts.harness_args)? {
+                Listing::Listed(inventory) => inventory,
+                Listing::Failed { status, output } => {
+                    self.incomplete.push(pkg.name.clone());
+                    let last: Vec<&str> = output.lines().rev().take(5).collect();
+                    let summary = format!(
+                        "the test binary {status} before listing its tests; last output:\n{}",
+                        last.into_iter().rev().collect::<Vec<_>>().join("\n")
+                    );
+                    self.others.push(other(bin, false, summary));
+                    return Ok(());
+                }
+            };
+        self.version_advice(pkg, &inventory);
+        let all = inventory.tests.iter().chain(&inventory.stranded);
+        let reported = all.filter(|t| t.plan != Plan::Filtered).count();
+        self.reporter.report(RunEvent::Planned(reported as u64));
+        let infos: HashMap<&str, &TestInfo> = inventory
+            .tests
+            .iter()
+            .map(|t| (t.name.as_str(), t))
+            .collect();
         let mut failure = None;
         let mut arrived: Vec<TestRecord> = Vec::new();
         let mut on = |p: Progress<'_>| match p {
-            // The first inventory is the binary's; a re-run after a crash lists it again.
-            Progress::Inventory(tests) if infos.is_empty() => {
-                let reported = tests.iter().filter(|t| t.plan != Plan::Filtered).count();
-                self.reporter.report(RunEvent::Planned(reported as u64));
-                infos.extend(tests.iter().map(|t| (t.name.clone(), t.clone())));
-            }
             Progress::Inventory(_) => {}
             Progress::Warning(text) => self.reporter.report(RunEvent::Warning(text)),
             Progress::Started(name) => self.reporter.report(RunEvent::TestStarted(name)),
             Progress::Finished(f) => {
-                let record = test_record(bin, pkg, root, infos.get(&f.name), f);
+                let record = test_record(bin, pkg, root, infos.get(f.name.as_str()).copied(), f);
                 self.counts.add(f.outcome);
                 self.reporter.report(RunEvent::TestFinished(&record));
                 if let Err(e) = self.recorder.record(self.run_id, &record) {
@@ -236,75 +243,64 @@ impl Execution<'_> {
                 // The journal keeps the last record of a test in a run: the amended one.
                 if let Some(record) = arrived.iter_mut().rev().find(|r| r.name == f.name) {
                     record.output = f.output.clone();
+                    record.message = f.message.clone().or(record.message.take());
                     if let Err(e) = self.recorder.record(self.run_id, record) {
                         failure.get_or_insert(e);
                     }
                 }
             }
         };
-        let result = execute::run_binary(&bin.path, opts, &mut on)?;
+        execute::run_binary(&bin.path, opts, &inventory, &mut on)?;
         if let Some(e) = failure {
             return Err(e);
         }
+        for info in inventory.stranded.iter().filter(|i| i.plan == Plan::Run) {
+            let f = stranded(info, inventory.harness);
+            let record = test_record(bin, pkg, root, Some(info), &f);
+            self.counts.add(f.outcome);
+            self.reporter.report(RunEvent::TestFinished(&record));
+            self.recorder.record(self.run_id, &record)?;
+            arrived.push(record);
+        }
         let tests = self.tests.entry(pkg.name.clone()).or_default();
-        match result {
-            BinaryResult::Exemplar {
-                inventory,
-                harness_version,
-                ..
-            } => {
-                let runner = env!("CARGO_PKG_VERSION");
-                let advice =
-                    execute::binary::version_advice(&pkg.name, harness_version.as_deref(), runner);
-                // Once per package: its binaries are built with one exemplar.
-                if let Some(advice) = advice
-                    && !self.warned.contains(&pkg.name)
-                {
-                    self.warned.push(pkg.name.clone());
-                    self.reporter.report(RunEvent::Warning(&advice));
-                }
-                tests.extend(arrived);
-                for info in inventory.iter().filter(|i| i.plan == Plan::Filtered) {
-                    tests.push(filtered_record(bin, pkg, root, info));
-                }
-            }
-            BinaryResult::Plain {
-                success,
-                tests: ran,
-                passed,
-                failed,
-                status,
-            } => {
-                let named_failures = ran.iter().filter(|t| t.outcome.is_failing()).count();
-                let named = ran.iter().filter(|t| t.outcome != Outcome::Ignored).count();
-                let counted = named < passed + failed;
-                self.reporter.report(RunEvent::Planned(ran.len() as u64));
-                for t in ran {
-                    let record = untagged_record(bin, pkg, root, t);
-                    self.counts.add(record.outcome.unwrap_or(Outcome::Passed));
-                    self.reporter.report(RunEvent::TestFinished(&record));
-                    self.recorder.record(self.run_id, &record)?;
-                    tests.push(record);
-                }
-                // Nothing silent: a binary that failed without naming a failing test, or
-                // counted more tests than it named, is shown as it is.
-                if (!success && named_failures == 0) || counted {
-                    let summary =
-                        format!("libtest counted {passed} passed, {failed} failed; {status}");
-                    self.others.push(other(bin, success, summary));
-                }
-            }
-            BinaryResult::Died { status, output } => {
-                self.incomplete.push(pkg.name.clone());
-                let last: Vec<&str> = output.lines().rev().take(5).collect();
-                let summary = format!(
-                    "the test binary {status} before listing its tests; last output:\n{}",
-                    last.into_iter().rev().collect::<Vec<_>>().join("\n")
-                );
-                self.others.push(other(bin, false, summary));
-            }
+        tests.extend(arrived);
+        let all = inventory.tests.iter().chain(&inventory.stranded);
+        for info in all.filter(|i| i.plan == Plan::Filtered) {
+            tests.push(filtered_record(bin, pkg, root, info));
         }
         Ok(())
+    }
+
+    /// Say once per package when its exemplar harness is of another version than this runner.
+    fn version_advice(&mut self, pkg: &MissionPackage, inventory: &Inventory) {
+        if inventory.harness != Harness::Exemplar || self.warned.contains(&pkg.name) {
+            return;
+        }
+        let runner = env!("CARGO_PKG_VERSION");
+        let harness = inventory.harness_version.as_deref();
+        if let Some(advice) = execute::binary::version_advice(&pkg.name, harness, runner) {
+            self.warned.push(pkg.name.clone());
+            self.reporter.report(RunEvent::Warning(&advice));
+        }
+    }
+}
+
+/// The outcome of a tagged function that no harness of its binary runs.
+fn stranded(info: &TestInfo, harness: Harness) -> Finished {
+    let why = match harness {
+        Harness::Exemplar => {
+            "#[design] tags it, but this binary's harness is exemplar::main!(), which runs plain #[design] functions: a #[test] under it is compiled out (remove #[test])"
+        }
+        Harness::Libtest => {
+            "#[design] tags it, but libtest has no test of that name in this binary: put #[test] (or your test crate's attribute) under #[design], or end the file with exemplar::main!() and set harness = false"
+        }
+    };
+    Finished {
+        name: info.name.clone(),
+        outcome: Outcome::Stranded,
+        duration: 0.0,
+        message: Some(format!("compiled but never run: {why}")),
+        output: None,
     }
 }
 

@@ -42,6 +42,7 @@ pub fn render(s: &Session, style: Style) -> String {
         ignored,
         crashed,
         timeout,
+        stranded,
     } = s.counts;
     let mut parts = vec![format!("{passed} passed"), format!("{failed} failed")];
     if crashed > 0 {
@@ -49,6 +50,9 @@ pub fn render(s: &Session, style: Style) -> String {
     }
     if timeout > 0 {
         parts.push(format!("{timeout} timed out"));
+    }
+    if stranded > 0 {
+        parts.push(format!("{stranded} stranded"));
     }
     parts.push(format!("{ignored} ignored"));
     if !s.executed {

@@ -6,11 +6,13 @@
 //! - several in flight (multi-threaded run): each is re-run alone in a fresh process, which
 //!   tells the culprit from the collateral;
 //! - tests that had not started yet run in a fresh process (`EXEMPLAR_ONLY`), and so on until
-//!   every planned test has an outcome. A process that makes no progress ends the loop with
-//!   the rest recorded `crashed`, so the runner always terminates.
+//!   every planned test has an outcome (`EXEMPLAR_ONLY` for an exemplar harness, the names
+//!   with `--exact` for libtest). A process that makes no progress ends the loop with the rest
+//!   recorded `crashed`, so the runner always terminates.
 //!
-//! A binary that never writes an inventory is not an exemplar harness: it is treated as a
-//! plain libtest binary, its pass/fail counted but not linked to any directive.
+//! The same loop drives both harnesses: an exemplar harness reports through its events file,
+//! a libtest binary through its stdout, one test at a time (see
+//! [`libtest_process`](super::libtest_process)), in parallel [`workers`](super::workers).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -20,8 +22,10 @@ use exemplar_formats::events::{Plan, TestInfo};
 use exemplar_mission::Outcome;
 
 use crate::errors::Error;
-use crate::execute::libtest::{self, LibtestTest};
+use crate::execute::libtest_process;
+use crate::execute::list::{Harness, Inventory};
 use crate::execute::process::{Proc, spawn};
+use crate::execute::workers;
 
 /// How to run binaries.
 #[derive(Debug, Clone, Default)]
@@ -104,56 +108,25 @@ pub enum Progress<'a> {
     Warning(&'a str),
 }
 
-/// What running a binary came to.
-#[derive(Debug)]
-pub enum BinaryResult {
-    /// An exemplar harness: its inventory and an outcome for every test planned to run.
-    Exemplar {
-        /// Every test of the binary, with its plan.
-        inventory: Vec<TestInfo>,
-        /// The `exemplar` version it was built with, as it said (`None`: too old to say).
-        harness_version: Option<String>,
-    },
-    /// A plain libtest binary (no inventory).
-    Plain {
-        /// It exited 0.
-        success: bool,
-        /// Its tests, read from libtest's output.
-        tests: Vec<LibtestTest>,
-        /// From its `test result:` lines (a check on `tests`).
-        passed: usize,
-        /// From its `test result:` lines.
-        failed: usize,
-        /// How it exited.
-        status: String,
-    },
-    /// The binary died before listing its tests.
-    Died {
-        /// How it exited.
-        status: String,
-        /// Its last output.
-        output: String,
-    },
-}
-
-/// Run one binary to completion.
+/// Run every test `inventory` plans to run, in `exe`, to an outcome each.
+///
+/// An exemplar harness runs them in one process (its own threads), then again in fresh ones
+/// after a crash. A libtest binary runs them in worker processes, one test at a time each,
+/// as many workers at once as `--test-threads` says (else the machine's cores).
 pub fn run_binary(
     exe: &Path,
     opts: &ExecOptions,
+    inventory: &Inventory,
     on: &mut dyn FnMut(Progress<'_>),
-) -> Result<BinaryResult, Error> {
+) -> Result<(), Error> {
     let mut run = BinaryRun {
         exe,
         opts,
+        harness: inventory.harness,
         on,
         results: Vec::new(),
     };
-    let first = run.spawn(&opts.harness_args, None, opts.isolate)?;
-    let Some(inventory) = first.inventory.clone() else {
-        return Ok(classify_without_inventory(&first));
-    };
-    let harness_version = first.harness_version.clone();
-    for t in inventory.iter().filter(|t| t.plan == Plan::Ignored) {
+    for t in inventory.tests.iter().filter(|t| t.plan == Plan::Ignored) {
         run.record(Finished {
             name: t.name.clone(),
             outcome: Outcome::Ignored,
@@ -163,24 +136,31 @@ pub fn run_binary(
         });
     }
     let planned: Vec<String> = inventory
+        .tests
         .iter()
         .filter(|t| t.plan == Plan::Run)
         .map(|t| t.name.clone())
         .collect();
-    if opts.isolate {
-        for name in &planned {
-            run.alone(name)?;
+    if planned.is_empty() {
+        return Ok(());
+    }
+    match inventory.harness {
+        Harness::Libtest => workers::run(exe, opts, planned, run.on),
+        Harness::Exemplar if opts.isolate => {
+            for name in &planned {
+                run.alone(name)?;
+            }
+            Ok(())
         }
-    } else {
-        run.until_done(first, &planned)?;
-        if !opts.no_capture {
-            run.capture_failures()?;
+        Harness::Exemplar => {
+            let first = run.spawn(&opts.harness_args, None)?;
+            run.until_done(first, &planned)?;
+            if !opts.no_capture {
+                run.capture_failures()?;
+            }
+            Ok(())
         }
     }
-    Ok(BinaryResult::Exemplar {
-        inventory,
-        harness_version,
-    })
 }
 
 /// How many failing tests of one binary are run again alone to capture their output.
@@ -209,12 +189,31 @@ pub fn version_advice(target: &str, harness: Option<&str>, runner: &str) -> Opti
     }
 }
 
-/// One binary's run in progress: every outcome goes to `on` and into `results`.
-struct BinaryRun<'a> {
-    exe: &'a Path,
-    opts: &'a ExecOptions,
-    on: &'a mut dyn FnMut(Progress<'_>),
-    results: Vec<Finished>,
+/// One binary's run in progress (or one worker's share of it): every outcome goes to `on`
+/// and into `results`.
+pub(crate) struct BinaryRun<'a> {
+    pub(crate) exe: &'a Path,
+    pub(crate) opts: &'a ExecOptions,
+    pub(crate) harness: Harness,
+    pub(crate) on: &'a mut dyn FnMut(Progress<'_>),
+    pub(crate) results: Vec<Finished>,
+}
+
+/// Start one process of `exe` with `harness` and follow it to its end. `only` narrows it to
+/// those tests (a libtest process always runs exactly the tests named).
+fn spawn_any(
+    harness: Harness,
+    exe: &Path,
+    opts: &ExecOptions,
+    args: &[String],
+    only: Option<&[String]>,
+    on: &mut dyn FnMut(Progress<'_>),
+    results: &mut Vec<Finished>,
+) -> Result<Proc, Error> {
+    match harness {
+        Harness::Exemplar => spawn(exe, opts, args, only, false, on, results),
+        Harness::Libtest => libtest_process::spawn(exe, opts, only.unwrap_or(&[]), on, results),
+    }
 }
 
 impl BinaryRun<'_> {
@@ -223,18 +222,17 @@ impl BinaryRun<'_> {
         self.results.push(f);
     }
 
-    fn spawn(
+    pub(crate) fn spawn(
         &mut self,
         args: &[String],
         only: Option<&[String]>,
-        inventory_only: bool,
     ) -> Result<Proc, Error> {
-        spawn(
+        spawn_any(
+            self.harness,
             self.exe,
             self.opts,
             args,
             only,
-            inventory_only,
             self.on,
             &mut self.results,
         )
@@ -242,7 +240,7 @@ impl BinaryRun<'_> {
 
     /// Run processes until every planned test has an outcome: after each process that died,
     /// blame its death, then run the tests that had not started in a fresh one.
-    fn until_done(&mut self, first: Proc, planned: &[String]) -> Result<(), Error> {
+    pub(crate) fn until_done(&mut self, first: Proc, planned: &[String]) -> Result<(), Error> {
         let threads = test_threads(&self.opts.harness_args);
         let mut proc = first;
         loop {
@@ -276,7 +274,7 @@ impl BinaryRun<'_> {
             if let Some(t) = &threads {
                 args.extend(["--test-threads".to_owned(), t.clone()]);
             }
-            proc = self.spawn(&args, Some(&remaining), false)?;
+            proc = self.spawn(&args, Some(&remaining))?;
         }
     }
 
@@ -386,7 +384,7 @@ impl BinaryRun<'_> {
 
     /// Run one test in a process of its own; record its outcome, whatever happens, with the
     /// process's output (all of it is this test's).
-    fn alone(&mut self, name: &str) -> Result<(), Error> {
+    pub(crate) fn alone(&mut self, name: &str) -> Result<(), Error> {
         let args = [
             "--include-ignored".to_owned(),
             "--test-threads".to_owned(),
@@ -397,17 +395,17 @@ impl BinaryRun<'_> {
         // re-run's inventory is not news to the caller.
         let on = &mut *self.on;
         let mut quiet = |p: Progress<'_>| {
-            if !matches!(p, Progress::Inventory(_) | Progress::Finished(_)) {
+            if matches!(p, Progress::Started(_) | Progress::Warning(_)) {
                 on(p);
             }
         };
         let mut ended = Vec::new();
-        let proc = spawn(
+        let proc = spawn_any(
+            self.harness,
             self.exe,
             self.opts,
             &args,
             Some(&only),
-            false,
             &mut quiet,
             &mut ended,
         )?;
@@ -437,48 +435,7 @@ impl BinaryRun<'_> {
     }
 }
 
-fn classify_without_inventory(p: &Proc) -> BinaryResult {
-    let normal = matches!(p.status.code(), Some(0 | 101));
-    if normal {
-        let stdout = p.stdout.text();
-        let (passed, failed) = libtest_counts(&stdout);
-        BinaryResult::Plain {
-            success: p.status.success(),
-            tests: libtest::parse(&stdout),
-            passed,
-            failed,
-            status: p.status_text(),
-        }
-    } else {
-        BinaryResult::Died {
-            status: p.status_text(),
-            output: p.output(),
-        }
-    }
-}
-
-/// Sum of `test result: ... N passed; M failed` lines.
-fn libtest_counts(stdout: &str) -> (usize, usize) {
-    let mut passed = 0;
-    let mut failed = 0;
-    for line in stdout.lines().filter(|l| l.starts_with("test result:")) {
-        for part in line.split(';') {
-            let mut words = part.split_whitespace().rev();
-            let (Some(what), Some(n)) = (words.next(), words.next()) else {
-                continue;
-            };
-            let n: usize = n.parse().unwrap_or(0);
-            match what {
-                "passed" => passed += n,
-                "failed" => failed += n,
-                _ => {}
-            }
-        }
-    }
-    (passed, failed)
-}
-
-fn test_threads(args: &[String]) -> Option<String> {
+pub(crate) fn test_threads(args: &[String]) -> Option<String> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--test-threads" {
@@ -513,12 +470,6 @@ mod tests {
             silent.contains("older than this cargo-exemplar (0.2.0)"),
             "{silent}"
         );
-    }
-
-    #[test]
-    fn libtest_summary_lines_are_counted() {
-        let out = "running 3 tests\n...\ntest result: FAILED. 2 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n\ntest result: ok. 4 passed; 0 failed; 1 ignored\n";
-        assert_eq!(libtest_counts(out), (6, 1));
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub fn parse(stdout: &str) -> Vec<LibtestTest> {
 fn result_line(line: &str) -> Option<LibtestTest> {
     let rest = line.strip_prefix("test ")?;
     let (name, verdict) = rest.rsplit_once(" ... ")?;
+    let name = name.strip_suffix(" - should panic").unwrap_or(name);
     let outcome = match verdict.trim() {
         "ok" => Outcome::Passed,
         "FAILED" => Outcome::Failed,
@@ -111,7 +112,7 @@ running 4 tests
 test tests::a ... ok
 test tests::c ... ignored
 test tests::d ... ignored, slow
-test tests::b ... FAILED
+test tests::b - should panic ... FAILED
 
 failures:
 

@@ -1,25 +1,62 @@
-//! Listing a test binary's tests without running any of them.
+//! Listing a test binary's tests without running any of them: its [`Inventory`].
 //!
-//! An exemplar harness started with `EXEMPLAR_INVENTORY_ONLY=1` writes its inventory (every
-//! registered test, its design ids, and its plan under the given filters) and exits. Any
-//! other binary is asked for a libtest listing (`--list`): its `name: test` lines name its
-//! untagged tests; asked once with the filters and once without, it tells which would run.
+//! - An exemplar harness started with `EXEMPLAR_INVENTORY_ONLY=1` writes its inventory (every
+//!   registered test, its design ids, and its plan under the given filters) and exits.
+//! - Any other binary is a libtest harness: asked for `--list` (with the filters, without
+//!   them, and with `--ignored`), it names its tests and tells which would run; the link
+//!   records it carries (see [`links`](super::links)) tell which verify which directives.
+//!
+//! Either way, a link record that names no test of the binary's harness is a test that is
+//! compiled but that nothing runs: it is listed as *stranded*.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use exemplar_formats::events::{Plan, TestInfo};
+use exemplar_formats::links::Link;
 
 use crate::errors::Error;
 use crate::execute::binary::ExecOptions;
+use crate::execute::links::read_links;
 use crate::execute::process as exec;
+
+/// Which harness a test binary has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Harness {
+    /// `exemplar::main!()`: speaks the event protocol.
+    Exemplar,
+    /// Rust's default test harness.
+    Libtest,
+}
+
+impl Harness {
+    /// `exemplar` or `libtest`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Harness::Exemplar => "exemplar",
+            Harness::Libtest => "libtest",
+        }
+    }
+}
+
+/// Every test of a binary, before it runs.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    /// The binary's harness.
+    pub harness: Harness,
+    /// Its tests, with their links and their plan in this run.
+    pub tests: Vec<TestInfo>,
+    /// Tagged functions compiled into the binary that its harness does not run.
+    pub stranded: Vec<TestInfo>,
+    /// The `exemplar` version an exemplar harness reported.
+    pub harness_version: Option<String>,
+}
 
 /// What a binary says about its tests.
 #[derive(Debug, Clone)]
 pub enum Listing {
-    /// An exemplar harness: every registered test, with its links and its plan.
-    Exemplar(Vec<TestInfo>),
-    /// A libtest binary: the name and plan of each test (no links).
-    Libtest(Vec<(String, Plan)>),
+    /// It listed them.
+    Listed(Inventory),
     /// The binary could not list its tests.
     Failed {
         /// How it exited.
@@ -52,9 +89,11 @@ pub fn selecting_args(harness_args: &[String]) -> Vec<String> {
     out
 }
 
-/// List the tests of `exe` under `harness_args` (only the selecting ones are used).
+/// List the tests of `exe` (built from the target whose source file is `src_path`) under
+/// `harness_args` (only the selecting ones are used) and `opts.design`.
 pub fn list_binary(
     exe: &Path,
+    src_path: &Path,
     opts: &ExecOptions,
     harness_args: &[String],
 ) -> Result<Listing, Error> {
@@ -62,8 +101,19 @@ pub fn list_binary(
     let mut args = vec!["--list".to_owned()];
     args.extend(selecting.iter().cloned());
     let proc = exec::spawn(exe, opts, &args, None, true, &mut |_| {}, &mut Vec::new())?;
-    if let Some(inventory) = proc.inventory {
-        return Ok(Listing::Exemplar(inventory));
+    let links = read_links(exe)?;
+    let design: Option<Vec<String>> = opts
+        .design
+        .as_deref()
+        .map(|d| d.split(',').map(str::to_owned).collect());
+    if let Some(tests) = proc.inventory {
+        let stranded = stranded(&links, &tests, &selecting, design.as_deref());
+        return Ok(Listing::Listed(Inventory {
+            harness: Harness::Exemplar,
+            tests,
+            stranded,
+            harness_version: proc.harness_version,
+        }));
     }
     if !proc.status.success() {
         return Ok(Listing::Failed {
@@ -72,25 +122,141 @@ pub fn list_binary(
         });
     }
     let selected = libtest_names(&proc.stdout.text());
-    if selecting.is_empty() {
-        return Ok(Listing::Libtest(
-            selected.into_iter().map(|n| (n, Plan::Run)).collect(),
-        ));
-    }
-    let every = ["--list".to_owned()];
-    let all = exec::spawn(exe, opts, &every, None, true, &mut |_| {}, &mut Vec::new())?;
-    let tests = libtest_names(&all.stdout.text())
+    let all = if selecting.is_empty() {
+        selected.clone()
+    } else {
+        list_libtest(exe, opts, &[])?
+    };
+    let ignored = list_libtest(exe, opts, &["--ignored"])?;
+    let plan = LibtestPlan {
+        selected: selected.into_iter().collect(),
+        ignored: ignored.into_iter().collect(),
+        run_ignored: selecting
+            .iter()
+            .any(|a| a == "--ignored" || a == "--include-ignored"),
+        design: design.clone(),
+    };
+    let file = src_path.to_string_lossy();
+    let tests: Vec<TestInfo> = all
         .into_iter()
-        .map(|n| {
-            let plan = if selected.contains(&n) {
+        .map(|name| libtest_info(name, &links, &file, &plan))
+        .collect();
+    Ok(Listing::Listed(Inventory {
+        harness: Harness::Libtest,
+        stranded: stranded(&links, &tests, &selecting, design.as_deref()),
+        tests,
+        harness_version: None,
+    }))
+}
+
+/// What a libtest binary's listings say will run.
+struct LibtestPlan {
+    selected: HashSet<String>,
+    ignored: HashSet<String>,
+    /// `--ignored` or `--include-ignored` was given.
+    run_ignored: bool,
+    /// `--design`: the ids (subtrees expanded) whose tests run.
+    design: Option<Vec<String>>,
+}
+
+/// A libtest test as the inventory lists it: its link (if a link record covers it; else the
+/// target's source file, no ids) and its plan.
+fn libtest_info(name: String, links: &[Link], file: &str, plan: &LibtestPlan) -> TestInfo {
+    let link = links.iter().find(|l| l.covers(&name));
+    let ids = link.map(|l| l.ids.clone()).unwrap_or_default();
+    let ignored = plan.ignored.contains(&name);
+    let in_design = plan
+        .design
+        .as_ref()
+        .is_none_or(|d| ids.iter().any(|i| d.contains(i)));
+    let plan = if !plan.selected.contains(&name) || !in_design {
+        Plan::Filtered
+    } else if ignored && !plan.run_ignored {
+        Plan::Ignored
+    } else {
+        Plan::Run
+    };
+    TestInfo {
+        module_path: link.map(|l| l.module_path.clone()).unwrap_or_default(),
+        file: link.map_or_else(|| file.to_owned(), |l| l.file.clone()),
+        line: link.map_or(0, |l| l.line),
+        ids,
+        ignored,
+        ignore_reason: None,
+        should_panic: false,
+        plan,
+        name,
+    }
+}
+
+/// The links that cover none of `tests`, as tests that nothing runs; planned to run (to be
+/// recorded `stranded`) unless the run's filters or `--design` leave them out.
+fn stranded(
+    links: &[Link],
+    tests: &[TestInfo],
+    selecting: &[String],
+    design: Option<&[String]>,
+) -> Vec<TestInfo> {
+    links
+        .iter()
+        .filter(|l| !tests.iter().any(|t| l.covers(&t.name)))
+        .map(|l| {
+            let in_design = design.is_none_or(|d| l.ids.iter().any(|i| d.contains(i)));
+            let plan = if in_design && filters_select(&l.test_name(), selecting) {
                 Plan::Run
             } else {
                 Plan::Filtered
             };
-            (n, plan)
+            (l, plan)
         })
-        .collect();
-    Ok(Listing::Libtest(tests))
+        .map(|(l, plan)| TestInfo {
+            name: l.test_name(),
+            ids: l.ids.clone(),
+            module_path: l.module_path.clone(),
+            file: l.file.clone(),
+            line: l.line,
+            ignored: false,
+            ignore_reason: None,
+            should_panic: false,
+            plan,
+        })
+        .collect()
+}
+
+/// Whether libtest's selecting arguments would select a (not ignored) test named `name`:
+/// it contains one of the filters (equals one, with `--exact`), or there are none; it matches
+/// no `--skip`; and `--ignored` (only ignored tests) is not given.
+fn filters_select(name: &str, selecting: &[String]) -> bool {
+    let exact = selecting.iter().any(|a| a == "--exact");
+    let matches = |f: &str| if exact { name == f } else { name.contains(f) };
+    let mut filters = Vec::new();
+    let mut it = selecting.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--ignored" => return false,
+            "--skip" => {
+                if it.next().is_some_and(|s| matches(s)) {
+                    return false;
+                }
+            }
+            _ if a.starts_with("--skip=") => {
+                if matches(&a["--skip=".len()..]) {
+                    return false;
+                }
+            }
+            _ if a.starts_with('-') => {}
+            _ => filters.push(a.as_str()),
+        }
+    }
+    filters.is_empty() || filters.iter().any(|f| matches(f))
+}
+
+/// `exe --list EXTRA...`: the test names.
+fn list_libtest(exe: &Path, opts: &ExecOptions, extra: &[&str]) -> Result<Vec<String>, Error> {
+    let mut args = vec!["--list".to_owned()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let proc = exec::spawn(exe, opts, &args, None, true, &mut |_| {}, &mut Vec::new())?;
+    Ok(libtest_names(&proc.stdout.text()))
 }
 
 /// The test names of a libtest `--list` output (`name: test` lines; benchmarks are left out).
@@ -129,5 +295,74 @@ mod tests {
             ])),
             a(&["foo", "--exact", "--skip", "bar"])
         );
+    }
+
+    fn link(module_path: &str, function: &str, ids: &[&str]) -> Link {
+        Link {
+            module_path: module_path.into(),
+            function: function.into(),
+            file: "src/lib.rs".into(),
+            line: 7,
+            ids: ids.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn libtest_tests_take_their_links_and_plans() {
+        let links = [
+            link("kv::tests", "adds", &["S1"]),
+            link("kv::tests", "cases", &["S2"]),
+            link("kv::tests", "gone", &["S1"]),
+        ];
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<HashSet<_>>();
+        let plan = LibtestPlan {
+            selected: set(&["tests::adds", "tests::cases::case_1", "tests::slow"]),
+            ignored: set(&["tests::slow"]),
+            run_ignored: false,
+            design: None,
+        };
+        let names = [
+            "tests::adds",
+            "tests::cases::case_1",
+            "tests::slow",
+            "tests::other",
+        ];
+        let tests: Vec<TestInfo> = names
+            .iter()
+            .map(|n| libtest_info(n.to_string(), &links, "/p/src/lib.rs", &plan))
+            .collect();
+        let got: Vec<(&str, Vec<String>, Plan)> = tests
+            .iter()
+            .map(|t| (t.name.as_str(), t.ids.clone(), t.plan))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("tests::adds", vec!["S1".to_owned()], Plan::Run),
+                ("tests::cases::case_1", vec!["S2".to_owned()], Plan::Run),
+                ("tests::slow", vec![], Plan::Ignored),
+                ("tests::other", vec![], Plan::Filtered),
+            ]
+        );
+        assert_eq!(tests[0].file, "src/lib.rs");
+        assert_eq!(tests[2].file, "/p/src/lib.rs");
+        let lost = stranded(&links, &tests, &[], None);
+        assert_eq!(lost.len(), 1);
+        assert_eq!(
+            (lost[0].name.as_str(), lost[0].line, lost[0].plan),
+            ("tests::gone", 7, Plan::Run)
+        );
+        let only = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let filtered = |args: &[&str], design: Option<&[String]>| {
+            stranded(&links, &tests, &only(args), design)[0].plan
+        };
+        assert_eq!(filtered(&["gone"], None), Plan::Run);
+        assert_eq!(filtered(&["adds"], None), Plan::Filtered);
+        assert_eq!(filtered(&["--skip", "gone"], None), Plan::Filtered);
+        assert_eq!(filtered(&["--exact", "gone"], None), Plan::Filtered);
+        assert_eq!(filtered(&["--exact", "tests::gone"], None), Plan::Run);
+        assert_eq!(filtered(&["--ignored"], None), Plan::Filtered);
+        assert_eq!(filtered(&[], Some(&only(&["S2"]))), Plan::Filtered);
+        assert_eq!(filtered(&[], Some(&only(&["S1"]))), Plan::Run);
     }
 }

@@ -3,14 +3,20 @@
 //! - [`binary`] runs one binary: it streams the harness's events, notices a process that died
 //!   or a test past its timeout, records the culprit `crashed`/`timeout`, and re-runs the
 //!   tests the dead process took down with it in fresh processes.
-//! - [`libtest`] reads the per-test results of a default-harness binary.
-//! - [`list`] asks a binary for its tests without running them.
+//! - [`libtest`] reads libtest's per-test results and captured failure sections;
+//!   `libtest_process` follows one worker process of a default-harness binary, and
+//!   `workers` runs such a binary's tests in parallel worker processes.
+//! - [`links`] reads the link records a binary carries.
+//! - [`list`] asks a binary for its tests without running them: its inventory.
 //! - [`process`] is one process of a binary: its events file, its timeout, its output.
 
 pub mod binary;
 pub mod libtest;
+mod libtest_process;
+pub mod links;
 pub mod list;
 pub mod process;
+mod workers;
 
-pub use binary::{BinaryResult, ExecOptions, Finished, Progress, run_binary, scratch_dir};
-pub use list::{Listing, list_binary};
+pub use binary::{ExecOptions, Finished, Progress, run_binary, scratch_dir};
+pub use list::{Harness, Inventory, Listing, list_binary};

@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -27,8 +27,19 @@ pub(crate) struct Tail {
     handle: Option<JoinHandle<()>>,
 }
 
+/// A piece of a stream and when it was read.
+pub(crate) type Chunk = (Instant, Vec<u8>);
+
 impl Tail {
-    fn start(mut r: impl Read + Send + 'static) -> Tail {
+    pub(crate) fn start(r: impl Read + Send + 'static) -> Tail {
+        Tail::start_forwarding(r, None)
+    }
+
+    /// Also send every piece read, as it is read, to `forward`.
+    pub(crate) fn start_forwarding(
+        mut r: impl Read + Send + 'static,
+        forward: Option<mpsc::Sender<Chunk>>,
+    ) -> Tail {
         let buf = Arc::new(Mutex::new(Vec::new()));
         let b = buf.clone();
         let handle = thread::spawn(move || {
@@ -36,6 +47,9 @@ impl Tail {
             while let Ok(n) = r.read(&mut chunk) {
                 if n == 0 {
                     break;
+                }
+                if let Some(f) = &forward {
+                    let _ = f.send((Instant::now(), chunk[..n].to_vec()));
                 }
                 let mut v = b.lock().unwrap_or_else(|e| e.into_inner());
                 v.extend_from_slice(&chunk[..n]);
@@ -51,7 +65,7 @@ impl Tail {
         }
     }
 
-    fn join(&mut self) {
+    pub(crate) fn join(&mut self) {
         if let Some(h) = self.handle.take() {
             let _ = h.join();
         }
@@ -75,7 +89,9 @@ pub(crate) struct Proc {
     pub(crate) status: ExitStatus,
     pub(crate) timed_out: Option<(String, f64)>,
     pub(crate) stdout: Tail,
-    stderr: Tail,
+    pub(crate) stderr: Tail,
+    /// Its stdout has a libtest-style harness's lines around the tests' own output.
+    pub(crate) harness_lines: bool,
 }
 
 impl Proc {
@@ -88,7 +104,7 @@ impl Proc {
     pub(crate) fn output(&self) -> String {
         let mut s = String::new();
         let (mut stdout, mut stderr) = (self.stdout.text(), self.stderr.text());
-        if self.inventory.is_some() {
+        if self.harness_lines {
             stdout = without_harness_lines(&stdout);
             stderr = without_panic_reports(&stderr);
         }
@@ -193,7 +209,7 @@ pub fn describe_status(status: &ExitStatus, killed_by_us: bool) -> String {
     }
 }
 
-fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+pub(crate) fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.to_owned();
     move |source| Error::Io {
         action,
@@ -293,6 +309,7 @@ pub(crate) fn spawn(
         return Err(err);
     }
     let _ = std::fs::remove_file(&events_path);
+    let harness_lines = state.inventory.is_some();
     Ok(Proc {
         inventory: state.inventory.map(|(_, t)| t),
         harness_version: state.harness_version,
@@ -300,12 +317,13 @@ pub(crate) fn spawn(
         progress: state.progress,
         status,
         timed_out,
+        harness_lines,
         stdout,
         stderr,
     })
 }
 
-fn kill(child: &mut Child) -> std::io::Result<ExitStatus> {
+pub(crate) fn kill(child: &mut Child) -> std::io::Result<ExitStatus> {
     let _ = child.kill();
     child.wait()
 }

@@ -1,0 +1,144 @@
+//! Running a libtest binary's tests in parallel worker processes.
+//!
+//! The planned tests are cut into batches; each worker thread takes the next batch and runs
+//! it in a process of its own (one test at a time, so that each test's start, end and output
+//! are known), with the crash and timeout handling of [`BinaryRun`]. Workers report through a
+//! channel, and the caller hears every event on its own thread, in the order they came.
+//! `--isolate` makes every batch one test; `--test-threads N` sets the number of workers.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::{Mutex, mpsc};
+
+use crate::errors::Error;
+use crate::execute::binary::{BinaryRun, ExecOptions, Finished, Progress, test_threads};
+use crate::execute::list::Harness;
+
+/// The most tests one worker process is given at a time.
+const MAX_BATCH: usize = 256;
+
+/// An event of a worker, owned, to cross to the caller's thread.
+enum Message {
+    Started(String),
+    Finished(Finished),
+    Amended(Finished),
+    Warning(String),
+    Done(Result<(), Error>),
+}
+
+/// Run `planned` tests of libtest binary `exe` to an outcome each.
+pub(crate) fn run(
+    exe: &Path,
+    opts: &ExecOptions,
+    planned: Vec<String>,
+    on: &mut dyn FnMut(Progress<'_>),
+) -> Result<(), Error> {
+    let workers = worker_count(opts).min(planned.len()).max(1);
+    let queue = Mutex::new(batches(planned, workers, opts.isolate));
+    let (tx, rx) = mpsc::channel();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let queue = &queue;
+            scope.spawn(move || {
+                let result = work(exe, opts, queue, &tx);
+                let _ = tx.send(Message::Done(result));
+            });
+        }
+        drop(tx);
+        let mut first_error = None;
+        for message in rx {
+            match message {
+                Message::Started(n) => on(Progress::Started(&n)),
+                Message::Finished(f) => on(Progress::Finished(&f)),
+                Message::Amended(f) => on(Progress::Amended(&f)),
+                Message::Warning(w) => on(Progress::Warning(&w)),
+                Message::Done(Err(e)) => {
+                    first_error.get_or_insert(e);
+                }
+                Message::Done(Ok(())) => {}
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    })
+}
+
+/// One worker: take batches until none is left.
+fn work(
+    exe: &Path,
+    opts: &ExecOptions,
+    queue: &Mutex<VecDeque<Vec<String>>>,
+    tx: &mpsc::Sender<Message>,
+) -> Result<(), Error> {
+    let mut send = |p: Progress<'_>| {
+        let m = match p {
+            Progress::Started(n) => Message::Started(n.to_owned()),
+            Progress::Finished(f) => Message::Finished(f.clone()),
+            Progress::Amended(f) => Message::Amended(f.clone()),
+            Progress::Warning(w) => Message::Warning(w.to_owned()),
+            Progress::Inventory(_) => return,
+        };
+        let _ = tx.send(m);
+    };
+    loop {
+        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+        let Some(batch) = next else {
+            return Ok(());
+        };
+        let mut run = BinaryRun {
+            exe,
+            opts,
+            harness: Harness::Libtest,
+            on: &mut send,
+            results: Vec::new(),
+        };
+        if opts.isolate {
+            for name in &batch {
+                run.alone(name)?;
+            }
+        } else {
+            let first = run.spawn(&[], Some(&batch))?;
+            run.until_done(first, &batch)?;
+        }
+    }
+}
+
+/// How many worker processes run at once: `--test-threads N`, else one per core; one when the
+/// tests' output streams live.
+fn worker_count(opts: &ExecOptions) -> usize {
+    if opts.no_capture {
+        return 1;
+    }
+    test_threads(&opts.harness_args)
+        .and_then(|t| t.parse().ok())
+        .filter(|n: &usize| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// `planned` cut into batches in order: about four per worker, so that workers that finish
+/// early take more, and none larger than [`MAX_BATCH`]; one test each under `--isolate`.
+fn batches(planned: Vec<String>, workers: usize, isolate: bool) -> VecDeque<Vec<String>> {
+    let size = if isolate {
+        1
+    } else {
+        planned.len().div_ceil(workers * 4).clamp(1, MAX_BATCH)
+    };
+    planned.chunks(size).map(<[String]>::to_vec).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_cover_every_test_once_in_order() {
+        let planned: Vec<String> = (0..1000).map(|i| format!("t{i:04}")).collect();
+        let b = batches(planned.clone(), 2, false);
+        assert_eq!(b.len(), 8);
+        assert_eq!(b.iter().flatten().cloned().collect::<Vec<_>>(), planned);
+        let big: Vec<String> = (0..10_000).map(|i| format!("t{i}")).collect();
+        assert!(batches(big, 2, false).iter().all(|b| b.len() <= MAX_BATCH));
+        assert_eq!(batches(planned[..3].to_vec(), 8, false).len(), 3);
+        assert!(batches(planned, 2, true).iter().all(|b| b.len() == 1));
+    }
+}
