@@ -48,7 +48,7 @@ pub struct ListedTest {
     pub name: String,
     /// Its design ids (empty: untagged).
     pub ids: Vec<String>,
-    /// Source file, as the compiler named it.
+    /// Source file, relative to the package.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     /// Line of the function.

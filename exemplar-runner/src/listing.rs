@@ -10,6 +10,7 @@ use crate::discover::{self, Discovery};
 use crate::errors::Error;
 use crate::execute::{self, ExecOptions, Listing};
 use crate::plan::{ListPlan, Selection};
+use crate::records::package_relative;
 use crate::session::design_filter;
 
 /// Build the selected packages' tests and list them.
@@ -28,7 +29,8 @@ pub fn list(plan: &ListPlan) -> Result<ListDocument, Error> {
             ..ExecOptions::for_package(&pkg.dir, &pkg.name, scratch.path())
         };
         let listing = execute::list_binary(&bin.path, &bin.src_path, &opts, &plan.harness_args)?;
-        listed.push(listed_binary(bin, listing));
+        let relative = |file: &str| package_relative(file, &discovery.root, &pkg.dir);
+        listed.push(listed_binary(bin, listing, &relative));
     }
     Ok(ListDocument {
         format: "exemplar-list".into(),
@@ -50,11 +52,16 @@ pub fn test_binaries(selection: &Selection) -> Result<(Discovery, Vec<TestBinary
     Ok((discovery, binaries))
 }
 
-fn listed_binary(bin: &TestBinary, listing: Listing) -> ListedBinary {
+/// A binary's listing, its files relative to its package.
+fn listed_binary(
+    bin: &TestBinary,
+    listing: Listing,
+    relative: &dyn Fn(&str) -> String,
+) -> ListedBinary {
     let listed = |t: TestInfo| ListedTest {
         name: t.name,
         ids: t.ids,
-        file: Some(t.file),
+        file: Some(relative(&t.file)),
         line: (t.line > 0).then_some(t.line),
         plan: t.plan,
     };

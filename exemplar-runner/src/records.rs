@@ -63,7 +63,7 @@ pub(crate) fn filtered_record(
 
 /// `file!()` is relative to the workspace root (where cargo runs rustc) or absolute; the
 /// signal shows it relative to the package.
-fn package_relative(file: &str, root: &Path, pkg_dir: &Path) -> String {
+pub(crate) fn package_relative(file: &str, root: &Path, pkg_dir: &Path) -> String {
     let p = Path::new(file);
     let abs = if p.is_absolute() {
         p.to_owned()

@@ -288,6 +288,9 @@ impl Execution<'_> {
 /// The outcome of a tagged function that no harness of its binary runs.
 fn stranded(info: &TestInfo, harness: Harness) -> Finished {
     let why = match harness {
+        Harness::Exemplar if info.ids.is_empty() => {
+            "a #[test] in a harness = false target is compiled out: tag it #[design(...)] without #[test], or move it to a target with the default harness"
+        }
         Harness::Exemplar => {
             "#[design] tags it, but this binary's harness is exemplar::main!(), which runs plain #[design] functions: a #[test] under it is compiled out (remove #[test])"
         }

@@ -144,7 +144,7 @@ fn list_shows_every_test_its_directives_and_whether_it_would_run() {
         .collect();
     assert!(not_run.contains(&"doctest"), "{doc}");
     assert!(
-        !fx.path().join(".exemplar").exists(),
+        !fx.path().join(".exemplar/wal").exists(),
         "list opened the journal"
     );
 }

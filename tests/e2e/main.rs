@@ -2,6 +2,7 @@
 //! `tests/fixtures/`, and the fixture test binaries run directly to check the harness. Expected
 //! outcomes live beside each fixture as `expected.json`.
 
+mod adopt;
 mod book;
 mod day;
 mod documents;

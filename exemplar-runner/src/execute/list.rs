@@ -107,7 +107,10 @@ pub fn list_binary(
         .as_deref()
         .map(|d| d.split(',').map(str::to_owned).collect());
     if let Some(tests) = proc.inventory {
-        let stranded = stranded(&links, &tests, &selecting, design.as_deref());
+        let mut stranded = stranded(&links, &tests, &selecting, design.as_deref());
+        if design.is_none() {
+            stranded.extend(untagged_strays(src_path, &selecting));
+        }
         return Ok(Listing::Listed(Inventory {
             harness: Harness::Exemplar,
             tests,
@@ -219,6 +222,29 @@ fn stranded(
             ignore_reason: None,
             should_panic: false,
             plan,
+        })
+        .collect()
+}
+
+/// The `#[test]` functions in the source of a `harness = false` target, untagged, as tests
+/// that nothing runs (see [`strays`](super::strays)).
+fn untagged_strays(src_path: &Path, selecting: &[String]) -> Vec<TestInfo> {
+    super::strays::find(src_path)
+        .into_iter()
+        .map(|s| TestInfo {
+            plan: if filters_select(&s.name, selecting) {
+                Plan::Run
+            } else {
+                Plan::Filtered
+            },
+            name: s.name,
+            ids: Vec::new(),
+            module_path: String::new(),
+            file: s.file.to_string_lossy().into_owned(),
+            line: s.line,
+            ignored: false,
+            ignore_reason: None,
+            should_panic: false,
         })
         .collect()
 }

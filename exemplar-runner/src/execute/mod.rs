@@ -8,6 +8,7 @@
 //!   `workers` runs such a binary's tests in parallel worker processes.
 //! - [`links`] reads the link records a binary carries.
 //! - [`list`] asks a binary for its tests without running them: its inventory.
+//! - [`strays`] finds the `#[test]` functions of `harness = false` targets, which nothing runs.
 //! - [`process`] is one process of a binary: its events file, its timeout, its output.
 
 pub mod binary;
@@ -16,6 +17,7 @@ mod libtest_process;
 pub mod links;
 pub mod list;
 pub mod process;
+pub mod strays;
 mod workers;
 
 pub use binary::{ExecOptions, Finished, Progress, run_binary, scratch_dir};

@@ -1,0 +1,181 @@
+//! Finding `#[test]` functions in `harness = false` targets, which nothing runs.
+//!
+//! Cargo builds a `harness = false` target without `--test`, so the built-in `#[test]`
+//! removes its function: the compiled binary carries no trace of it, and the only place it
+//! can be seen is the source. The target's files are read as Rust (the crate root, then every
+//! `mod name;` it declares, `#[path]` included) and every function with a test attribute is
+//! reported with its file and line. A function that also carries `#[design]` is left out: its
+//! link record already reports it.
+
+use std::path::{Path, PathBuf};
+
+use syn::{Attribute, Item};
+
+/// A test function that no harness runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrayTest {
+    /// Its path in the crate (`module::function`, without the crate).
+    pub name: String,
+    /// Its file, as given (absolute when the crate root's path was).
+    pub file: PathBuf,
+    /// The line of its name.
+    pub line: u32,
+}
+
+/// The attributes (their last path segment) that make a function a test of some harness.
+const TEST_ATTRIBUTES: &[&str] = &[
+    "test",
+    "rstest",
+    "test_case",
+    "test_matrix",
+    "quickcheck",
+    "wasm_bindgen_test",
+];
+
+/// Every test function in the crate whose root file is `root`. Files that cannot be read or
+/// parsed are skipped: the compiler reports those.
+pub fn find(root: &Path) -> Vec<StrayTest> {
+    let mut out = Vec::new();
+    let dir = root.parent().unwrap_or(Path::new(".")).to_owned();
+    scan_file(root, &dir, "", &mut out, 0);
+    out
+}
+
+/// Scan `file`, whose `mod name;` children live in `child_dir`.
+fn scan_file(file: &Path, child_dir: &Path, prefix: &str, out: &mut Vec<StrayTest>, depth: u32) {
+    if depth > 32 {
+        return;
+    }
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return;
+    };
+    let Ok(parsed) = syn::parse_file(&text) else {
+        return;
+    };
+    let here = Place {
+        file,
+        child_dir,
+        prefix,
+        depth,
+    };
+    scan_items(&parsed.items, &here, out);
+}
+
+/// Where items being scanned are.
+struct Place<'a> {
+    file: &'a Path,
+    child_dir: &'a Path,
+    prefix: &'a str,
+    depth: u32,
+}
+
+fn scan_items(items: &[Item], at: &Place<'_>, out: &mut Vec<StrayTest>) {
+    for item in items {
+        match item {
+            Item::Fn(f) if is_test(&f.attrs) => out.push(StrayTest {
+                name: format!("{}{}", at.prefix, f.sig.ident),
+                file: at.file.to_owned(),
+                line: f.sig.ident.span().start().line as u32,
+            }),
+            Item::Mod(m) => {
+                let name = m.ident.to_string();
+                let prefix = format!("{}{name}::", at.prefix);
+                let child_dir = at.child_dir.join(&name);
+                match &m.content {
+                    Some((_, items)) => {
+                        let inner = Place {
+                            file: at.file,
+                            child_dir: &child_dir,
+                            prefix: &prefix,
+                            depth: at.depth + 1,
+                        };
+                        scan_items(items, &inner, out);
+                    }
+                    None => {
+                        let file_dir = at.file.parent().unwrap_or(Path::new("."));
+                        let file = module_file(&m.attrs, file_dir, at.child_dir, &name);
+                        let dir = file.with_extension("");
+                        let dir = if file.file_name().is_some_and(|f| f == "mod.rs") {
+                            file.parent().unwrap_or(Path::new(".")).to_owned()
+                        } else {
+                            dir
+                        };
+                        scan_file(&file, &dir, &prefix, out, at.depth + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The file of `mod name;`: its `#[path]` (relative to the declaring file's folder), else
+/// `name.rs`, else `name/mod.rs` in the folder of the declaring module's children.
+fn module_file(attrs: &[Attribute], file_dir: &Path, dir: &Path, name: &str) -> PathBuf {
+    for a in attrs.iter().filter(|a| a.path().is_ident("path")) {
+        if let syn::Meta::NameValue(nv) = &a.meta
+            && let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+        {
+            return file_dir.join(s.value());
+        }
+    }
+    let flat = dir.join(format!("{name}.rs"));
+    if flat.exists() {
+        flat
+    } else {
+        dir.join(name).join("mod.rs")
+    }
+}
+
+/// A test attribute, and no `#[design]` (whose link record reports it).
+fn is_test(attrs: &[Attribute]) -> bool {
+    let last = |a: &Attribute| a.path().segments.last().map(|s| s.ident.to_string());
+    let tagged = attrs.iter().any(|a| last(a).as_deref() == Some("design"));
+    !tagged
+        && attrs
+            .iter()
+            .any(|a| last(a).is_some_and(|l| TEST_ATTRIBUTES.contains(&l.as_str())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_functions_are_found_in_the_root_inline_modules_and_module_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let tests = dir.path().join("tests");
+        std::fs::create_dir_all(tests.join("helpers")).unwrap();
+        std::fs::write(
+            tests.join("it.rs"),
+            "use exemplar::design;\n\n#[test]\nfn stray() {}\n\n#[design(S1)]\nfn plain() {}\n\n#[design(S1)]\n#[test]\nfn linked() {}\n\nmod inner {\n    #[tokio::test]\n    async fn also() {}\n}\n\nmod helpers;\n\nexemplar::main!();\n",
+        )
+        .unwrap();
+        std::fs::write(
+            tests.join("helpers.rs"),
+            "#[rstest::rstest]\nfn param() {}\nfn helper() {}\nmod deeper;\n",
+        )
+        .unwrap();
+        std::fs::write(
+            tests.join("helpers/deeper.rs"),
+            "#[test]\nfn deepest() {}\n",
+        )
+        .unwrap();
+        let found = find(&tests.join("it.rs"));
+        let got: Vec<(&str, u32)> = found.iter().map(|s| (s.name.as_str(), s.line)).collect();
+        assert_eq!(
+            got,
+            [
+                ("stray", 4),
+                ("inner::also", 15),
+                ("helpers::param", 2),
+                ("helpers::deeper::deepest", 2)
+            ]
+        );
+        assert_eq!(found[2].file, tests.join("helpers.rs"));
+        assert_eq!(found[3].file, tests.join("helpers/deeper.rs"));
+    }
+}

@@ -1,0 +1,184 @@
+//! Adoption: a crate's existing tests — unit tests in `src/`, default-harness integration
+//! tests, `#[tokio::test]`, `#[rstest]` cases, `#[should_panic]`, `#[ignore]` — tagged with
+//! `#[design]`, run by `cargo exemplar run`, `cargo test` and `cargo nextest run` with the
+//! same outcomes (`tests/fixtures/adopt/expected.json`), and the tests no harness runs
+//! recorded `stranded`.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use crate::support::{Fixture, json, stderr, stdout, target_dir};
+
+/// (binary, test name) → outcome word.
+type Outcomes = BTreeMap<(String, String), String>;
+
+struct Expected {
+    /// Under `cargo exemplar run`: every test.
+    exemplar: Outcomes,
+    /// Under `cargo test` and `cargo nextest run`: the tests they run.
+    cargo: Outcomes,
+    /// (binary, name) → ids.
+    ids: BTreeMap<(String, String), Vec<String>>,
+}
+
+fn expected(fx: &Fixture) -> Expected {
+    let doc = fx.expected();
+    let mut e = Expected {
+        exemplar: Outcomes::new(),
+        cargo: Outcomes::new(),
+        ids: BTreeMap::new(),
+    };
+    for t in doc["tests"].as_array().unwrap() {
+        let key = (
+            t["binary"].as_str().unwrap().to_owned(),
+            t["name"].as_str().unwrap().to_owned(),
+        );
+        let outcome = t["outcome"].as_str().unwrap().to_owned();
+        if t["cargo"].as_bool().unwrap() {
+            e.cargo.insert(key.clone(), outcome.clone());
+        }
+        e.exemplar.insert(key.clone(), outcome);
+        let ids = t["ids"].as_array().unwrap();
+        e.ids.insert(
+            key,
+            ids.iter().map(|i| i.as_str().unwrap().to_owned()).collect(),
+        );
+    }
+    e
+}
+
+#[test]
+fn existing_tests_carry_design_ids_and_run_under_exemplar_cargo_test_and_nextest() {
+    let fx = Fixture::new("adopt");
+    let want = expected(&fx);
+
+    let run = fx.exemplar(&["run"]);
+    assert_eq!(run.status.code(), Some(1), "a test fails: {}", stderr(&run));
+    let show = json(&fx.exemplar(&["show", "latest", "--message-format", "json"]));
+    let mut got = Outcomes::new();
+    for t in show["tests"].as_array().unwrap() {
+        let binary = t["binary"].as_str().unwrap().to_owned();
+        // `ref` is `FILE::NAME`; the file has no `::`.
+        let reference = t["ref"].as_str().unwrap();
+        let name = reference.split_once("::").unwrap().1.to_owned();
+        let ids: Vec<String> = t["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i.as_str().unwrap().to_owned())
+            .collect();
+        let key = (binary, name);
+        assert_eq!(want.ids.get(&key), Some(&ids), "ids of {key:?}");
+        got.insert(key, t["outcome"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(got, want.exemplar, "cargo exemplar run");
+
+    // The durations are measured per test on stable Rust.
+    let panics = show["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["ref"] == "src/lib.rs::tests::dividing_by_zero_panics")
+        .unwrap();
+    assert!(panics["duration"].as_f64().unwrap() > 0.0, "{panics}");
+
+    // Stranded tests are named with file and line, and fail the directive they claim.
+    let table = stdout(&run);
+    assert!(
+        table.contains("tests/harnessed.rs::a_test_nothing_runs"),
+        "{table}"
+    );
+    assert!(
+        table.contains("tests/defaults.rs::forgot_the_test_attribute (tests/defaults.rs:35): stranded"),
+        "{table}"
+    );
+    let list = fx.exemplar(&["list"]);
+    assert_eq!(list.status.code(), Some(1), "list fails on stranded tests");
+    assert!(
+        stdout(&list).contains("tests/harnessed.rs:12: compiled, but no harness runs it"),
+        "{}",
+        stdout(&list)
+    );
+
+    assert_eq!(cargo_test(&fx), want.cargo, "cargo test");
+    assert_eq!(nextest(&fx), want.cargo, "cargo nextest run");
+}
+
+/// `cargo test --no-fail-fast` in the fixture: each binary's `test NAME ... VERDICT` lines,
+/// under the `Running` line that names the binary (stderr merged into stdout, in order).
+fn cargo_test(fx: &Fixture) -> Outcomes {
+    let out = Command::new("sh")
+        .args(["-c", "exec \"$0\" test --no-fail-fast -- --test-threads 1 2>&1"])
+        .arg(env!("CARGO"))
+        .current_dir(fx.path())
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .unwrap();
+    let mut got = Outcomes::new();
+    let mut binary = String::new();
+    for line in stdout(&out).lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("Running ") {
+            binary = if rest.starts_with("unittests src/lib.rs") {
+                "adopt".to_owned()
+            } else {
+                let file = rest.split_whitespace().next().unwrap();
+                file.trim_start_matches("tests/").trim_end_matches(".rs").to_owned()
+            };
+        } else if let Some(rest) = line.strip_prefix("test ")
+            && let Some((name, verdict)) = rest.rsplit_once(" ... ")
+        {
+            let name = name.trim_end_matches(" - should panic").to_owned();
+            let outcome = match verdict {
+                "ok" => "passed",
+                "FAILED" => "failed",
+                v if v.starts_with("ignored") => "ignored",
+                v => panic!("verdict {v}"),
+            };
+            got.insert((binary.clone(), name), outcome.to_owned());
+        }
+    }
+    got
+}
+
+/// `cargo nextest run --no-fail-fast`: each test's status line.
+fn nextest(fx: &Fixture) -> Outcomes {
+    let out = Command::new(env!("CARGO"))
+        .args([
+            "nextest",
+            "run",
+            "--no-fail-fast",
+            "--status-level",
+            "all",
+            "--final-status-level",
+            "none",
+            "--color",
+            "never",
+        ])
+        .current_dir(fx.path())
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .unwrap();
+    let text = stderr(&out) + &stdout(&out);
+    assert!(
+        !text.contains("no such command: `nextest`"),
+        "cargo-nextest is not installed: the README's test command installs it"
+    );
+    let mut got = Outcomes::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let Some(status) = words.first() else { continue };
+        let outcome = match *status {
+            "PASS" => "passed",
+            "FAIL" => "failed",
+            "SKIP" => "ignored",
+            _ => continue,
+        };
+        let (Some(binary), Some(name)) = (words.get(words.len() - 2), words.last()) else {
+            continue;
+        };
+        let binary = binary.split("::").last().unwrap().to_owned();
+        got.insert((binary, name.to_string()), outcome.to_owned());
+    }
+    got
+}
