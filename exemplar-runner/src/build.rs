@@ -36,7 +36,19 @@ pub fn cargo() -> PathBuf {
 }
 
 /// Build the tests of `packages` and return their executables, in cargo's order.
+///
+/// Each mission's ids file is refreshed first (see [`exemplar_mission::tracking`]): the tests
+/// of a package are rebuilt when, and only when, its mission's ids or statuses changed.
 pub fn build(sel: &Selection, packages: &[MissionPackage]) -> Result<Vec<TestBinary>, Error> {
+    for p in packages {
+        exemplar_mission::tracking::refresh(&p.mission.path, &p.mission).map_err(|source| {
+            Error::Io {
+                action: "write",
+                path: exemplar_mission::tracking::ids_file(&p.mission.path),
+                source,
+            }
+        })?;
+    }
     let mut cmd = Command::new(cargo());
     cmd.args([
         "test",

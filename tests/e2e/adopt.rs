@@ -182,3 +182,31 @@ fn nextest(fx: &Fixture) -> Outcomes {
     }
     got
 }
+
+/// The tests of a crate are built against its mission's ids: rewriting `signal:` and
+/// `history:` (every run does) or a directive's text rebuilds nothing; a new id rebuilds.
+#[test]
+fn only_a_change_of_the_design_ids_rebuilds_the_tagged_tests() {
+    let fx = Fixture::new("adopt");
+    let compiled = |o: &std::process::Output| stderr(o).contains("Compiling adopt");
+    let first = fx.exemplar(&["run"]);
+    assert!(compiled(&first), "{}", stderr(&first));
+    assert!(fx.read("mission.yaml").contains("signal:"), "the run rewrote the mission");
+
+    let again = fx.exemplar(&["run"]);
+    assert!(!compiled(&again), "a rewrite of signal: rebuilt: {}", stderr(&again));
+
+    let text = fx.read("mission.yaml");
+    fx.write(
+        "mission.yaml",
+        &text.replace("add holds for every listed case", "add holds for each case"),
+    );
+    let edited = fx.exemplar(&["run"]);
+    assert!(!compiled(&edited), "a directive's text rebuilt: {}", stderr(&edited));
+
+    let text = fx.read("mission.yaml");
+    let new_id = "  - id: S6\n    name: Multiplication\n    aspect_id: S0\n    status: proposed\n    detail: { invariant: \"mul(a, b) = a * b\" }\nsignal:";
+    fx.write("mission.yaml", &text.replacen("signal:", new_id, 1));
+    let added = fx.exemplar(&["run"]);
+    assert!(compiled(&added), "a new id did not rebuild: {}", stderr(&added));
+}
