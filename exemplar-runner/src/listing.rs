@@ -28,7 +28,8 @@ pub fn list(plan: &ListPlan) -> Result<ListDocument, Error> {
             design: design.clone(),
             ..ExecOptions::for_package(&pkg.dir, &pkg.name, scratch.path())
         };
-        let listing = execute::list_binary(&bin.path, &bin.src_path, &opts, &plan.harness_args)?;
+        let listing =
+            execute::list_binary(&bin.path, &bin.src_path, &opts, &plan.harness_args, false)?;
         let relative = |file: &str| package_relative(file, &discovery.root, &pkg.dir);
         listed.push(listed_binary(bin, listing, &relative));
     }

@@ -202,7 +202,7 @@ impl Execution<'_> {
     ) -> Result<(), Error> {
         self.reporter.report(RunEvent::BinaryStarted(bin));
         let inventory =
-            match execute::list_binary(&bin.path, &bin.src_path, opts, &opts.harness_args)? {
+            match execute::list_binary(&bin.path, &bin.src_path, opts, &opts.harness_args, true)? {
                 Listing::Listed(inventory) => inventory,
                 Listing::Failed { status, output } => {
                     self.incomplete.push(pkg.name.clone());

@@ -89,7 +89,9 @@ fn existing_tests_carry_design_ids_and_run_under_exemplar_cargo_test_and_nextest
         "{table}"
     );
     assert!(
-        table.contains("tests/defaults.rs::forgot_the_test_attribute (tests/defaults.rs:35): stranded"),
+        table.contains(
+            "tests/defaults.rs::forgot_the_test_attribute (tests/defaults.rs:35): stranded"
+        ),
         "{table}"
     );
     let list = fx.exemplar(&["list"]);
@@ -108,7 +110,10 @@ fn existing_tests_carry_design_ids_and_run_under_exemplar_cargo_test_and_nextest
 /// under the `Running` line that names the binary (stderr merged into stdout, in order).
 fn cargo_test(fx: &Fixture) -> Outcomes {
     let out = Command::new("sh")
-        .args(["-c", "exec \"$0\" test --no-fail-fast -- --test-threads 1 2>&1"])
+        .args([
+            "-c",
+            "exec \"$0\" test --no-fail-fast -- --test-threads 1 2>&1",
+        ])
         .arg(env!("CARGO"))
         .current_dir(fx.path())
         .env("CARGO_TARGET_DIR", target_dir())
@@ -123,7 +128,9 @@ fn cargo_test(fx: &Fixture) -> Outcomes {
                 "adopt".to_owned()
             } else {
                 let file = rest.split_whitespace().next().unwrap();
-                file.trim_start_matches("tests/").trim_end_matches(".rs").to_owned()
+                file.trim_start_matches("tests/")
+                    .trim_end_matches(".rs")
+                    .to_owned()
             };
         } else if let Some(rest) = line.strip_prefix("test ")
             && let Some((name, verdict)) = rest.rsplit_once(" ... ")
@@ -167,7 +174,9 @@ fn nextest(fx: &Fixture) -> Outcomes {
     let mut got = Outcomes::new();
     for line in text.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
-        let Some(status) = words.first() else { continue };
+        let Some(status) = words.first() else {
+            continue;
+        };
         let outcome = match *status {
             "PASS" => "passed",
             "FAIL" => "failed",
@@ -191,10 +200,17 @@ fn only_a_change_of_the_design_ids_rebuilds_the_tagged_tests() {
     let compiled = |o: &std::process::Output| stderr(o).contains("Compiling adopt");
     let first = fx.exemplar(&["run"]);
     assert!(compiled(&first), "{}", stderr(&first));
-    assert!(fx.read("mission.yaml").contains("signal:"), "the run rewrote the mission");
+    assert!(
+        fx.read("mission.yaml").contains("signal:"),
+        "the run rewrote the mission"
+    );
 
     let again = fx.exemplar(&["run"]);
-    assert!(!compiled(&again), "a rewrite of signal: rebuilt: {}", stderr(&again));
+    assert!(
+        !compiled(&again),
+        "a rewrite of signal: rebuilt: {}",
+        stderr(&again)
+    );
 
     let text = fx.read("mission.yaml");
     fx.write(
@@ -202,11 +218,19 @@ fn only_a_change_of_the_design_ids_rebuilds_the_tagged_tests() {
         &text.replace("add holds for every listed case", "add holds for each case"),
     );
     let edited = fx.exemplar(&["run"]);
-    assert!(!compiled(&edited), "a directive's text rebuilt: {}", stderr(&edited));
+    assert!(
+        !compiled(&edited),
+        "a directive's text rebuilt: {}",
+        stderr(&edited)
+    );
 
     let text = fx.read("mission.yaml");
     let new_id = "  - id: S6\n    name: Multiplication\n    aspect_id: S0\n    status: proposed\n    detail: { invariant: \"mul(a, b) = a * b\" }\nsignal:";
     fx.write("mission.yaml", &text.replacen("signal:", new_id, 1));
     let added = fx.exemplar(&["run"]);
-    assert!(compiled(&added), "a new id did not rebuild: {}", stderr(&added));
+    assert!(
+        compiled(&added),
+        "a new id did not rebuild: {}",
+        stderr(&added)
+    );
 }

@@ -18,6 +18,7 @@ use exemplar_formats::Outcome;
 use crate::errors::Error;
 use crate::execute::binary::{ExecOptions, Finished, Progress};
 use crate::execute::libtest;
+use crate::execute::list::runs_ignored;
 use crate::execute::process::{Chunk, Proc, Tail, io_error, kill};
 
 /// Run `names` of `exe` in one process, following it to its end: each test's start and
@@ -67,11 +68,15 @@ pub(crate) fn spawn(
     })
 }
 
-/// The command: the named tests exactly, one at a time, ignored ones too (they are named
-/// because the plan runs them), in the package's folder with its environment.
+/// The command: the named tests exactly, one at a time (ignored ones only when the run asks
+/// for them; else libtest reports them ignored), in the package's folder with its
+/// environment.
 fn command(exe: &Path, opts: &ExecOptions, names: &[String]) -> Command {
     let mut cmd = Command::new(exe);
-    cmd.args(["--exact", "--test-threads", "1", "--include-ignored"]);
+    cmd.args(["--exact", "--test-threads", "1"]);
+    if runs_ignored(&opts.harness_args) {
+        cmd.arg("--include-ignored");
+    }
     if opts.no_capture {
         cmd.arg("--nocapture");
     }
@@ -197,14 +202,14 @@ impl Stream {
             return;
         };
         match verdict(rest) {
-            Some(outcome) => {
+            Some((outcome, reason)) => {
                 self.inflight = None;
                 self.progress += 1;
                 let f = Finished {
                     name,
                     outcome,
                     duration: at.duration_since(t0).as_secs_f64(),
-                    message: None,
+                    message: reason,
                     output: None,
                 };
                 on(Progress::Finished(&f));
@@ -230,13 +235,15 @@ fn split_start(line: &str) -> Option<(String, &str)> {
     Some((name.to_owned(), after))
 }
 
-/// `ok`, `FAILED`, `ignored` or `ignored, REASON`.
-fn verdict(text: &str) -> Option<Outcome> {
+/// `ok`, `FAILED`, `ignored` or `ignored, REASON` (the reason is returned).
+fn verdict(text: &str) -> Option<(Outcome, Option<String>)> {
     match text.trim_end() {
-        "ok" => Some(Outcome::Passed),
-        "FAILED" => Some(Outcome::Failed),
-        v if v == "ignored" || v.starts_with("ignored, ") => Some(Outcome::Ignored),
-        _ => None,
+        "ok" => Some((Outcome::Passed, None)),
+        "FAILED" => Some((Outcome::Failed, None)),
+        "ignored" => Some((Outcome::Ignored, None)),
+        v => v
+            .strip_prefix("ignored, ")
+            .map(|reason| (Outcome::Ignored, Some(reason.to_owned()))),
     }
 }
 
@@ -329,6 +336,7 @@ mod tests {
         ]);
         assert_eq!(results.len(), 1);
         assert_eq!(results[0].outcome, Outcome::Ignored);
+        assert_eq!(results[0].message.as_deref(), Some("slow"));
         assert!(stream.done && stream.inflight.is_none());
     }
 }

@@ -91,11 +91,15 @@ pub fn selecting_args(harness_args: &[String]) -> Vec<String> {
 
 /// List the tests of `exe` (built from the target whose source file is `src_path`) under
 /// `harness_args` (only the selecting ones are used) and `opts.design`.
+///
+/// With `for_run`, a libtest binary is not asked which of its tests are ignored: they are
+/// planned to run, and libtest reports them `ignored` (with the reason) when they do.
 pub fn list_binary(
     exe: &Path,
     src_path: &Path,
     opts: &ExecOptions,
     harness_args: &[String],
+    for_run: bool,
 ) -> Result<Listing, Error> {
     let selecting = selecting_args(harness_args);
     let mut args = vec!["--list".to_owned()];
@@ -130,13 +134,15 @@ pub fn list_binary(
     } else {
         list_libtest(exe, opts, &[])?
     };
-    let ignored = list_libtest(exe, opts, &["--ignored"])?;
+    let ignored = if for_run {
+        Vec::new()
+    } else {
+        list_libtest(exe, opts, &["--ignored"])?
+    };
     let plan = LibtestPlan {
         selected: selected.into_iter().collect(),
         ignored: ignored.into_iter().collect(),
-        run_ignored: selecting
-            .iter()
-            .any(|a| a == "--ignored" || a == "--include-ignored"),
+        run_ignored: runs_ignored(&selecting),
         design: design.clone(),
     };
     let file = src_path.to_string_lossy();
@@ -150,6 +156,13 @@ pub fn list_binary(
         tests,
         harness_version: None,
     }))
+}
+
+/// Whether the harness arguments run ignored tests (`--ignored` or `--include-ignored`).
+pub fn runs_ignored(harness_args: &[String]) -> bool {
+    harness_args
+        .iter()
+        .any(|a| a == "--ignored" || a == "--include-ignored")
 }
 
 /// What a libtest binary's listings say will run.

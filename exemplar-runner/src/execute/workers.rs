@@ -115,13 +115,14 @@ fn worker_count(opts: &ExecOptions) -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// `planned` cut into batches in order: about four per worker, so that workers that finish
-/// early take more, and none larger than [`MAX_BATCH`]; one test each under `--isolate`.
+/// `planned` cut into batches in order: about two per worker, so that a worker that finishes
+/// early takes more (each batch costs a process start), and none larger than [`MAX_BATCH`];
+/// one test each under `--isolate`.
 fn batches(planned: Vec<String>, workers: usize, isolate: bool) -> VecDeque<Vec<String>> {
     let size = if isolate {
         1
     } else {
-        planned.len().div_ceil(workers * 4).clamp(1, MAX_BATCH)
+        planned.len().div_ceil(workers * 2).clamp(1, MAX_BATCH)
     };
     planned.chunks(size).map(<[String]>::to_vec).collect()
 }
@@ -134,7 +135,7 @@ mod tests {
     fn batches_cover_every_test_once_in_order() {
         let planned: Vec<String> = (0..1000).map(|i| format!("t{i:04}")).collect();
         let b = batches(planned.clone(), 2, false);
-        assert_eq!(b.len(), 8);
+        assert_eq!(b.len(), 4);
         assert_eq!(b.iter().flatten().cloned().collect::<Vec<_>>(), planned);
         let big: Vec<String> = (0..10_000).map(|i| format!("t{i}")).collect();
         assert!(batches(big, 2, false).iter().all(|b| b.len() <= MAX_BATCH));
