@@ -234,9 +234,10 @@ mod tests {
             Outcome::Ignored,
             Outcome::Crashed,
             Outcome::Timeout,
+            Outcome::Stranded,
         ] {
             assert_eq!(Outcome::from_code(o.code()), Some(o));
         }
-        assert_eq!(Outcome::from_code(5), None);
+        assert_eq!(Outcome::from_code(6), None);
     }
 }

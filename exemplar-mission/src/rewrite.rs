@@ -25,7 +25,11 @@ pub fn render(
     signal: &[SignalEntry],
     history: &[HistoryEntry],
 ) -> Result<String, RewriteError> {
-    let src = mission.source.as_str();
+    // A byte order mark stays where it was, outside the text the positions count in.
+    let (bom, src) = match mission.source.strip_prefix('\u{feff}') {
+        Some(rest) => ("\u{feff}", rest),
+        None => ("", mission.source.as_str()),
+    };
     let lines = Lines::of(src);
     for (key, line) in &mission.top_keys {
         let text = &src[lines.start(*line)..];
@@ -77,6 +81,7 @@ pub fn render(
     for (start, end, text) in edits {
         out.replace_range(start..end, &text);
     }
+    out.insert_str(0, bom);
     check_round_trip(mission, &out, signal, history)?;
     Ok(out)
 }

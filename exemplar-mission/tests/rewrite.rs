@@ -340,3 +340,15 @@ fn atomic_write_keeps_permissions_and_refuses_a_file_changed_on_disk() {
         .collect();
     assert_eq!(names.len(), 1, "{names:?}");
 }
+
+#[test]
+fn a_byte_order_mark_is_read_past_and_kept() {
+    let with_bom = format!("\u{feff}{COMMENTED}");
+    let m = parse_str(Path::new("mission.yaml"), &with_bom).unwrap();
+    assert_eq!(m.id, "kv", "the mark is not part of the first key");
+    let (_, text) = step(&m, &run(BOTH_PASS, "2025-12-01T13:00:00Z"));
+    assert!(text.starts_with('\u{feff}'), "the rewrite keeps the mark");
+    assert_eq!(text.matches('\u{feff}').count(), 1);
+    let back = parse_str(Path::new("mission.yaml"), &text).unwrap();
+    assert_eq!(back.signal.len(), 2);
+}

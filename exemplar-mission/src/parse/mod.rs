@@ -41,11 +41,22 @@ pub fn parse_str(path: &Path, text: &str) -> Result<Mission, MissionErrors> {
         path: path.to_owned(),
         errors: Vec::new(),
     };
+    // A byte order mark is not part of the YAML; the source keeps it, and so does a rewrite.
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(line) = second_document(body) {
+        cx.push(
+            Pos { line, column: 1 },
+            Problem::Syntax(
+                "a second YAML document starts here; a mission file is one document".into(),
+            ),
+        );
+        return Err(cx.finish());
+    }
     let options = LoaderOptions::default().error_on_duplicate_keys(true);
     // The loader is not expected to panic, but a mission file is user input: a panic in a
     // dependency must still come out as an error with a position, never as a crash.
     let loaded =
-        std::panic::catch_unwind(|| marked_yaml::parse_yaml_with_options(0, text, options));
+        std::panic::catch_unwind(|| marked_yaml::parse_yaml_with_options(0, body, options));
     let root = match loaded {
         Ok(Ok(root)) => root,
         Ok(Err(e)) => {
@@ -71,6 +82,39 @@ pub fn parse_str(path: &Path, text: &str) -> Result<Mission, MissionErrors> {
     } else {
         Err(cx.finish())
     }
+}
+
+/// The line of a `---` that starts a second document (one after content, or a second one);
+/// a `...` end marker followed by more content counts too.
+fn second_document(text: &str) -> Option<usize> {
+    let mut content = false;
+    let mut ended = false;
+    for (i, line) in text.lines().enumerate() {
+        let marker = |m: &str| {
+            line.strip_prefix(m)
+                .is_some_and(|r| r.is_empty() || r.starts_with([' ', '\t', '#']))
+        };
+        if marker("---") {
+            if content || ended {
+                return Some(i + 1);
+            }
+            content = true;
+            continue;
+        }
+        if marker("...") {
+            ended = true;
+            continue;
+        }
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        if ended {
+            return Some(i + 1);
+        }
+        content = true;
+    }
+    None
 }
 
 /// A design id: a letter, then letters, digits or `_` (so it is also a Rust identifier).
