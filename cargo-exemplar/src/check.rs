@@ -35,7 +35,11 @@ pub fn command(args: &CheckArgs, color: ColorChoice) -> Result<ExitCode, Error> 
     }
     let mut plan = args.run.plan()?;
     plan.rewrite = args.rewrite;
-    let mut progress = Progress::new(color.for_stderr(), !plan.no_capture);
+    let mut progress = Progress::new(
+        color.for_stderr(),
+        !plan.no_capture,
+        args.run.selection.verbosity(),
+    );
     let session = exemplar_runner::run(&plan, &mut progress)?;
     let baseline = gate::load_baseline(&session, args.baseline.as_deref())?;
     let verdicts: Vec<MissionVerdict> = session

@@ -313,6 +313,23 @@ pub struct Selection {
     /// Require Cargo.lock and the cache to be up to date (passed to cargo).
     #[arg(long)]
     pub frozen: bool,
+    /// No progress output and no build messages (passed to cargo); the results still print.
+    #[arg(short = 'q', long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// A line for every test as it ends; `-vv` also makes cargo very verbose (passed to cargo).
+    #[arg(short = 'v', long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+impl Selection {
+    /// How much to say while working.
+    pub fn verbosity(&self) -> crate::style::Verbosity {
+        match (self.quiet, self.verbose) {
+            (true, _) => crate::style::Verbosity::Quiet,
+            (false, 0) => crate::style::Verbosity::Normal,
+            (false, _) => crate::style::Verbosity::Verbose,
+        }
+    }
 }
 
 /// `cargo exemplar list`.
@@ -408,6 +425,8 @@ impl From<&Selection> for exemplar_runner::Selection {
                 locked: s.locked,
                 offline: s.offline,
                 frozen: s.frozen,
+                quiet: s.quiet,
+                verbose: s.verbose,
             },
             ..(&s.missions).into()
         }

@@ -11,7 +11,7 @@ use exemplar_formats::Outcome;
 use exemplar_runner::{Reporter, RunEvent};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::style::Style;
+use crate::style::{Style, Verbosity};
 
 /// The progress display.
 pub struct Progress {
@@ -21,17 +21,19 @@ pub struct Progress {
     /// Tests running now, with when they started.
     running: Vec<(String, Instant)>,
     style: Style,
+    verbosity: Verbosity,
 }
 
 impl Progress {
     /// A bar on a terminal (unless `animate` is false), else plain lines. The bar appears
     /// once the first test binary starts, so the build's output is never drawn over.
-    pub fn new(style: Style, animate: bool) -> Progress {
+    pub fn new(style: Style, animate: bool, verbosity: Verbosity) -> Progress {
         Progress {
-            animate: animate && std::io::stderr().is_terminal(),
+            animate: animate && verbosity != Verbosity::Quiet && std::io::stderr().is_terminal(),
             bar: None,
             running: Vec::new(),
             style,
+            verbosity,
         }
     }
 
@@ -84,8 +86,10 @@ impl Progress {
 
     fn binary(&mut self, package: &str, kind: &str, target: &str) {
         let what = format!("{package} ({kind} {target})");
+        let quiet = self.verbosity == Verbosity::Quiet;
         match self.bar() {
             Some(b) => b.set_message(what),
+            None if quiet => {}
             None => eprintln!("{:>12} {what}", self.style.good("Running")),
         }
     }
@@ -102,12 +106,23 @@ impl Progress {
         bar.set_message(format!("{name} {:.0}s{more}", t0.elapsed().as_secs_f64()));
     }
 
-    fn finished(&mut self, name: &str, outcome: Outcome, message: Option<&str>) {
+    fn finished(&mut self, name: &str, outcome: Outcome, message: Option<&str>, duration: f64) {
         self.running.retain(|(n, _)| n != name);
         if let Some(b) = &self.bar {
             b.inc(1);
         }
         self.show_slowest();
+        if self.verbosity == Verbosity::Quiet {
+            return;
+        }
+        if self.verbosity == Verbosity::Verbose && !outcome.is_failing() {
+            let word = outcome.as_str().to_uppercase();
+            let word = match outcome {
+                Outcome::Passed => self.style.good(&word),
+                _ => self.style.warn(&word),
+            };
+            self.line(&format!("{word:>12} [{duration:>7.3}s] {name}"));
+        }
         if outcome.is_failing() {
             let first = message.map(exemplar_formats::headline).unwrap_or("");
             let word = match outcome {
@@ -125,6 +140,7 @@ impl Progress {
 impl Reporter for Progress {
     fn report(&mut self, event: RunEvent<'_>) {
         match event {
+            RunEvent::Skipping { .. } if self.verbosity == Verbosity::Quiet => {}
             RunEvent::Skipping { packages, root } => self.skipping(packages, root),
             RunEvent::WaitingForJournal { dir, holder } => self.line(&format!(
                 "{:>12} for the journal at {} (another run, pid {holder}, is writing it)",
@@ -149,7 +165,7 @@ impl Reporter for Progress {
             }
             RunEvent::TestFinished(t) => {
                 if let Some(outcome) = t.outcome {
-                    self.finished(&t.name, outcome, t.message.as_deref());
+                    self.finished(&t.name, outcome, t.message.as_deref(), t.duration);
                 }
             }
             RunEvent::Executed => {

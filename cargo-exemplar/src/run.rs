@@ -19,7 +19,11 @@ pub fn command(args: &RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
         return harness_help(args);
     }
     let plan = args.plan()?;
-    let mut progress = Progress::new(color.for_stderr(), !plan.no_capture);
+    let mut progress = Progress::new(
+        color.for_stderr(),
+        !plan.no_capture,
+        args.selection.verbosity(),
+    );
     let session = exemplar_runner::run(&plan, &mut progress)?;
     match args.message_format {
         MessageFormat::Human => print!("{}", render::table::render(&session, color.for_stdout())),

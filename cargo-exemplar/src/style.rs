@@ -85,3 +85,15 @@ impl Style {
         self.paint("2", t)
     }
 }
+
+/// How much a command says while it works (`-q`, default, `-v`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verbosity {
+    /// `-q`: nothing but the results and errors.
+    Quiet,
+    /// The progress bar (or `Running` lines) and each failure as it happens.
+    #[default]
+    Normal,
+    /// Also a line for every test as it ends.
+    Verbose,
+}

@@ -69,6 +69,7 @@ fn test_build(yes: bool) -> TokenStream {
 
 /// The static that places the test's link record in the binary's link section.
 fn link_record(p: &Parsed) -> TokenStream {
+    let krate = crate::krate::path();
     let name = &p.func.sig.ident;
     let ids = p
         .ids
@@ -92,13 +93,14 @@ fn link_record(p: &Parsed) -> TokenStream {
             not(any(target_vendor = "apple", windows)),
             unsafe(link_section = "exemplar_links")
         )]
-        static LINK: [u8; { RECORD.len() + ::exemplar::__private::LINK_FRAME }] =
-            ::exemplar::__private::link_record(RECORD);
+        static LINK: [u8; { RECORD.len() + #krate::__private::LINK_FRAME }] =
+            #krate::__private::link_record(RECORD);
     }
 }
 
 /// The function registered with the `exemplar::main!()` harness.
 fn registered(p: &Parsed) -> TokenStream {
+    let krate = crate::krate::path();
     let func = &p.func;
     let name = &func.sig.ident;
     let ids: Vec<String> = p.ids.iter().map(|i| i.to_string()).collect();
@@ -108,17 +110,17 @@ fn registered(p: &Parsed) -> TokenStream {
         ReturnType::Type(_, ty) => ty.span(),
         ReturnType::Default => name.span(),
     };
-    let call = quote_spanned!(ret_span=> ::exemplar::__private::IntoOutcome::into_outcome(#name()));
+    let call = quote_spanned!(ret_span=> #krate::__private::IntoOutcome::into_outcome(#name()));
     let line = name.span().unwrap().line() as u32;
     let ignore = match &p.ignore {
-        None => quote!(::exemplar::__private::Ignore::No),
-        Some(None) => quote!(::exemplar::__private::Ignore::Yes),
-        Some(Some(reason)) => quote!(::exemplar::__private::Ignore::Because(#reason)),
+        None => quote!(#krate::__private::Ignore::No),
+        Some(None) => quote!(#krate::__private::Ignore::Yes),
+        Some(Some(reason)) => quote!(#krate::__private::Ignore::Because(#reason)),
     };
     let should_panic = match &p.should_panic {
-        ShouldPanic::No => quote!(::exemplar::__private::ShouldPanic::No),
-        ShouldPanic::Yes => quote!(::exemplar::__private::ShouldPanic::Yes),
-        ShouldPanic::Expected(s) => quote!(::exemplar::__private::ShouldPanic::Expected(#s)),
+        ShouldPanic::No => quote!(#krate::__private::ShouldPanic::No),
+        ShouldPanic::Yes => quote!(#krate::__private::ShouldPanic::Yes),
+        ShouldPanic::Expected(s) => quote!(#krate::__private::ShouldPanic::Expected(#s)),
     };
     // Outside any test build, the function would be tagged but never run.
     let outside = quote_spanned!(name.span()=>
@@ -145,8 +147,8 @@ fn registered(p: &Parsed) -> TokenStream {
             fn __exemplar_run() -> ::core::result::Result<(), ::std::string::String> {
                 #call
             }
-            ::exemplar::__private::inventory::submit! {
-                ::exemplar::__private::TestCase {
+            #krate::__private::inventory::submit! {
+                #krate::__private::TestCase {
                     name: ::core::stringify!(#name),
                     module_path: ::core::module_path!(),
                     file: ::core::file!(),

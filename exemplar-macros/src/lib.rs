@@ -15,13 +15,15 @@
 //! time (once per compiler process) and rejects an id that is unknown or `retired`, with the
 //! error on that id. Editing the mission file makes cargo rebuild the test target.
 //!
-//! Use it through the `exemplar` crate, which re-exports it and provides the harness.
+//! Use it through the `exemplar-test` crate (`use exemplar::design;`), which re-exports it and
+//! provides the harness.
 //!
 //! The work is split the way a reader expects: [`parse`](mod@parse) the attribute and the
 //! function, [`validate`] the ids against the mission, [`expand`] into the registration.
 #![warn(missing_docs)]
 
 mod expand;
+mod krate;
 mod mission;
 mod parse;
 mod validate;

@@ -63,6 +63,10 @@ pub struct CargoFlags {
     pub offline: bool,
     /// `--frozen`.
     pub frozen: bool,
+    /// `--quiet`.
+    pub quiet: bool,
+    /// `-v`, as many as given.
+    pub verbose: u8,
 }
 
 impl CargoFlags {
@@ -86,6 +90,13 @@ impl CargoFlags {
             if on {
                 out.push(flag.to_owned());
             }
+        }
+        if self.quiet {
+            out.push("--quiet".to_owned());
+        }
+        // One -v of ours is the test lines; cargo's begin at -vv.
+        for _ in 1..self.verbose {
+            out.push("-v".to_owned());
         }
         out
     }

@@ -50,7 +50,7 @@ fn a_project_from_the_kv_template_runs_at_loss_zero() {
         .unwrap();
     let exemplar_dep = repo_root().join("exemplar");
     assert_eq!(
-        manifest["dev-dependencies"]["exemplar"]["path"].as_str(),
+        manifest["dev-dependencies"]["exemplar-test"]["path"].as_str(),
         Some(exemplar_dep.to_str().unwrap())
     );
     assert!(manifest.contains_key("workspace"), "a project of its own");

@@ -38,7 +38,7 @@ fn project(dir: &Path, files: usize, per_file: usize, body: &str, tagged: bool) 
     write(
         &dir.join("Cargo.toml"),
         &format!(
-            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n[dev-dependencies]\nexemplar = {{ path = {:?} }}\n",
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n[dev-dependencies]\nexemplar-test = {{ path = {:?} }}\n",
             exemplar.display().to_string()
         ),
     );

@@ -27,7 +27,7 @@ fn write(path: &Path, text: &str) {
 fn project(dir: &Path, name: &str, test_file: &str, harness: bool, mimic: bool) {
     let exemplar = repo().join("exemplar");
     let mut toml = format!(
-        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n[dev-dependencies]\nexemplar = {{ path = {:?} }}\n",
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[workspace]\n\n[dev-dependencies]\nexemplar-test = {{ path = {:?} }}\n",
         exemplar.display().to_string()
     );
     if mimic {

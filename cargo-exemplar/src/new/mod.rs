@@ -1,18 +1,19 @@
 //! `cargo exemplar new --template NAME PATH`: start a project from a bundled reference mission.
 //!
-//! The templates are read from the checkout this binary was built from: the new project
-//! depends on that checkout's `exemplar` crate anyway (exemplar is not on crates.io yet), and
-//! reading them there keeps them current without rebuilding the binary whenever a run rewrites
-//! a template's mission file. The new project is a package of its own: its manifest gets an
-//! empty `[workspace]` and points `exemplar` at the checkout, it gets the checkout's lockfile
-//! so it builds with the versions tested there, and its mission file keeps the design but
-//! starts with no signal and no history. Build outputs and fuzzing corpora stay behind.
+//! The templates are compiled into the binary (see [`bundle`]), so an installed
+//! `cargo-exemplar` needs no checkout. The new project is a package of its own: its manifest
+//! gets an empty `[workspace]`, and its mission file keeps the design but starts with no signal
+//! and no history. Its `exemplar-test` dev-dependency is the checkout this binary was built
+//! from when that checkout is still there (with the checkout's lockfile, so it builds with the
+//! versions tested there), else `exemplar-test` of this version from crates.io.
 //!
 //! As `cargo new` does, the package is named after its folder (or `--name`), the project gets a
 //! `.gitignore` (build output and the journal), and a git repository when it is not inside
 //! one. The library keeps the template's crate name (`[lib] name`), so the template's tests and
 //! benchmarks compile unchanged. kv's replay of its four iterations comes as a script that works
 //! in the new project.
+
+pub mod bundle;
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +39,40 @@ fn checkout() -> PathBuf {
         .parent()
         .unwrap_or(Path::new("."))
         .to_owned()
+}
+
+/// Where a new project gets `exemplar-test` from.
+enum Dependency {
+    /// The `exemplar` folder of the checkout this binary was built from.
+    Checkout(PathBuf),
+    /// crates.io, this version.
+    Registry(&'static str),
+}
+
+impl Dependency {
+    fn find() -> Dependency {
+        let dir = checkout().join("exemplar");
+        let ours = std::fs::read_to_string(dir.join("Cargo.toml"))
+            .is_ok_and(|t| t.contains("name = \"exemplar-test\""));
+        if ours {
+            Dependency::Checkout(dir)
+        } else {
+            Dependency::Registry(env!("CARGO_PKG_VERSION"))
+        }
+    }
+
+    /// The value of `exemplar-test = ...` in a manifest.
+    fn toml(&self) -> String {
+        match self {
+            Dependency::Checkout(dir) => {
+                format!(
+                    "{{ path = {:?} }}",
+                    dir.display().to_string().replace('\\', "/")
+                )
+            }
+            Dependency::Registry(v) => format!("{v:?}"),
+        }
+    }
 }
 
 /// The files of the template in `dir`, relative to it, in a stable order.
@@ -81,10 +116,12 @@ pub fn fresh_mission(text: &str) -> String {
 }
 
 /// The manifest of a standalone copy: the package named `package` (its library keeps the
-/// template's crate name), `exemplar` by absolute path, its own workspace.
-fn standalone_manifest(text: &str, template: &str, package: &str, exemplar: &Path) -> String {
-    let path = exemplar.display().to_string().replace('\\', "/");
-    let mut out = text.replace("path = \"../../exemplar\"", &format!("path = {path:?}"));
+/// template's crate name), `exemplar-test` from `dep`, its own workspace.
+fn standalone_manifest(text: &str, template: &str, package: &str, dep: &Dependency) -> String {
+    let mut out = text.replace(
+        "exemplar-test = { path = \"../../exemplar\" }",
+        &format!("exemplar-test = {}", dep.toml()),
+    );
     if package != template {
         out = out.replacen(
             &format!("[package]\nname = \"{template}\""),
@@ -249,47 +286,35 @@ pub fn command(args: &NewArgs) -> Result<ExitCode, Error> {
             )));
         }
     }
-    let root = checkout();
-    let exemplar = root.join("exemplar");
-    let source = root.join("templates").join(name);
-    if !exemplar.join("Cargo.toml").is_file() || !source.join("mission.yaml").is_file() {
-        return Err(Error::Usage(format!(
-            "this cargo-exemplar was built from {}, which no longer holds the exemplar crate and the templates; exemplar is not on crates.io yet, so a new project needs that checkout",
-            root.display()
-        )));
+    let files = bundle::files(bundle::BUNDLE, name);
+    if files.is_empty() {
+        return Err(Error::Usage(
+            "this cargo-exemplar was built without its templates; reinstall it (`cargo install cargo-exemplar`)".into(),
+        ));
     }
     let package = package_name(args)?;
-    let files = template_files(&source)?;
-    for rel in &files {
-        let from = source.join(rel);
-        let bytes = std::fs::read(&from).map_err(|source| Error::Io {
-            action: "read",
-            path: from.clone(),
-            source,
-        })?;
-        let target = dest.join(rel);
-        match rel.to_str() {
-            Some("Cargo.toml") => {
-                let text = String::from_utf8_lossy(&bytes);
-                let manifest = standalone_manifest(&text, name, &package, &exemplar);
-                write(&target, manifest.as_bytes())?;
-            }
-            Some("mission.yaml") => {
-                let text = String::from_utf8_lossy(&bytes);
-                write(&target, fresh_mission(&text).as_bytes())?;
-            }
-            _ => write(&target, &bytes)?,
+    let dep = Dependency::find();
+    for f in &files {
+        let target = dest.join(f.path);
+        if f.path == "Cargo.toml" {
+            let text = String::from_utf8_lossy(f.bytes);
+            let manifest = standalone_manifest(&text, name, &package, &dep);
+            write(&target, manifest.as_bytes())?;
+        } else {
+            write(&target, f.bytes)?;
         }
     }
-    let lock = root.join("Cargo.lock");
-    let lockfile = std::fs::read(&lock).map_err(|source| Error::Io {
-        action: "read",
-        path: lock,
-        source,
-    })?;
-    write(&dest.join("Cargo.lock"), &lockfile)?;
+    if let Dependency::Checkout(_) = dep {
+        let lock = checkout().join("Cargo.lock");
+        let lockfile = std::fs::read(&lock).map_err(|source| Error::Io {
+            action: "read",
+            path: lock,
+            source,
+        })?;
+        write(&dest.join("Cargo.lock"), &lockfile)?;
+    }
     write(&dest.join(".gitignore"), GITIGNORE.as_bytes())?;
-    if source.join("iterate.sh").is_file() {
+    if files.iter().any(|f| f.path.starts_with("iterations/")) {
         let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("cargo-exemplar"));
         let script = dest.join("iterate.sh");
         write(&script, iterate_script(&exe).as_bytes())?;
@@ -360,19 +385,23 @@ mod tests {
 
     #[test]
     fn the_manifest_points_at_this_checkout_and_stands_alone() {
-        let m = standalone_manifest(
-            "[package]\nname = \"kv\"\n[dev-dependencies]\nexemplar = { path = \"../../exemplar\" }\n",
-            "kv",
-            "mystore",
-            Path::new("/src/exemplar/exemplar"),
-        );
+        let template = "[package]\nname = \"kv\"\n[dev-dependencies]\nexemplar-test = { path = \"../../exemplar\" }\n";
+        let dep = Dependency::Checkout(PathBuf::from("/src/exemplar/exemplar"));
+        let m = standalone_manifest(template, "kv", "mystore", &dep);
         let doc: toml::Table = m.parse().unwrap();
         assert_eq!(
-            doc["dev-dependencies"]["exemplar"]["path"].as_str(),
+            doc["dev-dependencies"]["exemplar-test"]["path"].as_str(),
             Some("/src/exemplar/exemplar")
         );
+
         assert!(doc["workspace"].as_table().unwrap().is_empty());
         assert_eq!(doc["package"]["name"].as_str(), Some("mystore"));
         assert_eq!(doc["lib"]["name"].as_str(), Some("kv"));
+        let m = standalone_manifest(template, "kv", "kv", &Dependency::Registry("0.3.1"));
+        let doc: toml::Table = m.parse().unwrap();
+        assert_eq!(
+            doc["dev-dependencies"]["exemplar-test"].as_str(),
+            Some("0.3.1")
+        );
     }
 }
