@@ -54,6 +54,17 @@ pub enum Command {
     Journal(JournalCommand),
     /// Start a project from a bundled reference mission (kv, persist, hexmap).
     New(NewArgs),
+    /// Adopt exemplar in an existing crate or workspace: a starter mission file and the
+    /// exemplar-test dev-dependency (refuses to overwrite a mission file).
+    Init(InitArgs),
+}
+
+/// `cargo exemplar init`.
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// Which packages.
+    #[command(flatten)]
+    pub missions: MissionSelection,
 }
 
 /// `cargo exemplar new`.

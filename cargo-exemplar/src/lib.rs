@@ -16,6 +16,7 @@ pub mod check;
 pub mod cli;
 mod errors;
 pub mod hook;
+pub mod init;
 pub mod list;
 pub mod new;
 pub mod progress;

@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         Command::Flaky(args) => query::flaky(args),
         Command::Journal(cmd) => query::journal(cmd),
         Command::New(args) => cargo_exemplar::new::command(args),
+        Command::Init(args) => cargo_exemplar::init::command(args),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -174,6 +174,43 @@ pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
     })
 }
 
+/// A selected package and where its mission file is (or would be).
+#[derive(Debug, Clone)]
+pub struct PackageMission {
+    /// Package name.
+    pub name: String,
+    /// Its Cargo.toml.
+    pub manifest_path: PathBuf,
+    /// Its mission file: `[package.metadata.exemplar] mission`, else `mission.yaml` beside
+    /// the manifest. It may not exist yet.
+    pub mission_path: PathBuf,
+}
+
+/// The packages `sel` selects, with where their mission files belong, whether or not they
+/// exist (for `init`).
+pub fn package_missions(sel: &Selection) -> Result<Vec<PackageMission>, Error> {
+    let mut cmd = MetadataCommand::new();
+    if let Some(p) = &sel.manifest_path {
+        cmd.manifest_path(p);
+    }
+    cmd.no_deps();
+    cmd.other_options(sel.cargo.metadata_args());
+    let meta = cmd.exec()?;
+    let mut out = Vec::new();
+    for p in select(&meta, sel)? {
+        let manifest_path = p.manifest_path.clone().into_std_path_buf();
+        let dir = manifest_path.parent().unwrap_or(Path::new(".")).to_owned();
+        let settings = Settings::of(p)?;
+        let rel = settings.mission.as_deref().unwrap_or(DEFAULT_MISSION_FILE);
+        out.push(PackageMission {
+            name: p.name.to_string(),
+            mission_path: dir.join(rel),
+            manifest_path,
+        });
+    }
+    Ok(out)
+}
+
 /// `[package.metadata.exemplar]`, read strictly: a key of the wrong type is an error naming
 /// it, as the `#[design]` macro reports it, never a silent fallback to the default.
 #[derive(Debug, Default)]

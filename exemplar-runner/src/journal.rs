@@ -53,6 +53,12 @@ impl Recorder {
             Contention::Fail
         };
         let writer = JournalWriter::open(dir, contention, WriterOptions::default(), on_wait)?;
+        // The journal is this machine's history, never committed: its folder ignores itself,
+        // as cargo's target folder does.
+        let ignore = dir.join(".gitignore");
+        if !ignore.exists() {
+            let _ = std::fs::write(&ignore, "# the signal journal of cargo exemplar\n*\n");
+        }
         Ok(Recorder {
             writer: Some(writer),
             ..Recorder::nowhere()

@@ -42,7 +42,7 @@ fn checkout() -> PathBuf {
 }
 
 /// Where a new project gets `exemplar-test` from.
-enum Dependency {
+pub enum Dependency {
     /// The `exemplar` folder of the checkout this binary was built from.
     Checkout(PathBuf),
     /// crates.io, this version.
@@ -50,7 +50,8 @@ enum Dependency {
 }
 
 impl Dependency {
-    fn find() -> Dependency {
+    /// The checkout this binary was built from, when it is still there; else crates.io.
+    pub fn find() -> Dependency {
         let dir = checkout().join("exemplar");
         let ours = std::fs::read_to_string(dir.join("Cargo.toml"))
             .is_ok_and(|t| t.contains("name = \"exemplar-test\""));
