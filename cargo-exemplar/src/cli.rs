@@ -382,6 +382,10 @@ pub struct RunArgs {
     /// Run only the tests linked to these directives (and their subtrees), e.g. S1,S3.
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     pub design: Vec<String>,
+    /// Run the tests linked to the directives whose text changed since REV (default HEAD),
+    /// and their subtrees: "I edited the design; show me its signal".
+    #[arg(long, value_name = "REV", num_args = 0..=1, default_missing_value = "HEAD")]
+    pub changed: Option<String>,
     /// Run each test in its own process (slower; captures each test's output).
     #[arg(long)]
     pub isolate: bool,
@@ -467,6 +471,7 @@ impl RunArgs {
         Ok(exemplar_runner::RunPlan {
             selection: (&self.selection).into(),
             design: self.design.clone(),
+            changed_since: self.changed.clone(),
             isolate: self.isolate,
             no_capture: self.no_capture
                 || self

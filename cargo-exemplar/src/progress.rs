@@ -153,6 +153,14 @@ impl Reporter for Progress {
             RunEvent::Warning(text) => {
                 self.line(&format!("{:>12} {text}", self.style.warn("Warning")))
             }
+            RunEvent::Changed { .. } if self.verbosity == Verbosity::Quiet => {}
+            RunEvent::Changed { since, ids } => {
+                let text = match ids {
+                    [] => format!("no directive since {since}: no test runs"),
+                    ids => format!("{} since {since}: running their tests", ids.join(", ")),
+                };
+                self.line(&format!("{:>12} {text}", self.style.good("Changed")));
+            }
             RunEvent::BinaryStarted(bin) => self.binary(&bin.package, &bin.kind, &bin.target),
             RunEvent::Planned(n) => {
                 if let Some(b) = self.bar() {

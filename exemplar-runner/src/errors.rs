@@ -47,6 +47,12 @@ pub enum Error {
         /// The id.
         id: String,
     },
+    /// `--changed REV` names no commit.
+    #[error("--changed {rev}: not a commit of this repository")]
+    Revision {
+        /// The revision.
+        rev: String,
+    },
     /// `check --baseline` names neither a run of the journal nor a commit.
     #[error("--baseline {spec}: neither a run in the journal nor a git commit")]
     UnknownBaseline {

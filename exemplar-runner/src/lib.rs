@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod build;
+pub mod changed;
 pub mod clock;
 pub mod discover;
 mod errors;

@@ -134,6 +134,9 @@ pub struct RunPlan {
     pub selection: Selection,
     /// Run only tests linked to these directives and their subtrees.
     pub design: Vec<String>,
+    /// `--changed REV`: also run the tests linked to the directives whose text changed since
+    /// this git revision, and their subtrees (and only those, with `design` empty).
+    pub changed_since: Option<String>,
     /// One process per test.
     pub isolate: bool,
     /// Stream the tests' output live instead of capturing it (one test at a time).

@@ -29,6 +29,13 @@ pub enum RunEvent<'a> {
     RecoveredJournal(&'a str),
     /// Something the user should know and act on (a harness of another version).
     Warning(&'a str),
+    /// `--changed`: the directives that changed since the revision (empty: none did).
+    Changed {
+        /// The revision.
+        since: &'a str,
+        /// Their ids.
+        ids: &'a [String],
+    },
     /// A test binary starts.
     BinaryStarted(&'a TestBinary),
     /// A binary listed this many tests that will run or be reported.

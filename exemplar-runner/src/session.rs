@@ -108,7 +108,7 @@ fn run_recorded(
             root: &discovery.root,
         });
     }
-    let design = design_filter(&discovery, &plan.design)?;
+    let design = run_design(plan, &discovery, reporter)?;
     let binaries = build::build(&plan.selection, &discovery.packages)?;
     let clock = RunClock::start(&discovery.packages);
     let run_id = new_run_id(&clock.started());
@@ -369,6 +369,26 @@ fn run_start(
             })
             .collect(),
     }
+}
+
+/// The run's design filter: `--design`, and with `--changed` the directives that changed.
+/// With `--changed` and no change at all, a filter that selects nothing.
+fn run_design(
+    plan: &RunPlan,
+    discovery: &Discovery,
+    reporter: &mut dyn Reporter,
+) -> Result<Option<String>, Error> {
+    let Some(rev) = &plan.changed_since else {
+        return design_filter(discovery, &plan.design);
+    };
+    let changed = crate::changed::changed_since(discovery, rev)?;
+    reporter.report(RunEvent::Changed {
+        since: rev,
+        ids: &changed,
+    });
+    let mut ids = plan.design.clone();
+    ids.extend(changed);
+    Ok(design_filter(discovery, &ids)?.or(Some(String::new())))
 }
 
 /// `--design S1,S3`: the ids and their subtrees, checked against the missions.

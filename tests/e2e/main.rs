@@ -9,6 +9,7 @@ mod documents;
 mod gate;
 mod harness;
 mod honesty;
+mod init;
 mod journal;
 mod new;
 mod report;
