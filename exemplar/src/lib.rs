@@ -1,6 +1,28 @@
 //! Tie tests to design directives.
 //!
-//! A test target that uses exemplar sets `harness = false` and ends with `exemplar::main!()`:
+//! The package is `exemplar-test` (`cargo add --dev exemplar-test`); in code it is `exemplar`.
+//!
+//! `#[design(S1, S3)]` goes above the test attribute a test already has — `#[test]`,
+//! `#[tokio::test]`, `#[rstest]`, in unit tests in `src/` or in integration tests — and the
+//! test runs as before under `cargo test` and `cargo nextest run`:
+//!
+//! ```ignore
+//! use exemplar::design;
+//!
+//! /// Verify write-ahead log preserves order.
+//! #[design(S1)]
+//! #[test]
+//! fn wal_ordering() {
+//!     // ...
+//! }
+//! ```
+//!
+//! The ids are checked against the package's mission file at compile time, and the compiled
+//! test binary carries the link (see `exemplar_formats::links`), so `cargo exemplar run` knows
+//! every linked test before running any.
+//!
+//! A test target may instead use exemplar's own harness: it sets `harness = false`, tags plain
+//! functions (no `#[test]`) and ends with `exemplar::main!()`:
 //!
 //! ```toml
 //! [[test]]
@@ -11,7 +33,6 @@
 //! ```ignore
 //! use exemplar::design;
 //!
-//! /// Verify write-ahead log preserves order.
 //! #[design(S1)]
 //! fn wal_ordering() {
 //!     // ...

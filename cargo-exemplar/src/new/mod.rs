@@ -52,7 +52,12 @@ pub enum Dependency {
 impl Dependency {
     /// The checkout this binary was built from, when it is still there; else crates.io.
     pub fn find() -> Dependency {
-        let dir = checkout().join("exemplar");
+        Dependency::at(&checkout())
+    }
+
+    /// The `exemplar` folder of the checkout at `root`, when `root` is one; else crates.io.
+    fn at(root: &Path) -> Dependency {
+        let dir = root.join("exemplar");
         let ours = std::fs::read_to_string(dir.join("Cargo.toml"))
             .is_ok_and(|t| t.contains("name = \"exemplar-test\""));
         if ours {
@@ -381,6 +386,16 @@ mod tests {
             let full = exemplar_mission::parse_str(Path::new("mission.yaml"), &text).unwrap();
             assert_eq!(mission.design, full.design, "{name}");
             assert!(mission.signal.is_empty() && mission.history.is_empty());
+        }
+    }
+
+    #[test]
+    fn far_from_a_checkout_the_dependency_comes_from_crates_io() {
+        assert!(matches!(Dependency::find(), Dependency::Checkout(_)));
+        let elsewhere = tempfile::tempdir().unwrap();
+        match Dependency::at(elsewhere.path()) {
+            Dependency::Registry(v) => assert_eq!(v, env!("CARGO_PKG_VERSION")),
+            Dependency::Checkout(d) => panic!("a checkout at {}", d.display()),
         }
     }
 
