@@ -158,6 +158,22 @@ fn write_verdict(out: &mut String, v: &MissionVerdict, run_id: &str, style: Styl
             render::table::write_captured(out, r.message.as_deref(), None, run_id, style);
         }
     }
+    for r in &v.stranded {
+        let _ = writeln!(
+            out,
+            "  {} {} ({}:{}) is compiled but no harness runs it{}",
+            style.bad("x"),
+            r.reference,
+            r.file,
+            r.line,
+            if r.ids.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", r.ids.join(", "))
+            }
+        );
+        render::table::write_captured(out, r.message.as_deref(), None, run_id, style);
+    }
     for p in &v.proposed {
         let _ = writeln!(
             out,

@@ -40,6 +40,10 @@ pub struct MissionVerdict {
     pub violations: Vec<Violation>,
     /// Tests that passed and fail now.
     pub regressions: Vec<Regression>,
+    /// Tests compiled but run by no harness (outcome `stranded`), tagged or not: each fails
+    /// the gate, as a test that exists and never runs must not pass as clean.
+    #[serde(default)]
+    pub stranded: Vec<Regression>,
     /// Proposed directives with loss: shown, not gating.
     pub proposed: Vec<DirectiveRow>,
 }
@@ -47,7 +51,10 @@ pub struct MissionVerdict {
 impl MissionVerdict {
     /// The gate holds for this mission.
     pub fn ok(&self) -> bool {
-        self.violations.is_empty() && self.regressions.is_empty() && !self.over_ceiling
+        self.violations.is_empty()
+            && self.regressions.is_empty()
+            && self.stranded.is_empty()
+            && !self.over_ceiling
     }
 }
 

@@ -5,6 +5,7 @@
 //!
 //! - an `active` directive's loss rose (a directive new since the baseline counts from 0);
 //! - a test that passed in the baseline fails now (unless it only verifies `proposed` ones);
+//! - a test is `stranded`: compiled, but run by no harness (tagged or not);
 //! - its loss is above the ceiling (`--max-loss`, or `[package.metadata.exemplar] max-loss`).
 //!
 //! `proposed` directives are shown, never gating. Without any baseline (a mission not yet
@@ -13,8 +14,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use exemplar_formats::Outcome;
 use exemplar_formats::check::{MissionVerdict, Regression, Violation};
+use exemplar_formats::{Outcome, TestRecord};
 use exemplar_mission::update::round_loss;
 use exemplar_mission::{Mission, Status};
 
@@ -72,20 +73,28 @@ pub fn judge(
         ids.iter()
             .any(|id| mission.node(id).is_some_and(|n| n.status == Status::Active))
     };
+    let regression = |t: &TestRecord| Regression {
+        reference: t.reference.clone(),
+        ids: t.ids.clone(),
+        outcome: t.outcome.unwrap_or(Outcome::Failed),
+        file: t.file.clone(),
+        line: t.line,
+        message: t.message.clone(),
+    };
     let regressions = m
         .tests
         .iter()
         .filter(|t| t.outcome.is_some_and(Outcome::is_failing))
+        .filter(|t| t.outcome != Some(Outcome::Stranded))
         .filter(|t| b.tests.get(&t.reference) == Some(&Outcome::Passed))
         .filter(|t| gating(&t.ids))
-        .map(|t| Regression {
-            reference: t.reference.clone(),
-            ids: t.ids.clone(),
-            outcome: t.outcome.unwrap_or(Outcome::Failed),
-            file: t.file.clone(),
-            line: t.line,
-            message: t.message.clone(),
-        })
+        .map(regression)
+        .collect();
+    let stranded = m
+        .tests
+        .iter()
+        .filter(|t| t.outcome == Some(Outcome::Stranded))
+        .map(regression)
         .collect();
     let loss_after = round_loss(m.update.loss.mission);
     MissionVerdict {
@@ -96,6 +105,7 @@ pub fn judge(
         over_ceiling: max_loss.is_some_and(|c| loss_after > c + 1e-9),
         violations,
         regressions,
+        stranded,
         proposed,
     }
 }

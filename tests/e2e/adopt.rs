@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use crate::support::{Fixture, json, stderr, stdout, target_dir};
+use crate::support::{Fixture, json, kv_alone, stderr, stdout, target_dir};
 
 /// (binary, test name) → outcome word.
 type Outcomes = BTreeMap<(String, String), String>;
@@ -49,6 +49,7 @@ fn expected(fx: &Fixture) -> Expected {
 
 #[test]
 fn existing_tests_carry_design_ids_and_run_under_exemplar_cargo_test_and_nextest() {
+    let _heavy = kv_alone();
     let fx = Fixture::new("adopt");
     let want = expected(&fx);
 
@@ -100,6 +101,18 @@ fn existing_tests_carry_design_ids_and_run_under_exemplar_cargo_test_and_nextest
         stdout(&list).contains("tests/harnessed.rs:12: compiled, but no harness runs it"),
         "{}",
         stdout(&list)
+    );
+
+    let check = fx.exemplar(&["check"]);
+    assert_eq!(
+        check.status.code(),
+        Some(1),
+        "check fails on stranded tests"
+    );
+    assert!(
+        stdout(&check).contains("tests/harnessed.rs::a_test_nothing_runs (tests/harnessed.rs:12) is compiled but no harness runs it"),
+        "{}",
+        stdout(&check)
     );
 
     assert_eq!(cargo_test(&fx), want.cargo, "cargo test");
@@ -196,6 +209,7 @@ fn nextest(fx: &Fixture) -> Outcomes {
 /// `history:` (every run does) or a directive's text rebuilds nothing; a new id rebuilds.
 #[test]
 fn only_a_change_of_the_design_ids_rebuilds_the_tagged_tests() {
+    let _heavy = kv_alone();
     let fx = Fixture::new("adopt");
     let compiled = |o: &std::process::Output| stderr(o).contains("Compiling adopt");
     let first = fx.exemplar(&["run"]);
@@ -233,4 +247,41 @@ fn only_a_change_of_the_design_ids_rebuilds_the_tagged_tests() {
         "a new id did not rebuild: {}",
         stderr(&added)
     );
+}
+
+/// A default-harness test that aborts its process is `crashed` and one past `--timeout` is
+/// `timeout`, each by name, and every other test of the binary still runs; alike in one
+/// process per test (`--isolate`).
+#[test]
+fn default_harness_crashes_and_timeouts_are_named_and_the_rest_still_run() {
+    let fx = Fixture::new("crashing");
+    for extra in [&[][..], &["--isolate"][..]] {
+        let mut args = vec!["run", "--timeout", "3"];
+        args.extend(extra);
+        let run = fx.exemplar(&args);
+        assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+        let show = json(&fx.exemplar(&["show", "latest", "--message-format", "json"]));
+        let outcome = |name: &str| {
+            show["tests"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["ref"] == format!("src/lib.rs::tests::{name}"))
+                .unwrap_or_else(|| panic!("{name} in {show}"))
+                .clone()
+        };
+        assert_eq!(outcome("aborts")["outcome"], "crashed", "{extra:?}");
+        assert!(
+            outcome("aborts")["output"]
+                .as_str()
+                .is_some_and(|o| o.contains("about to abort")),
+            "{}",
+            outcome("aborts")
+        );
+        assert_eq!(outcome("hangs")["outcome"], "timeout", "{extra:?}");
+        assert!(outcome("hangs")["duration"].as_f64().unwrap() >= 3.0);
+        for name in ["before", "survives", "zzz_after"] {
+            assert_eq!(outcome(name)["outcome"], "passed", "{name} {extra:?}");
+        }
+    }
 }

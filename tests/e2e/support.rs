@@ -161,7 +161,8 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Held while a test runs the kv template's tests, whose throughput test bounds fsync latency:
-/// two such runs at once on a small machine would measure each other.
+/// two such runs at once on a small machine would measure each other. Tests whose builds are
+/// heavy (tokio, rstest) hold it too, so that no kv measurement runs beside them.
 pub fn kv_alone() -> std::sync::MutexGuard<'static, ()> {
     static KV: std::sync::Mutex<()> = std::sync::Mutex::new(());
     KV.lock().unwrap_or_else(|e| e.into_inner())

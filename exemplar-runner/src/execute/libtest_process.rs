@@ -1,12 +1,14 @@
 //! One process of a default-harness (libtest) test binary, run as a worker: the named tests,
-//! exactly, one at a time (`--exact --test-threads 1 NAME...`).
+//! exactly, one at a time, without libtest's capture (`--exact --test-threads 1 --nocapture
+//! NAME...`), its stdout and stderr into one pipe.
 //!
-//! One at a time, libtest writes `test NAME ... ` when a test starts and its verdict when it
-//! ends, so reading stdout as it comes tells when each test started and ended (its duration
-//! on stable Rust), which test is in flight when the process dies (the culprit, `crashed`) or
-//! runs past the timeout (killed, `timeout`), and which test wrote output that libtest did not
-//! capture (it went to the file descriptor directly). When the process ends, the sections
-//! libtest printed for the failing tests give each its panic message and captured output.
+//! One test at a time, libtest writes `test NAME ... ` when a test starts and its verdict when
+//! it ends, and everything written in between — by `print!`, by a child process, by the panic
+//! hook, to either stream — is that test's, in the order it was written. So reading the pipe
+//! as it comes tells when each test started and ended (its duration, on stable Rust), each
+//! failing test's panic message and output, which test is in flight when the process dies (the
+//! culprit, `crashed`, with what it wrote before dying, which libtest's own capture would
+//! have lost) or runs past the timeout (killed, `timeout`).
 
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -17,13 +19,13 @@ use exemplar_formats::Outcome;
 
 use crate::errors::Error;
 use crate::execute::binary::{ExecOptions, Finished, Progress};
-use crate::execute::libtest;
+use crate::execute::libtest::{split_panic, split_start, verdict};
 use crate::execute::list::runs_ignored;
 use crate::execute::process::{Chunk, Proc, Tail, io_error, kill};
 
 /// Run `names` of `exe` in one process, following it to its end: each test's start and
-/// outcome go to `on` as they happen, and the outcomes into `results`; failing tests' messages
-/// and output follow as [`Progress::Amended`] when the process has ended.
+/// outcome (a failing one with its message and output) go to `on` as they happen, and the
+/// outcomes into `results`.
 pub(crate) fn spawn(
     exe: &Path,
     opts: &ExecOptions,
@@ -31,82 +33,89 @@ pub(crate) fn spawn(
     on: &mut dyn FnMut(Progress<'_>),
     results: &mut Vec<Finished>,
 ) -> Result<Proc, Error> {
-    let mut child = command(exe, opts, names)
-        .spawn()
-        .map_err(io_error("start", exe))?;
+    let (reader, writer) = std::io::pipe().map_err(io_error("open a pipe for", exe))?;
+    let mut cmd = command(exe, opts, names);
+    let both = writer
+        .try_clone()
+        .map_err(io_error("open a pipe for", exe))?;
+    cmd.stdout(writer).stderr(both);
+    let mut child = cmd.spawn().map_err(io_error("start", exe))?;
+    // The command holds the pipe's writing ends: dropped, the pipe ends with the child.
+    drop(cmd);
     let (tx, rx) = mpsc::channel();
-    let mut stdout = child
-        .stdout
-        .take()
-        .map(|s| Tail::start_forwarding(s, Some(tx)))
-        .unwrap_or_default();
-    let mut stderr = child.stderr.take().map(Tail::start).unwrap_or_default();
-    let mut reading = Stream {
+    let mut output = Tail::start_forwarding(reader, Some(tx));
+    let mut stream = Stream {
         echo: opts.no_capture,
         ..Stream::default()
     };
-    let first = results.len();
-    let (status, timed_out) = reading
+    let (status, timed_out) = stream
         .follow(&mut child, &rx, opts.timeout, on, results)
         .map_err(io_error("follow the run of", exe))?;
-    stdout.join();
-    stderr.join();
+    output.join();
     for (at, chunk) in rx.try_iter() {
-        reading.feed(at, &chunk, on, results);
+        stream.feed(at, &chunk, on, results);
     }
-    amend_failures(&stdout.text(), &reading, &mut results[first..], on);
+    let inflight_output = stream.inflight.as_ref().map(|t| {
+        // What it wrote last, without a newline, is still a partial line.
+        let partial = String::from_utf8_lossy(&stream.partial).into_owned();
+        let partial = split_start(&partial)
+            .map_or(partial.as_str(), |(_, after)| after)
+            .to_owned();
+        t.text.clone() + &partial
+    });
     Ok(Proc {
         inventory: None,
         harness_version: None,
-        inflight: reading.inflight.into_iter().collect(),
-        progress: reading.progress,
+        inflight: stream
+            .inflight
+            .into_iter()
+            .map(|t| (t.name, t.started))
+            .collect(),
+        progress: stream.progress,
         status,
         timed_out,
-        stdout,
-        stderr,
+        stdout: output,
+        stderr: Tail::default(),
         harness_lines: true,
+        inflight_output,
     })
 }
 
-/// The command: the named tests exactly, one at a time (ignored ones only when the run asks
-/// for them; else libtest reports them ignored), in the package's folder with its
+/// The command: the named tests exactly, one at a time, uncaptured (ignored ones only when the
+/// run asks for them; else libtest reports them ignored), in the package's folder with its
 /// environment.
 fn command(exe: &Path, opts: &ExecOptions, names: &[String]) -> Command {
     let mut cmd = Command::new(exe);
-    cmd.args(["--exact", "--test-threads", "1"]);
+    cmd.args(["--exact", "--test-threads", "1", "--nocapture"]);
     if runs_ignored(&opts.harness_args) {
         cmd.arg("--include-ignored");
     }
-    if opts.no_capture {
-        cmd.arg("--nocapture");
-    }
-    cmd.args(names)
-        .current_dir(&opts.cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(if opts.no_capture {
-            Stdio::inherit()
-        } else {
-            Stdio::piped()
-        });
+    cmd.args(names).current_dir(&opts.cwd).stdin(Stdio::null());
     for (k, v) in &opts.env {
         cmd.env(k, v);
     }
     cmd
 }
 
-/// What reading a worker's stdout has found so far.
+/// The test in flight.
+#[derive(Debug, Clone)]
+struct Running {
+    name: String,
+    started: Instant,
+    /// What it wrote so far.
+    text: String,
+}
+
+/// What reading a worker's output has found so far.
 #[derive(Default)]
 struct Stream {
     /// The line being read (no newline yet).
     partial: Vec<u8>,
-    /// The test in flight and when it started (its `test NAME ... ` seen, no verdict yet).
-    inflight: Option<(String, Instant)>,
-    /// Lines the test in flight wrote past libtest's capture, by test.
-    raw: Vec<(String, String)>,
+    /// The test in flight (its `test NAME ... ` seen, no verdict yet).
+    inflight: Option<Running>,
     /// Tests that ended.
     progress: usize,
-    /// Past the `failures:` sections: nothing more is a test's.
+    /// Past the closing `failures:` list: nothing more is a test's.
     done: bool,
     /// Copy what the tests print to our stdout (`--no-capture`).
     echo: bool,
@@ -131,10 +140,10 @@ impl Stream {
                 }
             }
             if let Some(limit) = timeout
-                && let Some((name, t0)) = &self.inflight
-                && t0.elapsed() > limit
+                && let Some(t) = &self.inflight
+                && t.started.elapsed() > limit
             {
-                let timed_out = (name.clone(), t0.elapsed().as_secs_f64());
+                let timed_out = (t.name.clone(), t.started.elapsed().as_secs_f64());
                 return Ok((kill(child)?, Some(timed_out)));
             }
             if let Some(status) = child.try_wait()? {
@@ -143,7 +152,7 @@ impl Stream {
         }
     }
 
-    /// Take in a piece of stdout read at `at`.
+    /// Take in a piece of output read at `at`.
     fn feed(
         &mut self,
         at: Instant,
@@ -161,10 +170,11 @@ impl Stream {
             let line = String::from_utf8_lossy(&line[..nl]).into_owned();
             self.line(at, line.trim_end_matches('\r'), on, results);
         }
-        // A start line is written without its newline, which comes with the verdict.
+        // A start line is written without its newline: the test's output or its verdict
+        // completes it.
         if self.inflight.is_none() && !self.done {
             let partial = String::from_utf8_lossy(&self.partial).into_owned();
-            if let Some(name) = start_line(&partial) {
+            if let Some((name, "")) = split_start(&partial) {
                 self.start(name, at, on);
             }
         }
@@ -172,10 +182,14 @@ impl Stream {
 
     fn start(&mut self, name: String, at: Instant, on: &mut dyn FnMut(Progress<'_>)) {
         on(Progress::Started(&name));
-        self.inflight = Some((name, at));
+        self.inflight = Some(Running {
+            name,
+            started: at,
+            text: String::new(),
+        });
     }
 
-    /// One whole line of stdout.
+    /// One whole line of output.
     fn line(
         &mut self,
         at: Instant,
@@ -186,94 +200,49 @@ impl Stream {
         if self.done {
             return;
         }
-        if line == "failures:" || line.starts_with("test result: ") {
-            self.done = true;
-            return;
-        }
         let mut rest = line;
         if let Some((name, after)) = split_start(line) {
-            match &self.inflight {
-                Some((n, _)) if *n == name => {}
-                _ => self.start(name, at, on),
+            if self.inflight.as_ref().is_none_or(|t| t.name != name) {
+                self.start(name, at, on);
             }
             rest = after;
         }
-        let Some((name, t0)) = self.inflight.clone() else {
+        let Some(running) = &mut self.inflight else {
+            // Between tests: libtest's own lines, and the closing list of failures.
+            if line == "failures:" || line.starts_with("test result: ") {
+                self.done = true;
+            }
             return;
         };
         match verdict(rest) {
             Some((outcome, reason)) => {
-                self.inflight = None;
+                let t = self.inflight.take().unwrap_or_else(|| unreachable!());
                 self.progress += 1;
-                let f = Finished {
-                    name,
-                    outcome,
-                    duration: at.duration_since(t0).as_secs_f64(),
-                    message: reason,
-                    output: None,
-                };
+                let f = finished(t, outcome, reason, at);
                 on(Progress::Finished(&f));
                 results.push(f);
             }
-            None if !rest.is_empty() => self.raw.push((name, rest.to_owned())),
-            None => {}
-        }
-    }
-}
-
-/// `test NAME ... ` (a test that started), with libtest's ` - should panic` mark dropped.
-fn start_line(partial: &str) -> Option<String> {
-    let (name, after) = split_start(partial)?;
-    after.is_empty().then_some(name)
-}
-
-/// A line that begins `test NAME ... `: the name, and what follows.
-fn split_start(line: &str) -> Option<(String, &str)> {
-    let rest = line.strip_prefix("test ")?;
-    let (name, after) = rest.split_once(" ... ")?;
-    let name = name.strip_suffix(" - should panic").unwrap_or(name);
-    Some((name.to_owned(), after))
-}
-
-/// `ok`, `FAILED`, `ignored` or `ignored, REASON` (the reason is returned).
-fn verdict(text: &str) -> Option<(Outcome, Option<String>)> {
-    match text.trim_end() {
-        "ok" => Some((Outcome::Passed, None)),
-        "FAILED" => Some((Outcome::Failed, None)),
-        "ignored" => Some((Outcome::Ignored, None)),
-        v => v
-            .strip_prefix("ignored, ")
-            .map(|reason| (Outcome::Ignored, Some(reason.to_owned()))),
-    }
-}
-
-/// Give each failing test of this process its panic message and its output: what libtest
-/// captured for it and what it wrote past the capture.
-fn amend_failures(
-    stdout: &str,
-    stream: &Stream,
-    results: &mut [Finished],
-    on: &mut dyn FnMut(Progress<'_>),
-) {
-    let sections = libtest::parse(stdout);
-    for f in results.iter_mut().filter(|f| f.outcome == Outcome::Failed) {
-        let section = sections.iter().find(|t| t.name == f.name);
-        let raw: Vec<&str> = stream
-            .raw
-            .iter()
-            .filter(|(n, _)| *n == f.name)
-            .map(|(_, l)| l.as_str())
-            .collect();
-        let mut output = section.and_then(|s| s.output.clone()).unwrap_or_default();
-        if !raw.is_empty() {
-            if !output.is_empty() {
-                output.push('\n');
+            None => {
+                running.text.push_str(rest);
+                running.text.push('\n');
             }
-            output.push_str(&raw.join("\n"));
         }
-        f.message = section.and_then(|s| s.message.clone());
-        f.output = (!output.is_empty()).then_some(output);
-        on(Progress::Amended(f));
+    }
+}
+
+/// A test's outcome: a failing one with its panic message and the rest of what it wrote, an
+/// ignored one with its reason.
+fn finished(t: Running, outcome: Outcome, reason: Option<String>, at: Instant) -> Finished {
+    let (output, message) = match outcome {
+        Outcome::Failed => split_panic(&t.text),
+        _ => (None, reason),
+    };
+    Finished {
+        duration: at.duration_since(t.started).as_secs_f64(),
+        name: t.name,
+        outcome,
+        message,
+        output,
     }
 }
 
@@ -303,36 +272,39 @@ mod tests {
     }
 
     #[test]
-    fn starts_verdicts_and_durations_are_read_as_they_come() {
+    fn starts_verdicts_durations_and_output_are_read_as_they_come() {
         let (started, results, stream) = read(&[
             "\nrunning 3 tests\ntest a ... ",
             "ok\ntest b - should panic ... ",
-            "raw line\n",
+            "printed\nthread 'b' (7) panicked at src/lib.rs:3:5:\nboom\n",
             "FAILED\ntest c ... ",
+            "partial",
         ]);
         assert_eq!(started, ["a", "b", "c"]);
         let got: Vec<(&str, Outcome, u64)> = results
             .iter()
             .map(|f| {
-                (
-                    f.name.as_str(),
-                    f.outcome,
-                    (f.duration * 1000.0).round() as u64,
-                )
+                let ms = (f.duration * 1000.0).round() as u64;
+                (f.name.as_str(), f.outcome, ms)
             })
             .collect();
         assert_eq!(
             got,
             [("a", Outcome::Passed, 10), ("b", Outcome::Failed, 20)]
         );
-        assert_eq!(stream.raw, [("b".to_owned(), "raw line".to_owned())]);
-        assert_eq!(stream.inflight.as_ref().map(|(n, _)| n.as_str()), Some("c"));
+        assert_eq!(results[1].output.as_deref(), Some("printed"));
+        assert_eq!(
+            results[1].message.as_deref(),
+            Some("test panicked at src/lib.rs:3:5:\nboom")
+        );
+        let c = stream.inflight.as_ref().unwrap();
+        assert_eq!(c.name, "c");
     }
 
     #[test]
-    fn the_failures_sections_are_not_tests() {
+    fn the_closing_failures_list_is_not_a_test() {
         let (_, results, stream) = read(&[
-            "test a ... ignored, slow\n\nfailures:\n\n---- x stdout ----\ntest fake ... ok\n",
+            "test a ... ignored, slow\n\nfailures:\n    x\n\ntest result: FAILED. 0 passed\n",
         ]);
         assert_eq!(results.len(), 1);
         assert_eq!(results[0].outcome, Outcome::Ignored);

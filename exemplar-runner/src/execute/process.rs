@@ -92,6 +92,9 @@ pub(crate) struct Proc {
     pub(crate) stderr: Tail,
     /// Its stdout has a libtest-style harness's lines around the tests' own output.
     pub(crate) harness_lines: bool,
+    /// What the test in flight when it ended wrote, when the process ran one test at a time
+    /// and so knows (a libtest worker): the output of its culprit.
+    pub(crate) inflight_output: Option<String>,
 }
 
 impl Proc {
@@ -100,8 +103,12 @@ impl Proc {
     }
 
     /// What the process printed: its stdout and stderr under `--- stdout ---` and
-    /// `--- stderr ---` headers, each without its leading and trailing blank lines.
+    /// `--- stderr ---` headers, each without its leading and trailing blank lines; or, when
+    /// known, what its test in flight wrote.
     pub(crate) fn output(&self) -> String {
+        if let Some(own) = &self.inflight_output {
+            return own.clone();
+        }
         let mut s = String::new();
         let (mut stdout, mut stderr) = (self.stdout.text(), self.stderr.text());
         if self.harness_lines {
@@ -318,6 +325,7 @@ pub(crate) fn spawn(
         status,
         timed_out,
         harness_lines,
+        inflight_output: None,
         stdout,
         stderr,
     })
