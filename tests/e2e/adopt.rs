@@ -83,6 +83,20 @@ fn existing_tests_carry_design_ids_and_run_under_exemplar_cargo_test_and_nextest
         .unwrap();
     assert!(panics["duration"].as_f64().unwrap() > 0.0, "{panics}");
 
+    // A failure without a panic report has libtest's reason as its message.
+    let no_panic = show["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["ref"] == "src/lib.rs::tests::dividing_by_one_panics")
+        .unwrap();
+    assert!(
+        no_panic["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("note: test did not panic as expected")),
+        "{no_panic}"
+    );
+
     // Stranded tests are named with file and line, and fail the directive they claim.
     let table = stdout(&run);
     assert!(

@@ -3,9 +3,9 @@
 //! - [`binary`] runs one binary: it streams the harness's events, notices a process that died
 //!   or a test past its timeout, records the culprit `crashed`/`timeout`, and re-runs the
 //!   tests the dead process took down with it in fresh processes.
-//! - [`libtest`] reads libtest's per-test results and captured failure sections;
-//!   `libtest_process` follows one worker process of a default-harness binary, and
-//!   `workers` runs such a binary's tests in parallel worker processes.
+//! - [`libtest`] reads libtest's start lines, verdicts and panic reports; `libtest_stream`
+//!   follows one worker's output as it comes, `libtest_process` one worker process of a
+//!   default-harness binary, and `workers` runs such a binary's tests in parallel workers.
 //! - [`links`] reads the link records a binary carries.
 //! - [`list`] asks a binary for its tests without running them: its inventory.
 //! - [`strays`] finds the `#[test]` functions of `harness = false` targets, which nothing runs.
@@ -14,6 +14,7 @@
 pub mod binary;
 pub mod libtest;
 mod libtest_process;
+mod libtest_stream;
 pub mod links;
 pub mod list;
 pub mod process;

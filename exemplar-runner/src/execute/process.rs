@@ -71,6 +71,20 @@ impl Tail {
         }
     }
 
+    /// Wait for the reader to reach the end of the stream, but no longer than `limit` (a
+    /// process the child started may keep the stream open): then leave it reading.
+    pub(crate) fn join_within(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while self.handle.as_ref().is_some_and(|h| !h.is_finished()) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(2));
+        }
+        if self.handle.as_ref().is_some_and(|h| h.is_finished()) {
+            self.join();
+        } else {
+            self.handle = None;
+        }
+    }
+
     pub(crate) fn text(&self) -> String {
         let v = self.buf.lock().unwrap_or_else(|e| e.into_inner());
         let start = v.len().saturating_sub(TAIL);
@@ -310,8 +324,8 @@ pub(crate) fn spawn(
     let (status, timed_out) = state
         .follow(&mut child, &mut reader, opts.timeout, on, results)
         .map_err(io_error("follow the run of", exe))?;
-    stdout.join();
-    stderr.join();
+    stdout.join_within(Duration::from_secs(1));
+    stderr.join_within(Duration::from_secs(1));
     if let Some(err) = state.protocol_error() {
         return Err(err);
     }
