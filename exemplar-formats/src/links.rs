@@ -8,8 +8,9 @@
 //!
 //! A record is [`MAGIC`], the payload's length as a little-endian `u16`, and the payload:
 //! UTF-8 fields separated by U+001F (unit separator) — the `module_path!()`, the function's
-//! name, `file!()`, the line, and the ids joined by commas. Records are concatenated; zero
-//! bytes between them (alignment a linker may add) are skipped.
+//! name, `file!()`, the line, the ids joined by commas, and for a parameterised test a sixth
+//! field, `cases`. Records are concatenated; zero bytes between them (alignment a linker may
+//! add) are skipped.
 
 use std::fmt;
 
@@ -58,6 +59,9 @@ pub struct Link {
     pub line: u32,
     /// The design ids.
     pub ids: Vec<String>,
+    /// A parameterised test (`#[rstest]`, `#[test_case]`): its cases are the tests named
+    /// under it.
+    pub cases: bool,
 }
 
 impl Link {
@@ -69,14 +73,15 @@ impl Link {
         }
     }
 
-    /// Whether the libtest test `name` is this link's test: its name, or one of its cases
-    /// (`name::case_1` for a parameterised test, which generates a module of that name).
+    /// Whether the libtest test `name` is this link's test: its name, or for a parameterised
+    /// test one of its cases (`name::case_1`: it generates a module of that name).
     pub fn covers(&self, name: &str) -> bool {
         let own = self.test_name();
         name == own
-            || name
-                .strip_prefix(own.as_str())
-                .is_some_and(|r| r.starts_with("::"))
+            || (self.cases
+                && name
+                    .strip_prefix(own.as_str())
+                    .is_some_and(|r| r.starts_with("::")))
     }
 }
 
@@ -119,7 +124,7 @@ pub fn parse_section(bytes: &[u8]) -> Result<Vec<Link>, LinkError> {
             .get(at + FRAME..end)
             .ok_or(err("the record is cut short"))?;
         let text = std::str::from_utf8(payload).map_err(|_| err("the record is not UTF-8"))?;
-        links.push(parse_payload(text).ok_or(err("the record does not have five fields"))?);
+        links.push(parse_payload(text).ok_or(err("the record does not have five or six fields"))?);
         at = end;
     }
     Ok(links)
@@ -137,6 +142,11 @@ fn parse_payload(text: &str) -> Option<Link> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
+    let cases = match fields.next() {
+        None => false,
+        Some("cases") => true,
+        Some(_) => return None,
+    };
     if fields.next().is_some() {
         return None;
     }
@@ -146,6 +156,7 @@ fn parse_payload(text: &str) -> Option<Link> {
         file,
         line,
         ids,
+        cases,
     })
 }
 
@@ -154,7 +165,7 @@ mod tests {
     use super::*;
 
     const A: &str = "kv::tests\u{1f}appends\u{1f}src/lib.rs\u{1f}12\u{1f}S1,S3";
-    const B: &str = "cases\u{1f}adds\u{1f}tests/cases.rs\u{1f}4\u{1f}S2";
+    const B: &str = "cases\u{1f}adds\u{1f}tests/cases.rs\u{1f}4\u{1f}S2\u{1f}cases";
 
     #[test]
     fn records_round_trip_through_a_section_with_padding() {
@@ -172,6 +183,14 @@ mod tests {
         assert!(links[1].covers("adds"));
         assert!(links[1].covers("adds::case_1"));
         assert!(!links[1].covers("adds_more"));
+        assert!(!links[0].cases && !links[0].covers("tests::appends::inner"));
+    }
+
+    fn record_bytes(payload: &str) -> Vec<u8> {
+        let mut v = MAGIC.to_vec();
+        v.extend((payload.len() as u16).to_le_bytes());
+        v.extend(payload.as_bytes());
+        v
     }
 
     #[test]
@@ -186,5 +205,7 @@ mod tests {
             parse_section(cut).unwrap_err().problem,
             "the record is cut short"
         );
+        let seven = format!("{A}\u{1f}cases\u{1f}more");
+        assert!(parse_section(&record_bytes(&seven)).is_err());
     }
 }

@@ -29,7 +29,7 @@ pub(crate) fn expand(p: &Parsed, mission: &Result<KnownIds, String>) -> TokenStr
             )
         });
     let body = match p.mode {
-        Mode::Stacked => stacked(p),
+        Mode::Stacked { .. } => stacked(p),
         Mode::Harness => registered(p),
     };
     quote! {
@@ -78,13 +78,18 @@ fn link_record(p: &Parsed) -> TokenStream {
         .collect::<Vec<_>>()
         .join(",");
     let line = name.span().unwrap().line() as u32;
+    let cases = match p.mode {
+        Mode::Stacked { cases: true } => "\u{1f}cases",
+        _ => "",
+    };
     quote! {
         const RECORD: &str = ::core::concat!(
             ::core::module_path!(), "\u{1f}",
             ::core::stringify!(#name), "\u{1f}",
             ::core::file!(), "\u{1f}",
             #line, "\u{1f}",
-            #ids
+            #ids,
+            #cases
         );
         #[used]
         #[cfg_attr(target_vendor = "apple", unsafe(link_section = "__DATA,__exemplar"))]

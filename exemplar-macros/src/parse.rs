@@ -17,9 +17,16 @@ pub(crate) enum Mode {
     /// No test attribute: a plain function that the `exemplar::main!()` harness runs.
     Harness,
     /// Stacked on the attribute of another harness (`#[test]`, `#[tokio::test]`,
-    /// `#[rstest]`, ...), which runs it: the function is left exactly as written.
-    Stacked,
+    /// `#[rstest]`, ...), which runs it: the function is left exactly as written. `cases`: a
+    /// parameterised test, whose cases are tests named under it (`name::case_1`).
+    Stacked {
+        /// A parameterised test.
+        cases: bool,
+    },
 }
+
+/// The attributes of parameterised tests, which make a test per case.
+const CASE_ATTRIBUTES: &[&str] = &["rstest", "test_case", "test_matrix"];
 
 /// The last path segments of the test attributes `#[design]` stacks on: the built-in
 /// `#[test]` (also what `#[tokio::test]` and friends expand to), and parameterised tests.
@@ -72,8 +79,14 @@ pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<Parsed>
             .filter(|a| a.path().is_ident("cfg"))
             .cloned()
             .collect();
+        let cases = func.attrs.iter().any(|a| {
+            a.path()
+                .segments
+                .last()
+                .is_some_and(|s| CASE_ATTRIBUTES.iter().any(|c| s.ident == c))
+        });
         return Ok(Parsed {
-            mode: Mode::Stacked,
+            mode: Mode::Stacked { cases },
             ids,
             func,
             ignore: None,

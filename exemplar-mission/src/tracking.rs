@@ -6,8 +6,9 @@
 //! `signal:` and `history:`, nor when a directive's text is edited. So the build does not
 //! depend on the mission file itself but on its *ids file*: `.exemplar/<mission file
 //! name>.ids` beside the mission, one `ID STATUS` line per node. The macro tracks it once per
-//! crate (creating it when missing); `cargo exemplar` refreshes it before each build, writing
-//! it only when its content changes, so its modification time moves exactly when the ids do.
+//! crate (creating it when missing, dated as the mission file); `cargo exemplar` refreshes it
+//! before each build, writing it only when its content changes, so under `cargo exemplar` its
+//! modification time moves exactly when the ids do. Plain `cargo test` does not refresh it.
 //! The folder holds a `.gitignore` of `*`: the file is derived, never committed.
 
 use std::io::Write;
@@ -49,11 +50,16 @@ pub fn refresh(mission_path: &Path, mission: &Mission) -> std::io::Result<bool> 
     Ok(true)
 }
 
-/// Write the ids file (with `text`, from [`ids_text`]) only when it does not exist yet.
+/// Write the ids file (with `text`, from [`ids_text`]) only when it does not exist yet, dated
+/// as the mission file is: created during a build, it must not look newer than that build and
+/// make the next one rebuild.
 pub fn ensure(mission_path: &Path, text: &str) -> std::io::Result<PathBuf> {
     let path = ids_file(mission_path);
     if !path.exists() {
-        write(&path, text)?;
+        let dated = std::fs::metadata(mission_path)
+            .and_then(|m| m.modified())
+            .ok();
+        write_dated(&path, text, dated)?;
     }
     Ok(path)
 }
@@ -61,6 +67,16 @@ pub fn ensure(mission_path: &Path, text: &str) -> std::io::Result<PathBuf> {
 /// Write atomically (a temporary file renamed over it), so concurrent compiler processes
 /// never read half a file; the folder gets its `.gitignore` first.
 fn write(path: &Path, text: &str) -> std::io::Result<()> {
+    write_dated(path, text, None)
+}
+
+/// [`write`], the file's modification time set to `modified` when given. When the rename
+/// fails but another process has written the same text there, that is as good.
+fn write_dated(
+    path: &Path,
+    text: &str,
+    modified: Option<std::time::SystemTime>,
+) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let ignore = dir.join(".gitignore");
@@ -72,10 +88,22 @@ fn write(path: &Path, text: &str) -> std::io::Result<()> {
         path.file_name().unwrap_or_default().to_string_lossy(),
         std::process::id()
     ));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(text.as_bytes())?;
-    drop(f);
-    std::fs::rename(&tmp, path)
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        if let Some(t) = modified {
+            f.set_modified(t)?;
+        }
+        drop(f);
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+        if std::fs::read_to_string(path).is_ok_and(|t| t == text) {
+            return Ok(());
+        }
+    }
+    written
 }
 
 #[cfg(test)]

@@ -216,6 +216,10 @@ impl Execution<'_> {
                 }
             };
         self.version_advice(pkg, &inventory);
+        if let Some(e) = &inventory.links_error {
+            let text = format!("{e}; its tests run as untagged");
+            self.reporter.report(RunEvent::Warning(&text));
+        }
         let all = inventory.tests.iter().chain(&inventory.stranded);
         let reported = all.filter(|t| t.plan != Plan::Filtered).count();
         self.reporter.report(RunEvent::Planned(reported as u64));

@@ -76,7 +76,12 @@ fn apt_install(packages: &[&str]) -> Result<(), String> {
         .arg("-u")
         .output()
         .is_ok_and(|o| o.stdout.starts_with(b"0"));
-    let sudo: &[&str] = if root { &[] } else { &["sudo"] };
+    // sudo resets the environment: `env` carries DEBIAN_FRONTEND through it.
+    let sudo: &[&str] = if root {
+        &[]
+    } else {
+        &["sudo", "env", "DEBIAN_FRONTEND=noninteractive"]
+    };
     say(&format!("installing Debian packages: {list}"));
     let mut update: Vec<&str> = sudo.to_vec();
     update.extend(["apt-get", "update", "-qq"]);

@@ -36,7 +36,10 @@ pub fn render(d: &ReportData) -> Result<String, Error> {
                 status.set_message(exemplar_formats::headline(msg));
                 status.set_description(msg.as_str());
             }
-            if matches!(t.outcome, Some(Outcome::Crashed | Outcome::Timeout)) {
+            if matches!(
+                t.outcome,
+                Some(Outcome::Crashed | Outcome::Timeout | Outcome::Stranded)
+            ) {
                 status.set_type(t.word());
             }
             let mut case = TestCase::new(t.reference.as_str(), status);

@@ -106,7 +106,8 @@ fn second_document(text: &str) -> Option<usize> {
             continue;
         }
         let t = line.trim();
-        if t.is_empty() || t.starts_with('#') {
+        // `%YAML` and `%TAG` directives come before the first `---`, which they need.
+        if t.is_empty() || t.starts_with('#') || (!content && line.starts_with('%')) {
             continue;
         }
         if ended {
@@ -163,4 +164,20 @@ pub fn is_rfc3339(t: &str) -> bool {
             && rest[1..3].iter().all(u8::is_ascii_digit)
             && rest[3] == b':'
             && rest[4..6].iter().all(u8::is_ascii_digit))
+}
+
+#[cfg(test)]
+mod document_tests {
+    use super::second_document;
+
+    #[test]
+    fn one_document_with_markers_and_directives_is_one() {
+        assert_eq!(second_document("id: a\nname: b\n"), None);
+        assert_eq!(second_document("---\nid: a\n...\n"), None);
+        assert_eq!(second_document("%YAML 1.2\n---\nid: a\n"), None);
+        assert_eq!(second_document("id: a\ndetail: |\n  ---\n  text\n"), None);
+        assert_eq!(second_document("id: a\n---\nid: b\n"), Some(2));
+        assert_eq!(second_document("---\nid: a\n---\n"), Some(3));
+        assert_eq!(second_document("id: a\n...\nid: b\n"), Some(3));
+    }
 }

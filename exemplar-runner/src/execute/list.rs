@@ -50,6 +50,8 @@ pub struct Inventory {
     pub stranded: Vec<TestInfo>,
     /// The `exemplar` version an exemplar harness reported.
     pub harness_version: Option<String>,
+    /// Why the binary's link records could not be read (its tests then run untagged).
+    pub links_error: Option<String>,
 }
 
 /// What a binary says about its tests.
@@ -76,13 +78,15 @@ pub fn selecting_args(harness_args: &[String]) -> Vec<String> {
         match a.as_str() {
             "--list" | "--help" | "-h" | "--nocapture" | "--no-capture" | "--show-output"
             | "-q" | "--quiet" => {}
-            "--format" | "--color" | "--test-threads" | "--logfile" => {
+            "--format" | "--color" | "--test-threads" | "--logfile" | "-Z" | "--shuffle-seed" => {
                 it.next();
             }
             _ if a.starts_with("--format=")
                 || a.starts_with("--color=")
                 || a.starts_with("--test-threads=")
-                || a.starts_with("--logfile=") => {}
+                || a.starts_with("--logfile=")
+                || a.starts_with("--shuffle-seed=")
+                || a.starts_with("-Z") => {}
             _ => out.push(a.clone()),
         }
     }
@@ -105,7 +109,10 @@ pub fn list_binary(
     let mut args = vec!["--list".to_owned()];
     args.extend(selecting.iter().cloned());
     let proc = exec::spawn(exe, opts, &args, None, true, &mut |_| {}, &mut Vec::new())?;
-    let links = read_links(exe)?;
+    let (links, links_error) = match read_links(exe) {
+        Ok(links) => (links, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
     let design: Option<Vec<String>> = opts
         .design
         .as_deref()
@@ -120,6 +127,7 @@ pub fn list_binary(
             tests,
             stranded,
             harness_version: proc.harness_version,
+            links_error,
         }));
     }
     if !proc.status.success() {
@@ -155,6 +163,7 @@ pub fn list_binary(
         stranded: stranded(&links, &tests, &selecting, design.as_deref()),
         tests,
         harness_version: None,
+        links_error,
     }))
 }
 
@@ -178,7 +187,11 @@ struct LibtestPlan {
 /// A libtest test as the inventory lists it: its link (if a link record covers it; else the
 /// target's source file, no ids) and its plan.
 fn libtest_info(name: String, links: &[Link], file: &str, plan: &LibtestPlan) -> TestInfo {
-    let link = links.iter().find(|l| l.covers(&name));
+    // A test's own link first; a parameterised test's link for its cases.
+    let link = links
+        .iter()
+        .find(|l| l.test_name() == name)
+        .or_else(|| links.iter().find(|l| l.covers(&name)));
     let ids = link.map(|l| l.ids.clone()).unwrap_or_default();
     let ignored = plan.ignored.contains(&name);
     let in_design = plan
@@ -283,6 +296,9 @@ fn filters_select(name: &str, selecting: &[String]) -> bool {
                     return false;
                 }
             }
+            "-Z" | "--shuffle-seed" => {
+                it.next();
+            }
             _ if a.starts_with('-') => {}
             _ => filters.push(a.as_str()),
         }
@@ -343,6 +359,7 @@ mod tests {
             file: "src/lib.rs".into(),
             line: 7,
             ids: ids.iter().map(|s| s.to_string()).collect(),
+            cases: function == "cases",
         }
     }
 

@@ -17,6 +17,10 @@ use crate::execute::list::Harness;
 /// The most tests one worker process is given at a time.
 const MAX_BATCH: usize = 256;
 
+/// The most bytes of test names on one worker's command line (Windows allows 32,767
+/// characters in all).
+const MAX_BATCH_BYTES: usize = 16 * 1024;
+
 /// An event of a worker, owned, to cross to the caller's thread.
 enum Message {
     Started(String),
@@ -103,13 +107,14 @@ fn work(
     }
 }
 
-/// How many worker processes run at once: `--test-threads N`, else one per core; one when the
-/// tests' output streams live.
+/// How many worker processes run at once: `--test-threads N`, else `RUST_TEST_THREADS` (as
+/// libtest reads it), else one per core; one when the tests' output streams live.
 fn worker_count(opts: &ExecOptions) -> usize {
     if opts.no_capture {
         return 1;
     }
     test_threads(&opts.harness_args)
+        .or_else(|| std::env::var("RUST_TEST_THREADS").ok())
         .and_then(|t| t.parse().ok())
         .filter(|n: &usize| *n > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -124,7 +129,21 @@ fn batches(planned: Vec<String>, workers: usize, isolate: bool) -> VecDeque<Vec<
     } else {
         planned.len().div_ceil(workers * 2).clamp(1, MAX_BATCH)
     };
-    planned.chunks(size).map(<[String]>::to_vec).collect()
+    let mut out = VecDeque::new();
+    let mut batch: Vec<String> = Vec::new();
+    let mut bytes = 0;
+    for name in planned {
+        if !batch.is_empty() && (batch.len() == size || bytes + name.len() > MAX_BATCH_BYTES) {
+            out.push_back(std::mem::take(&mut batch));
+            bytes = 0;
+        }
+        bytes += name.len() + 1;
+        batch.push(name);
+    }
+    if !batch.is_empty() {
+        out.push_back(batch);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -141,5 +160,12 @@ mod tests {
         assert!(batches(big, 2, false).iter().all(|b| b.len() <= MAX_BATCH));
         assert_eq!(batches(planned[..3].to_vec(), 8, false).len(), 3);
         assert!(batches(planned, 2, true).iter().all(|b| b.len() == 1));
+        let long: Vec<String> = (0..200).map(|i| format!("{i:0>200}")).collect();
+        let b = batches(long.clone(), 1, false);
+        assert!(
+            b.iter()
+                .all(|b| b.iter().map(|n| n.len() + 1).sum::<usize>() <= MAX_BATCH_BYTES)
+        );
+        assert_eq!(b.into_iter().flatten().collect::<Vec<_>>(), long);
     }
 }
