@@ -158,6 +158,20 @@ fn write_verdict(out: &mut String, v: &MissionVerdict, run_id: &str, style: Styl
             render::table::write_captured(out, r.message.as_deref(), None, run_id, style);
         }
     }
+    write_stranded(out, v, run_id, style);
+    for p in &v.proposed {
+        let _ = writeln!(
+            out,
+            "  {} {} [proposed, not gating]: loss {}",
+            style.dim(&p.id),
+            p.name,
+            f(p.loss)
+        );
+    }
+}
+
+/// The stranded tests of a mission: each fails the gate.
+fn write_stranded(out: &mut String, v: &MissionVerdict, run_id: &str, style: Style) {
     for r in &v.stranded {
         let _ = writeln!(
             out,
@@ -173,14 +187,5 @@ fn write_verdict(out: &mut String, v: &MissionVerdict, run_id: &str, style: Styl
             }
         );
         render::table::write_captured(out, r.message.as_deref(), None, run_id, style);
-    }
-    for p in &v.proposed {
-        let _ = writeln!(
-            out,
-            "  {} {} [proposed, not gating]: loss {}",
-            style.dim(&p.id),
-            p.name,
-            f(p.loss)
-        );
     }
 }

@@ -24,8 +24,16 @@ pub fn command(args: &InitArgs) -> Result<ExitCode, Error> {
         )));
     }
     let dep = Dependency::find();
+    let mut done: Vec<&str> = Vec::new();
+    let mut written: Vec<&std::path::Path> = Vec::new();
     for p in &packages {
-        add_dependency(&p.manifest_path, &dep)?;
+        add_dependency(&p.manifest_path, &dep, &done)?;
+        done.push(&p.name);
+        // Packages may share one mission file: it is written once.
+        if written.contains(&p.mission_path.as_path()) {
+            continue;
+        }
+        written.push(&p.mission_path);
         let text = starter_mission(&p.name);
         std::fs::write(&p.mission_path, text).map_err(|source| Error::Io {
             action: "write",
@@ -43,8 +51,9 @@ pub fn command(args: &InitArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::Ok)
 }
 
-/// `cargo add --dev exemplar-test` for the package of `manifest`, from `dep`.
-fn add_dependency(manifest: &Path, dep: &Dependency) -> Result<(), Error> {
+/// `cargo add --dev exemplar-test` for the package of `manifest`, from `dep`; `done` names the
+/// packages already set up, for the error.
+fn add_dependency(manifest: &Path, dep: &Dependency, done: &[&str]) -> Result<(), Error> {
     let mut cmd = Command::new(exemplar_runner::build::cargo());
     cmd.args(["add", "--dev", "--quiet", "--manifest-path"])
         .arg(manifest);
@@ -58,8 +67,12 @@ fn add_dependency(manifest: &Path, dep: &Dependency) -> Result<(), Error> {
         source,
     })?;
     if !status.success() {
+        let before = match done {
+            [] => "nothing else was written".to_owned(),
+            done => format!("packages set up before it: {}", done.join(", ")),
+        };
         return Err(Error::Usage(format!(
-            "cargo add could not add exemplar-test to {} ({status}); nothing else was written",
+            "cargo add could not add exemplar-test to {} ({status}); {before}",
             manifest.display()
         )));
     }

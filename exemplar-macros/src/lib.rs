@@ -5,21 +5,27 @@
 //!
 //! /// Verify write-ahead log preserves order.
 //! #[design(S1)]
+//! #[test]
 //! fn wal_ordering() { /* ... */ }
-//!
-//! exemplar::main!();
 //! ```
 //!
-//! The attribute turns a plain function into a registered test (through `inventory`) carrying
-//! its design ids, module path, file and line. It reads the package's mission file at compile
-//! time (once per compiler process) and rejects an id that is unknown or `retired`, with the
-//! error on that id. Editing the mission file makes cargo rebuild the test target.
+//! Stacked on a test attribute (`#[test]`, `#[tokio::test]`, `#[rstest]`, ...), the function is
+//! left as written and a link record (its path, file, line and ids) goes into the test binary,
+//! where `cargo exemplar` reads it. On a plain function in a `harness = false` target ending
+//! with `exemplar::main!()`, it registers the function with that harness (through
+//! `inventory`), taking over `#[ignore]` and `#[should_panic]`.
+//!
+//! Either way it reads the package's mission file at compile time (once per compiler process)
+//! and rejects an id that is unknown or `retired`, with the error on that id. The build depends
+//! on the mission's ids file (see `exemplar_mission::tracking`), once per crate: a change of
+//! the ids rebuilds, a rewrite of `signal:` and `history:` does not.
 //!
 //! Use it through the `exemplar-test` crate (`use exemplar::design;`), which re-exports it and
 //! provides the harness.
 //!
 //! The work is split the way a reader expects: [`parse`](mod@parse) the attribute and the
-//! function, [`validate`] the ids against the mission, [`expand`] into the registration.
+//! function, [`validate`] the ids against the mission, [`expand`] into the function and its
+//! link or registration; `krate` finds the name the crate uses for `exemplar-test`.
 #![warn(missing_docs)]
 
 mod expand;
@@ -30,10 +36,11 @@ mod validate;
 
 use proc_macro::TokenStream;
 
-/// Register a test function as verifying the listed design directives.
+/// Link a test to the design directives it verifies.
 ///
-/// `#[design(S1, S3)]` on `fn name()` or `fn name() -> Result<(), E>` (with `E: Debug`).
-/// `#[ignore]`, `#[ignore = "reason"]`, `#[should_panic]` and
+/// `#[design(S1, S3)]` above `#[test]` (or `#[tokio::test]`, `#[rstest]`, ...) on any test; or
+/// on a plain `fn name()` or `fn name() -> Result<(), E>` (with `E: Debug`) under
+/// `exemplar::main!()`, where `#[ignore]`, `#[ignore = "reason"]`, `#[should_panic]` and
 /// `#[should_panic(expected = "text")]` work as they do under `#[test]`.
 #[proc_macro_attribute]
 pub fn design(attr: TokenStream, item: TokenStream) -> TokenStream {

@@ -51,6 +51,7 @@ pub(crate) struct Parsed {
     /// `None`: not ignored; `Some(None)`: ignored; `Some(Some(reason))` (harness mode only:
     /// another harness reads its own attributes).
     pub ignore: Option<Option<LitStr>>,
+    /// What `#[should_panic]` asks (harness mode only).
     pub should_panic: ShouldPanic,
     /// `#[cfg(...)]` attributes, repeated on the registration.
     pub cfgs: Vec<Attribute>,

@@ -28,6 +28,20 @@ pub struct TestBinary {
     pub src_path: PathBuf,
 }
 
+/// Write each mission's ids file when its ids or statuses changed.
+fn refresh_ids(packages: &[MissionPackage]) -> Result<(), Error> {
+    for p in packages {
+        exemplar_mission::tracking::refresh(&p.mission.path, &p.mission).map_err(|source| {
+            Error::Io {
+                action: "write",
+                path: exemplar_mission::tracking::ids_file(&p.mission.path),
+                source,
+            }
+        })?;
+    }
+    Ok(())
+}
+
 /// The cargo to run: the one that started us, else `cargo` on the PATH.
 pub fn cargo() -> PathBuf {
     std::env::var_os("CARGO")
@@ -40,15 +54,7 @@ pub fn cargo() -> PathBuf {
 /// Each mission's ids file is refreshed first (see [`exemplar_mission::tracking`]): the tests
 /// of a package are rebuilt when, and only when, its mission's ids or statuses changed.
 pub fn build(sel: &Selection, packages: &[MissionPackage]) -> Result<Vec<TestBinary>, Error> {
-    for p in packages {
-        exemplar_mission::tracking::refresh(&p.mission.path, &p.mission).map_err(|source| {
-            Error::Io {
-                action: "write",
-                path: exemplar_mission::tracking::ids_file(&p.mission.path),
-                source,
-            }
-        })?;
-    }
+    refresh_ids(packages)?;
     let mut cmd = Command::new(cargo());
     cmd.args([
         "test",

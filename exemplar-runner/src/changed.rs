@@ -13,37 +13,59 @@ use crate::discover::Discovery;
 use crate::errors::Error;
 use crate::git::git;
 
+/// What changed since a revision.
+#[derive(Debug, Default)]
+pub struct Changed {
+    /// The ids of the nodes that changed, mission by mission.
+    pub ids: Vec<String>,
+    /// Mission files that were not a valid mission at the revision (counted as new in full).
+    pub notes: Vec<String>,
+}
+
 /// The ids of the directives (and ideas) of the selected missions that changed since `rev`.
-pub fn changed_since(discovery: &Discovery, rev: &str) -> Result<Vec<String>, Error> {
-    if git(
-        &discovery.root,
-        &[
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            &format!("{rev}^{{commit}}"),
-        ],
-    )
-    .is_none()
-    {
-        return Err(Error::Revision {
-            rev: rev.to_owned(),
-        });
+pub fn changed_since(discovery: &Discovery, rev: &str) -> Result<Changed, Error> {
+    let root = &discovery.root;
+    let refuse = |problem: String| Error::Revision {
+        rev: rev.to_owned(),
+        problem,
+    };
+    if git(root, &["rev-parse", "--is-inside-work-tree"]).is_none() {
+        let where_ = root.display();
+        return Err(refuse(format!(
+            "{where_} is not in a git repository (or git is missing)"
+        )));
     }
-    let mut out = Vec::new();
+    let commit = format!("{rev}^{{commit}}");
+    if git(root, &["rev-parse", "--verify", "--quiet", &commit]).is_none() {
+        return Err(refuse("not a commit of this repository".into()));
+    }
+    let mut out = Changed::default();
     for p in &discovery.packages {
-        let old = at_revision(&p.mission.path, rev);
-        out.extend(changed_nodes(&p.mission, old.as_ref()));
+        let old = at_revision(&p.mission.path, rev).unwrap_or_else(|problem| {
+            out.notes.push(format!(
+                "{} at {rev} is not a valid mission ({problem}); all its directives count as changed",
+                p.display.display()
+            ));
+            None
+        });
+        out.ids.extend(changed_nodes(&p.mission, old.as_ref()));
     }
     Ok(out)
 }
 
-/// The mission file at `path` as it was at `rev` (`None`: not there, or not a mission then).
-fn at_revision(path: &Path, rev: &str) -> Option<Mission> {
-    let dir = path.parent()?;
-    let name = path.file_name()?.to_string_lossy();
-    let text = git(dir, &["show", &format!("{rev}:./{name}")])?;
-    exemplar_mission::parse_str(path, &text).ok()
+/// The mission file at `path` as it was at `rev`: `None` when the file was not there; an
+/// error saying why when it was but is no mission.
+fn at_revision(path: &Path, rev: &str) -> Result<Option<Mission>, String> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Ok(None);
+    };
+    let name = name.to_string_lossy();
+    let Some(text) = git(dir, &["show", &format!("{rev}:./{name}")]) else {
+        return Ok(None);
+    };
+    exemplar_mission::parse_str(path, &text)
+        .map(Some)
+        .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_owned())
 }
 
 /// The nodes of `now` that are new since `then`, or whose fingerprint changed.

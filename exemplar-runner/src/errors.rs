@@ -48,10 +48,12 @@ pub enum Error {
         id: String,
     },
     /// `--changed REV` names no commit.
-    #[error("--changed {rev}: not a commit of this repository")]
+    #[error("--changed {rev}: {problem}")]
     Revision {
         /// The revision.
         rev: String,
+        /// Why it cannot be read.
+        problem: String,
     },
     /// `check --baseline` names neither a run of the journal nor a commit.
     #[error("--baseline {spec}: neither a run in the journal nor a git commit")]

@@ -386,12 +386,15 @@ fn run_design(
         return design_filter(discovery, &plan.design);
     };
     let changed = crate::changed::changed_since(discovery, rev)?;
+    for note in &changed.notes {
+        reporter.report(RunEvent::Warning(note));
+    }
     reporter.report(RunEvent::Changed {
         since: rev,
-        ids: &changed,
+        ids: &changed.ids,
     });
     let mut ids = plan.design.clone();
-    ids.extend(changed);
+    ids.extend(changed.ids);
     Ok(design_filter(discovery, &ids)?.or(Some(String::new())))
 }
 

@@ -14,6 +14,7 @@
 //! in the new project.
 
 pub mod bundle;
+mod iterate;
 
 use std::path::{Path, PathBuf};
 
@@ -194,59 +195,6 @@ fn package_name(args: &NewArgs) -> Result<String, Error> {
 /// `.gitignore` of a new project.
 const GITIGNORE: &str = "# Build output.\n/target/\n# The signal journal: this machine's run history. The mission file carries the signal and\n# the gradient history that belong in git; to share the journal itself, see the book's\n# \"The signal journal\" chapter (journal export/import).\n/.exemplar/\n";
 
-/// kv's replay of the founding note's four iterations, for a project of its own: it works in
-/// a scratch copy, with the cargo-exemplar that wrote it (or `$EXEMPLAR`).
-fn iterate_script(exe: &Path) -> String {
-    format!(
-        r#"#!/usr/bin/env bash
-# Replay the founding note's four iterations of the kv store through `cargo exemplar run`, in a
-# scratch copy of this project, so that its mission history shows the loss across them:
-#
-#   0  the log lives in memory                 crash_recovery fails
-#   1  fsync per write; S1 says disk.append    all pass
-#   2  the stress test arrives                 throughput fails: fsync per write is slow
-#   3  batch commit; S3 added                  all pass
-#
-# Usage: ./iterate.sh [WORKDIR]   (default: target/kv-iterations)
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-work=${{1:-$here/target/kv-iterations}}
-exemplar=${{EXEMPLAR:-{exe}}}
-
-rm -rf "$work"
-mkdir -p "$work"
-cp -r "$here/src" "$here/tests" "$here/benches" "$here/Cargo.toml" "$here/Cargo.lock" "$work/"
-export CARGO_TARGET_DIR="$here/target/kv-iterations-target"
-
-notes=(
-  "naive: the log lives in memory"
-  "fsync per write; S1 refined to disk.append"
-  "stress test: 16 concurrent writers"
-  "batch commit (S3): one fsync per batch"
-)
-for i in 0 1 2 3; do
-  kept=""
-  if [ -f "$work/mission.yaml" ]; then
-    kept=$(sed -n '/^signal:/,$p' "$work/mission.yaml")
-  fi
-  {{
-    cat "$here/iterations/design-$i.yaml"
-    if [ -n "$kept" ]; then printf '%s
-' "$kept"; fi
-  }} >"$work/mission.yaml"
-  features=()
-  if [ "$i" -lt 3 ]; then features=(--features "iteration-$i"); fi
-  echo "==> iteration $i: ${{notes[$i]}}"
-  "$exemplar" exemplar run --manifest-path "$work/Cargo.toml" "${{features[@]}}"     --journal "$work/.exemplar" --note "iteration $i: ${{notes[$i]}}" || true
-done
-
-echo "==> the history of $work/mission.yaml"
-sed -n '/^history:/,$p' "$work/mission.yaml"
-"#,
-        exe = exe.display()
-    )
-}
-
 /// `git init` in `dest` unless it is inside a work tree already (as `cargo new`).
 fn git_init(dest: &Path) -> Result<bool, Error> {
     let inside = std::process::Command::new("git")
@@ -323,7 +271,7 @@ pub fn command(args: &NewArgs) -> Result<ExitCode, Error> {
     if files.iter().any(|f| f.path.starts_with("iterations/")) {
         let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("cargo-exemplar"));
         let script = dest.join("iterate.sh");
-        write(&script, iterate_script(&exe).as_bytes())?;
+        write(&script, iterate::script(&exe).as_bytes())?;
         make_executable(&script)?;
     }
     let repo = if git_init(dest)? {

@@ -19,6 +19,7 @@ use crate::errors::Error;
 use crate::execute::binary::ExecOptions;
 use crate::execute::links::read_links;
 use crate::execute::process as exec;
+use crate::execute::strays::{stranded, untagged_strays};
 
 /// Which harness a test binary has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,94 +219,6 @@ fn libtest_info(name: String, links: &[Link], file: &str, plan: &LibtestPlan) ->
     }
 }
 
-/// The links that cover none of `tests`, as tests that nothing runs; planned to run (to be
-/// recorded `stranded`) unless the run's filters or `--design` leave them out.
-fn stranded(
-    links: &[Link],
-    tests: &[TestInfo],
-    selecting: &[String],
-    design: Option<&[String]>,
-) -> Vec<TestInfo> {
-    links
-        .iter()
-        .filter(|l| !tests.iter().any(|t| l.covers(&t.name)))
-        .map(|l| {
-            let in_design = design.is_none_or(|d| l.ids.iter().any(|i| d.contains(i)));
-            let plan = if in_design && filters_select(&l.test_name(), selecting) {
-                Plan::Run
-            } else {
-                Plan::Filtered
-            };
-            (l, plan)
-        })
-        .map(|(l, plan)| TestInfo {
-            name: l.test_name(),
-            ids: l.ids.clone(),
-            module_path: l.module_path.clone(),
-            file: l.file.clone(),
-            line: l.line,
-            ignored: false,
-            ignore_reason: None,
-            should_panic: false,
-            plan,
-        })
-        .collect()
-}
-
-/// The `#[test]` functions in the source of a `harness = false` target, untagged, as tests
-/// that nothing runs (see [`strays`](super::strays)).
-fn untagged_strays(src_path: &Path, selecting: &[String]) -> Vec<TestInfo> {
-    super::strays::find(src_path)
-        .into_iter()
-        .map(|s| TestInfo {
-            plan: if filters_select(&s.name, selecting) {
-                Plan::Run
-            } else {
-                Plan::Filtered
-            },
-            name: s.name,
-            ids: Vec::new(),
-            module_path: String::new(),
-            file: s.file.to_string_lossy().into_owned(),
-            line: s.line,
-            ignored: false,
-            ignore_reason: None,
-            should_panic: false,
-        })
-        .collect()
-}
-
-/// Whether libtest's selecting arguments would select a (not ignored) test named `name`:
-/// it contains one of the filters (equals one, with `--exact`), or there are none; it matches
-/// no `--skip`; and `--ignored` (only ignored tests) is not given.
-fn filters_select(name: &str, selecting: &[String]) -> bool {
-    let exact = selecting.iter().any(|a| a == "--exact");
-    let matches = |f: &str| if exact { name == f } else { name.contains(f) };
-    let mut filters = Vec::new();
-    let mut it = selecting.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--ignored" => return false,
-            "--skip" => {
-                if it.next().is_some_and(|s| matches(s)) {
-                    return false;
-                }
-            }
-            _ if a.starts_with("--skip=") => {
-                if matches(&a["--skip=".len()..]) {
-                    return false;
-                }
-            }
-            "-Z" | "--shuffle-seed" => {
-                it.next();
-            }
-            _ if a.starts_with('-') => {}
-            _ => filters.push(a.as_str()),
-        }
-    }
-    filters.is_empty() || filters.iter().any(|f| matches(f))
-}
-
 /// `exe --list EXTRA...`: the test names.
 fn list_libtest(exe: &Path, opts: &ExecOptions, extra: &[&str]) -> Result<Vec<String>, Error> {
     let mut args = vec!["--list".to_owned()];
@@ -326,6 +239,7 @@ pub fn libtest_names(stdout: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::execute::strays::stranded;
 
     #[test]
     fn libtest_listings_are_read() {

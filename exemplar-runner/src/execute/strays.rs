@@ -1,4 +1,9 @@
-//! Finding `#[test]` functions in `harness = false` targets, which nothing runs.
+//! Tests that are compiled but that nothing runs: *stranded*.
+//!
+//! - A link record (see [`links`](super::links)) that names no test of its binary's harness:
+//!   a `#[design]` function without a test attribute in a default-harness target, or with a
+//!   `#[test]` (compiled out) in an `exemplar::main!()` one.
+//! - A `#[test]` function in a `harness = false` target, found in the source as follows.
 //!
 //! Cargo builds a `harness = false` target without `--test`, so the built-in `#[test]`
 //! removes its function: the compiled binary carries no trace of it, and the only place it
@@ -9,6 +14,8 @@
 
 use std::path::{Path, PathBuf};
 
+use exemplar_formats::events::{Plan, TestInfo};
+use exemplar_formats::links::Link;
 use syn::{Attribute, Item};
 
 /// A test function that no harness runs.
@@ -138,6 +145,94 @@ fn is_test(attrs: &[Attribute]) -> bool {
         && attrs
             .iter()
             .any(|a| last(a).is_some_and(|l| TEST_ATTRIBUTES.contains(&l.as_str())))
+}
+
+/// The links that cover none of `tests`, as tests that nothing runs; planned to run (to be
+/// recorded `stranded`) unless the run's filters or `--design` leave them out.
+pub(crate) fn stranded(
+    links: &[Link],
+    tests: &[TestInfo],
+    selecting: &[String],
+    design: Option<&[String]>,
+) -> Vec<TestInfo> {
+    links
+        .iter()
+        .filter(|l| !tests.iter().any(|t| l.covers(&t.name)))
+        .map(|l| {
+            let in_design = design.is_none_or(|d| l.ids.iter().any(|i| d.contains(i)));
+            let plan = if in_design && filters_select(&l.test_name(), selecting) {
+                Plan::Run
+            } else {
+                Plan::Filtered
+            };
+            (l, plan)
+        })
+        .map(|(l, plan)| TestInfo {
+            name: l.test_name(),
+            ids: l.ids.clone(),
+            module_path: l.module_path.clone(),
+            file: l.file.clone(),
+            line: l.line,
+            ignored: false,
+            ignore_reason: None,
+            should_panic: false,
+            plan,
+        })
+        .collect()
+}
+
+/// The `#[test]` functions in the source of a `harness = false` target, untagged, as tests
+/// that nothing runs (see [`find`]).
+pub(crate) fn untagged_strays(src_path: &Path, selecting: &[String]) -> Vec<TestInfo> {
+    super::strays::find(src_path)
+        .into_iter()
+        .map(|s| TestInfo {
+            plan: if filters_select(&s.name, selecting) {
+                Plan::Run
+            } else {
+                Plan::Filtered
+            },
+            name: s.name,
+            ids: Vec::new(),
+            module_path: String::new(),
+            file: s.file.to_string_lossy().into_owned(),
+            line: s.line,
+            ignored: false,
+            ignore_reason: None,
+            should_panic: false,
+        })
+        .collect()
+}
+
+/// Whether libtest's selecting arguments would select a (not ignored) test named `name`:
+/// it contains one of the filters (equals one, with `--exact`), or there are none; it matches
+/// no `--skip`; and `--ignored` (only ignored tests) is not given.
+fn filters_select(name: &str, selecting: &[String]) -> bool {
+    let exact = selecting.iter().any(|a| a == "--exact");
+    let matches = |f: &str| if exact { name == f } else { name.contains(f) };
+    let mut filters = Vec::new();
+    let mut it = selecting.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--ignored" => return false,
+            "--skip" => {
+                if it.next().is_some_and(|s| matches(s)) {
+                    return false;
+                }
+            }
+            _ if a.starts_with("--skip=") => {
+                if matches(&a["--skip=".len()..]) {
+                    return false;
+                }
+            }
+            "-Z" | "--shuffle-seed" => {
+                it.next();
+            }
+            _ if a.starts_with('-') => {}
+            _ => filters.push(a.as_str()),
+        }
+    }
+    filters.is_empty() || filters.iter().any(|f| matches(f))
 }
 
 #[cfg(test)]
