@@ -18,6 +18,7 @@ use crate::build::{self, TestBinary};
 use crate::clock::RunClock;
 use crate::discover::{self, Discovery, MissionPackage};
 use crate::errors::Error;
+use crate::execute::list::ListJob;
 use crate::execute::{self, ExecOptions, Finished, Harness, Inventory, Listing, Progress};
 use crate::journal::{self, Recorder};
 use crate::plan::RunPlan;
@@ -126,6 +127,7 @@ fn run_recorded(
         warned: Vec::new(),
         others: Vec::new(),
     };
+    let mut jobs = Vec::new();
     for bin in &binaries {
         let Some(pkg) = discovery.packages.iter().find(|p| p.name == bin.package) else {
             continue;
@@ -138,7 +140,20 @@ fn run_recorded(
             no_capture: plan.no_capture,
             ..ExecOptions::for_package(&pkg.dir, &pkg.name, scratch.path())
         };
-        run.binary(bin, pkg, &discovery.root, &opts)?;
+        jobs.push((bin, pkg, opts));
+    }
+    // Every binary is listed first, several at once; then each runs.
+    let listing_jobs: Vec<ListJob<'_>> = jobs
+        .iter()
+        .map(|(bin, _, opts)| ListJob {
+            exe: &bin.path,
+            src_path: &bin.src_path,
+            opts,
+        })
+        .collect();
+    let listings = execute::list::list_binaries(&listing_jobs, &plan.harness_args, true);
+    for ((bin, pkg, opts), listing) in jobs.iter().zip(listings) {
+        run.binary(bin, pkg, &discovery.root, opts, listing?)?;
     }
     run.reporter.report(RunEvent::Executed);
     let executed = run.recorder.begun();
@@ -191,7 +206,7 @@ struct Execution<'a> {
 }
 
 impl Execution<'_> {
-    /// List one binary's tests, run those planned, and record every test: run, filtered or
+    /// Run the tests `listing` plans of one binary, and record every test: run, filtered or
     /// stranded.
     fn binary(
         &mut self,
@@ -199,22 +214,22 @@ impl Execution<'_> {
         pkg: &MissionPackage,
         root: &Path,
         opts: &ExecOptions,
+        listing: Listing,
     ) -> Result<(), Error> {
         self.reporter.report(RunEvent::BinaryStarted(bin));
-        let inventory =
-            match execute::list_binary(&bin.path, &bin.src_path, opts, &opts.harness_args, true)? {
-                Listing::Listed(inventory) => inventory,
-                Listing::Failed { status, output } => {
-                    self.incomplete.push(pkg.name.clone());
-                    let last: Vec<&str> = output.lines().rev().take(5).collect();
-                    let summary = format!(
-                        "the test binary {status} before listing its tests; last output:\n{}",
-                        last.into_iter().rev().collect::<Vec<_>>().join("\n")
-                    );
-                    self.others.push(other(bin, false, summary));
-                    return Ok(());
-                }
-            };
+        let inventory = match listing {
+            Listing::Listed(inventory) => inventory,
+            Listing::Failed { status, output } => {
+                self.incomplete.push(pkg.name.clone());
+                let last: Vec<&str> = output.lines().rev().take(5).collect();
+                let summary = format!(
+                    "the test binary {status} before listing its tests; last output:\n{}",
+                    last.into_iter().rev().collect::<Vec<_>>().join("\n")
+                );
+                self.others.push(other(bin, false, summary));
+                return Ok(());
+            }
+        };
         self.version_advice(pkg, &inventory);
         if let Some(e) = &inventory.links_error {
             let text = format!("{e}; its tests run as untagged");

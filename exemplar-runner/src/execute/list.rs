@@ -168,6 +168,45 @@ pub fn list_binary(
     }))
 }
 
+/// One binary to list: its executable, its target's source file, how to run it.
+pub struct ListJob<'a> {
+    /// The executable.
+    pub exe: &'a Path,
+    /// The target's source file.
+    pub src_path: &'a Path,
+    /// How to run it.
+    pub opts: &'a ExecOptions,
+}
+
+/// [`list_binary`] for every job, as many at once as there are cores; the listings in the
+/// jobs' order.
+pub fn list_binaries(
+    jobs: &[ListJob<'_>],
+    harness_args: &[String],
+    for_run: bool,
+) -> Vec<Result<Listing, Error>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut out: Vec<Option<Result<Listing, Error>>> = (0..jobs.len()).map(|_| None).collect();
+    let slots = std::sync::Mutex::new(&mut out);
+    std::thread::scope(|scope| {
+        for _ in 0..cores.min(jobs.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { return };
+                    let listing =
+                        list_binary(job.exe, job.src_path, job.opts, harness_args, for_run);
+                    slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(listing);
+                }
+            });
+        }
+    });
+    out.into_iter()
+        .map(|l| l.expect("every job was listed"))
+        .collect()
+}
+
 /// Whether the harness arguments run ignored tests (`--ignored` or `--include-ignored`).
 pub fn runs_ignored(harness_args: &[String]) -> bool {
     harness_args

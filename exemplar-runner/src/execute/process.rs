@@ -234,9 +234,15 @@ pub(crate) fn spawn(
         pending: Vec::new(),
         harness_version: None,
     };
-    let (status, timed_out) = state
-        .follow(&mut child, &mut reader, opts.timeout, on, results)
-        .map_err(io_error("follow the run of", exe))?;
+    // Asked for its inventory alone, a harness runs nothing: wait for it, then read.
+    let followed = if inventory_only {
+        child
+            .wait()
+            .and_then(|status| state.pump(&mut reader, on, results).map(|_| (status, None)))
+    } else {
+        state.follow(&mut child, &mut reader, opts.timeout, on, results)
+    };
+    let (status, timed_out) = followed.map_err(io_error("follow the run of", exe))?;
     stdout.join_within(Duration::from_secs(1));
     stderr.join_within(Duration::from_secs(1));
     if let Some(err) = state.protocol_error() {
