@@ -21,6 +21,7 @@ pub mod clock;
 pub mod discover;
 mod errors;
 pub mod execute;
+mod execution;
 pub mod gate;
 pub mod git;
 pub mod journal;

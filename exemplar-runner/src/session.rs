@@ -4,25 +4,24 @@
 //! into its mission's tests in the same pass) → signal (loss and rewrite) → the session.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use exemplar_formats::events::{Plan, TestInfo};
 use exemplar_formats::run::{OtherBinary, SkippedPackage};
-use exemplar_formats::{Outcome, OutcomeCounts, TestRecord};
+use exemplar_formats::{OutcomeCounts, TestRecord};
 use exemplar_mission::Fingerprint;
 use exemplar_mission::update::Update;
 use exemplar_store::records::{MissionStamp, NodeStamp, RunStart};
 
-use crate::build::{self, TestBinary};
+use crate::build;
 use crate::clock::RunClock;
 use crate::discover::{self, Discovery, MissionPackage};
 use crate::errors::Error;
 use crate::execute::list::ListJob;
-use crate::execute::{self, ExecOptions, Finished, Harness, Inventory, Listing, Progress};
+use crate::execute::{self, ExecOptions};
+use crate::execution::Execution;
 use crate::journal::{self, Recorder};
 use crate::plan::RunPlan;
-use crate::records::{filtered_record, test_record};
 use crate::reporter::{Reporter, RunEvent};
 use crate::signal;
 
@@ -152,8 +151,15 @@ fn run_recorded(
         })
         .collect();
     let listings = execute::list::list_binaries(&listing_jobs, &plan.harness_args, true);
+    let mut started = Vec::new();
     for ((bin, pkg, opts), listing) in jobs.iter().zip(listings) {
-        run.binary(bin, pkg, &discovery.root, opts, listing?)?;
+        if let Some(b) = run.start(bin, pkg, opts, listing?) {
+            started.push(b);
+        }
+    }
+    run.execute(&mut started, &discovery.root)?;
+    for b in started {
+        run.finish(b, &discovery.root)?;
     }
     run.reporter.report(RunEvent::Executed);
     let executed = run.recorder.begun();
@@ -189,143 +195,6 @@ fn run_recorded(
     })
 }
 
-/// The execute stage's state: every record goes to the journal and into its package's tests
-/// as it arrives.
-struct Execution<'a> {
-    run_id: &'a str,
-    recorder: &'a mut Recorder,
-    reporter: &'a mut dyn Reporter,
-    counts: OutcomeCounts,
-    /// Package name → its tests.
-    tests: HashMap<String, Vec<TestRecord>>,
-    /// Packages with a binary that never listed its tests.
-    incomplete: Vec<String>,
-    /// Packages already warned of a harness of another version.
-    warned: Vec<String>,
-    others: Vec<OtherBinary>,
-}
-
-impl Execution<'_> {
-    /// Run the tests `listing` plans of one binary, and record every test: run, filtered or
-    /// stranded.
-    fn binary(
-        &mut self,
-        bin: &TestBinary,
-        pkg: &MissionPackage,
-        root: &Path,
-        opts: &ExecOptions,
-        listing: Listing,
-    ) -> Result<(), Error> {
-        self.reporter.report(RunEvent::BinaryStarted(bin));
-        let inventory = match listing {
-            Listing::Listed(inventory) => inventory,
-            Listing::Failed { status, output } => {
-                self.incomplete.push(pkg.name.clone());
-                let last: Vec<&str> = output.lines().rev().take(5).collect();
-                let summary = format!(
-                    "the test binary {status} before listing its tests; last output:\n{}",
-                    last.into_iter().rev().collect::<Vec<_>>().join("\n")
-                );
-                self.others.push(other(bin, false, summary));
-                return Ok(());
-            }
-        };
-        self.version_advice(pkg, &inventory);
-        if let Some(e) = &inventory.links_error {
-            let text = format!("{e}; its tests run as untagged");
-            self.reporter.report(RunEvent::Warning(&text));
-        }
-        let all = inventory.tests.iter().chain(&inventory.stranded);
-        let reported = all.filter(|t| t.plan != Plan::Filtered).count();
-        self.reporter.report(RunEvent::Planned(reported as u64));
-        let infos: HashMap<&str, &TestInfo> = inventory
-            .tests
-            .iter()
-            .map(|t| (t.name.as_str(), t))
-            .collect();
-        let mut failure = None;
-        let mut arrived: Vec<TestRecord> = Vec::new();
-        let mut on = |p: Progress<'_>| match p {
-            Progress::Inventory(_) => {}
-            Progress::Warning(text) => self.reporter.report(RunEvent::Warning(text)),
-            Progress::Started(name) => self.reporter.report(RunEvent::TestStarted(name)),
-            Progress::Finished(f) => {
-                let record = test_record(bin, pkg, root, infos.get(f.name.as_str()).copied(), f);
-                self.counts.add(f.outcome);
-                self.reporter.report(RunEvent::TestFinished(&record));
-                if let Err(e) = self.recorder.record(self.run_id, &record) {
-                    failure.get_or_insert(e);
-                }
-                arrived.push(record);
-            }
-            Progress::Amended(f) => {
-                // The journal keeps the last record of a test in a run: the amended one.
-                if let Some(record) = arrived.iter_mut().rev().find(|r| r.name == f.name) {
-                    record.output = f.output.clone();
-                    record.message = f.message.clone().or(record.message.take());
-                    if let Err(e) = self.recorder.record(self.run_id, record) {
-                        failure.get_or_insert(e);
-                    }
-                }
-            }
-        };
-        execute::run_binary(&bin.path, opts, &inventory, &mut on)?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        for info in inventory.stranded.iter().filter(|i| i.plan == Plan::Run) {
-            let f = stranded(info, inventory.harness);
-            let record = test_record(bin, pkg, root, Some(info), &f);
-            self.counts.add(f.outcome);
-            self.reporter.report(RunEvent::TestFinished(&record));
-            self.recorder.record(self.run_id, &record)?;
-            arrived.push(record);
-        }
-        let tests = self.tests.entry(pkg.name.clone()).or_default();
-        tests.extend(arrived);
-        let all = inventory.tests.iter().chain(&inventory.stranded);
-        for info in all.filter(|i| i.plan == Plan::Filtered) {
-            tests.push(filtered_record(bin, pkg, root, info));
-        }
-        Ok(())
-    }
-
-    /// Say once per package when its exemplar harness is of another version than this runner.
-    fn version_advice(&mut self, pkg: &MissionPackage, inventory: &Inventory) {
-        if inventory.harness != Harness::Exemplar || self.warned.contains(&pkg.name) {
-            return;
-        }
-        let runner = env!("CARGO_PKG_VERSION");
-        let harness = inventory.harness_version.as_deref();
-        if let Some(advice) = execute::binary::version_advice(&pkg.name, harness, runner) {
-            self.warned.push(pkg.name.clone());
-            self.reporter.report(RunEvent::Warning(&advice));
-        }
-    }
-}
-
-/// The outcome of a tagged function that no harness of its binary runs.
-fn stranded(info: &TestInfo, harness: Harness) -> Finished {
-    let why = match harness {
-        Harness::Exemplar if info.ids.is_empty() => {
-            "a #[test] in a harness = false target is compiled out: tag it #[design(...)] without #[test], or move it to a target with the default harness"
-        }
-        Harness::Exemplar => {
-            "#[design] tags it, but this binary's harness is exemplar::main!(), which runs plain #[design] functions: a #[test] under it is compiled out (remove #[test])"
-        }
-        Harness::Libtest => {
-            "#[design] tags it, but libtest has no test of that name in this binary: put #[test] (or your test crate's attribute) under #[design], or end the file with exemplar::main!() and set harness = false"
-        }
-    };
-    Finished {
-        name: info.name.clone(),
-        outcome: Outcome::Stranded,
-        duration: 0.0,
-        message: Some(format!("compiled but never run: {why}")),
-        output: None,
-    }
-}
-
 /// The harness arguments of a run: as given, but one test at a time when output streams
 /// live (`--no-capture`), so that tests' output does not interleave.
 fn harness_args(plan: &RunPlan) -> Vec<String> {
@@ -346,16 +215,6 @@ fn harness_args(plan: &RunPlan) -> Vec<String> {
     }
     args.extend(["--test-threads".to_owned(), "1".to_owned()]);
     args
-}
-
-/// A binary shown for itself, not through its tests.
-fn other(bin: &TestBinary, ok: bool, summary: String) -> OtherBinary {
-    OtherBinary {
-        package: bin.package.clone(),
-        target: format!("{} ({})", bin.target, bin.kind),
-        ok,
-        summary,
-    }
 }
 
 fn run_start(

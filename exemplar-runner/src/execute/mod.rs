@@ -21,7 +21,7 @@ pub mod list;
 pub mod output;
 pub mod process;
 pub mod strays;
-mod workers;
+pub(crate) mod workers;
 
 pub use binary::{ExecOptions, Finished, Progress, run_binary, scratch_dir};
 pub use list::{Harness, Inventory, Listing, list_binary};

@@ -1,7 +1,7 @@
-//! Running a libtest binary's tests in parallel worker processes.
+//! Running libtest binaries' tests in one pool of parallel worker processes.
 //!
-//! The planned tests are cut into batches; each worker thread takes the next batch and runs
-//! it in a process of its own (one test at a time, so that each test's start, end and output
+//! The planned tests of every binary are cut into batches; each worker thread takes the next
+//! batch, of whichever binary, and runs it in a process of its own (one test at a time, so that each test's start, end and output
 //! are known), with the crash and timeout handling of [`BinaryRun`]. Workers report through a
 //! channel, and the caller hears every event on its own thread, in the order they came.
 //! `--isolate` makes every batch one test; `--test-threads N` sets the number of workers.
@@ -30,6 +30,16 @@ enum Message {
     Done(Result<(), Error>),
 }
 
+/// One libtest binary's share of a pool: its executable, how to run it, its planned tests.
+pub(crate) struct PoolJob<'a> {
+    /// The executable.
+    pub(crate) exe: &'a Path,
+    /// How to run it.
+    pub(crate) opts: &'a ExecOptions,
+    /// The tests to run.
+    pub(crate) planned: Vec<String>,
+}
+
 /// Run `planned` tests of libtest binary `exe` to an outcome each.
 pub(crate) fn run(
     exe: &Path,
@@ -37,26 +47,45 @@ pub(crate) fn run(
     planned: Vec<String>,
     on: &mut dyn FnMut(Progress<'_>),
 ) -> Result<(), Error> {
-    let workers = worker_count(opts).min(planned.len()).max(1);
-    let queue = Mutex::new(batches(planned, workers, opts.isolate));
+    let job = PoolJob { exe, opts, planned };
+    run_many(std::slice::from_ref(&job), &mut |_, p| on(p))
+}
+
+/// Run the planned tests of every job to an outcome each, in one pool of workers (as many as
+/// the first job's options say); `on` hears each event with the index of its job.
+pub(crate) fn run_many(
+    jobs: &[PoolJob<'_>],
+    on: &mut dyn FnMut(usize, Progress<'_>),
+) -> Result<(), Error> {
+    let Some(first) = jobs.first() else {
+        return Ok(());
+    };
+    let total: usize = jobs.iter().map(|j| j.planned.len()).sum();
+    let workers = worker_count(first.opts).min(total).max(1);
+    let mut queue = VecDeque::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let cut = batches(job.planned.clone(), workers, job.opts.isolate);
+        queue.extend(cut.into_iter().map(|b| (i, b)));
+    }
+    let queue = Mutex::new(queue);
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let tx = tx.clone();
             let queue = &queue;
             scope.spawn(move || {
-                let result = work(exe, opts, queue, &tx);
-                let _ = tx.send(Message::Done(result));
+                let result = work(jobs, queue, &tx);
+                let _ = tx.send((0, Message::Done(result)));
             });
         }
         drop(tx);
         let mut first_error = None;
-        for message in rx {
+        for (job, message) in rx {
             match message {
-                Message::Started(n) => on(Progress::Started(&n)),
-                Message::Finished(f) => on(Progress::Finished(&f)),
-                Message::Amended(f) => on(Progress::Amended(&f)),
-                Message::Warning(w) => on(Progress::Warning(&w)),
+                Message::Started(n) => on(job, Progress::Started(&n)),
+                Message::Finished(f) => on(job, Progress::Finished(&f)),
+                Message::Amended(f) => on(job, Progress::Amended(&f)),
+                Message::Warning(w) => on(job, Progress::Warning(&w)),
                 Message::Done(Err(e)) => {
                     first_error.get_or_insert(e);
                 }
@@ -69,34 +98,34 @@ pub(crate) fn run(
 
 /// One worker: take batches until none is left.
 fn work(
-    exe: &Path,
-    opts: &ExecOptions,
-    queue: &Mutex<VecDeque<Vec<String>>>,
-    tx: &mpsc::Sender<Message>,
+    jobs: &[PoolJob<'_>],
+    queue: &Mutex<VecDeque<(usize, Vec<String>)>>,
+    tx: &mpsc::Sender<(usize, Message)>,
 ) -> Result<(), Error> {
-    let mut send = |p: Progress<'_>| {
-        let m = match p {
-            Progress::Started(n) => Message::Started(n.to_owned()),
-            Progress::Finished(f) => Message::Finished(f.clone()),
-            Progress::Amended(f) => Message::Amended(f.clone()),
-            Progress::Warning(w) => Message::Warning(w.to_owned()),
-            Progress::Inventory(_) => return,
-        };
-        let _ = tx.send(m);
-    };
     loop {
         let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
-        let Some(batch) = next else {
+        let Some((i, batch)) = next else {
             return Ok(());
         };
+        let job = &jobs[i];
+        let mut send = |p: Progress<'_>| {
+            let m = match p {
+                Progress::Started(n) => Message::Started(n.to_owned()),
+                Progress::Finished(f) => Message::Finished(f.clone()),
+                Progress::Amended(f) => Message::Amended(f.clone()),
+                Progress::Warning(w) => Message::Warning(w.to_owned()),
+                Progress::Inventory(_) => return,
+            };
+            let _ = tx.send((i, m));
+        };
         let mut run = BinaryRun {
-            exe,
-            opts,
+            exe: job.exe,
+            opts: job.opts,
             harness: Harness::Libtest,
             on: &mut send,
             results: Vec::new(),
         };
-        if opts.isolate {
+        if job.opts.isolate {
             for name in &batch {
                 run.alone(name)?;
             }

@@ -1,0 +1,255 @@
+//! The execute stage's bookkeeping: every listed binary's tests run, and every test becomes one
+//! [`TestRecord`] — sent to the reporter and the journal the moment it ends, and folded into
+//! its package's tests.
+//!
+//! The default-harness binaries of a run share one pool of worker processes (a slow binary
+//! does not hold the others back); the binaries under the exemplar harness then run one after
+//! another, each on its own threads.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use exemplar_formats::events::{Plan, TestInfo};
+use exemplar_formats::run::OtherBinary;
+use exemplar_formats::{Outcome, OutcomeCounts, TestRecord};
+
+use crate::build::TestBinary;
+use crate::discover::MissionPackage;
+use crate::errors::Error;
+use crate::execute::workers::{self, PoolJob};
+use crate::execute::{self, ExecOptions, Finished, Harness, Inventory, Listing, Progress};
+use crate::journal::Recorder;
+use crate::records::{filtered_record, test_record};
+use crate::reporter::{Reporter, RunEvent};
+
+/// The execute stage's state: every record goes to the journal and into its package's tests
+/// as it arrives.
+pub(crate) struct Execution<'a> {
+    pub(crate) run_id: &'a str,
+    pub(crate) recorder: &'a mut Recorder,
+    pub(crate) reporter: &'a mut dyn Reporter,
+    pub(crate) counts: OutcomeCounts,
+    /// Package name → its tests.
+    pub(crate) tests: HashMap<String, Vec<TestRecord>>,
+    /// Packages with a binary that never listed its tests.
+    pub(crate) incomplete: Vec<String>,
+    /// Packages already warned of a harness of another version.
+    pub(crate) warned: Vec<String>,
+    pub(crate) others: Vec<OtherBinary>,
+}
+
+/// A listed binary of the run: what it listed, and the records of its tests that ended.
+pub(crate) struct BinaryInRun<'b> {
+    bin: &'b TestBinary,
+    pkg: &'b MissionPackage,
+    opts: &'b ExecOptions,
+    inventory: Inventory,
+    arrived: Vec<TestRecord>,
+}
+
+impl<'b> Execution<'_> {
+    /// Take a binary's listing: `None` when it could not list its tests (it is shown as such).
+    pub(crate) fn start(
+        &mut self,
+        bin: &'b TestBinary,
+        pkg: &'b MissionPackage,
+        opts: &'b ExecOptions,
+        listing: Listing,
+    ) -> Option<BinaryInRun<'b>> {
+        let inventory = match listing {
+            Listing::Listed(inventory) => inventory,
+            Listing::Failed { status, output } => {
+                self.incomplete.push(pkg.name.clone());
+                let last: Vec<&str> = output.lines().rev().take(5).collect();
+                let summary = format!(
+                    "the test binary {status} before listing its tests; last output:\n{}",
+                    last.into_iter().rev().collect::<Vec<_>>().join("\n")
+                );
+                self.others.push(other(bin, false, summary));
+                return None;
+            }
+        };
+        self.version_advice(pkg, &inventory);
+        if let Some(e) = &inventory.links_error {
+            let text = format!("{e}; its tests run as untagged");
+            self.reporter.report(RunEvent::Warning(&text));
+        }
+        Some(BinaryInRun {
+            bin,
+            pkg,
+            opts,
+            inventory,
+            arrived: Vec::new(),
+        })
+    }
+
+    /// Run every started binary's planned tests: the default-harness ones in one pool, then
+    /// each exemplar harness.
+    pub(crate) fn execute(
+        &mut self,
+        started: &mut [BinaryInRun<'_>],
+        root: &Path,
+    ) -> Result<(), Error> {
+        let (pool, own): (Vec<usize>, Vec<usize>) =
+            (0..started.len()).partition(|i| started[*i].inventory.harness == Harness::Libtest);
+        for i in &pool {
+            self.planned(&started[*i]);
+        }
+        let jobs: Vec<PoolJob<'_>> = pool
+            .iter()
+            .map(|i| {
+                let b = &started[*i];
+                PoolJob {
+                    exe: &b.bin.path,
+                    opts: b.opts,
+                    planned: planned(&b.inventory),
+                }
+            })
+            .collect();
+        let mut failure = None;
+        workers::run_many(&jobs, &mut |job, p| {
+            if let Err(e) = self.progress(&mut started[pool[job]], root, p) {
+                failure.get_or_insert(e);
+            }
+        })?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        for i in own {
+            let b = &mut started[i];
+            self.reporter.report(RunEvent::BinaryStarted(b.bin));
+            self.planned(b);
+            let (exe, opts, inventory) = (&b.bin.path, b.opts, b.inventory.clone());
+            let mut failure = None;
+            execute::run_binary(exe, opts, &inventory, &mut |p| {
+                if let Err(e) = self.progress(b, root, p) {
+                    failure.get_or_insert(e);
+                }
+            })?;
+            if let Some(e) = failure {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Tell the reporter how many tests of `b` will be reported.
+    fn planned(&mut self, b: &BinaryInRun<'_>) {
+        if b.inventory.harness == Harness::Libtest {
+            self.reporter.report(RunEvent::BinaryStarted(b.bin));
+        }
+        let all = b.inventory.tests.iter().chain(&b.inventory.stranded);
+        let reported = all.filter(|t| t.plan != Plan::Filtered).count();
+        self.reporter.report(RunEvent::Planned(reported as u64));
+    }
+
+    /// What a test of `b` did: to the reporter, the journal and `b`'s records.
+    fn progress(
+        &mut self,
+        b: &mut BinaryInRun<'_>,
+        root: &Path,
+        p: Progress<'_>,
+    ) -> Result<(), Error> {
+        match p {
+            Progress::Inventory(_) => {}
+            Progress::Warning(text) => self.reporter.report(RunEvent::Warning(text)),
+            Progress::Started(name) => self.reporter.report(RunEvent::TestStarted(name)),
+            Progress::Finished(f) => {
+                let info = b.inventory.tests.iter().find(|t| t.name == f.name);
+                let record = test_record(b.bin, b.pkg, root, info, f);
+                self.counts.add(f.outcome);
+                self.reporter.report(RunEvent::TestFinished(&record));
+                let written = self.recorder.record(self.run_id, &record);
+                b.arrived.push(record);
+                written?;
+            }
+            Progress::Amended(f) => {
+                // The journal keeps the last record of a test in a run: the amended one.
+                if let Some(record) = b.arrived.iter_mut().rev().find(|r| r.name == f.name) {
+                    record.output = f.output.clone();
+                    record.message = f.message.clone().or(record.message.take());
+                    self.recorder.record(self.run_id, record)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// After the run: `b`'s stranded tests recorded, and every test of it, filtered ones too,
+    /// in its package's tests.
+    pub(crate) fn finish(&mut self, mut b: BinaryInRun<'_>, root: &Path) -> Result<(), Error> {
+        let inventory = &b.inventory;
+        for info in inventory.stranded.iter().filter(|i| i.plan == Plan::Run) {
+            let f = stranded(info, inventory.harness);
+            let record = test_record(b.bin, b.pkg, root, Some(info), &f);
+            self.counts.add(f.outcome);
+            self.reporter.report(RunEvent::TestFinished(&record));
+            self.recorder.record(self.run_id, &record)?;
+            b.arrived.push(record);
+        }
+        let tests = self.tests.entry(b.pkg.name.clone()).or_default();
+        tests.append(&mut b.arrived);
+        let all = inventory.tests.iter().chain(&inventory.stranded);
+        for info in all.filter(|i| i.plan == Plan::Filtered) {
+            tests.push(filtered_record(b.bin, b.pkg, root, info));
+        }
+        Ok(())
+    }
+
+    /// Say once per package when its exemplar harness is of another version than this runner.
+    fn version_advice(&mut self, pkg: &MissionPackage, inventory: &Inventory) {
+        if inventory.harness != Harness::Exemplar || self.warned.contains(&pkg.name) {
+            return;
+        }
+        let runner = env!("CARGO_PKG_VERSION");
+        let harness = inventory.harness_version.as_deref();
+        if let Some(advice) = execute::binary::version_advice(&pkg.name, harness, runner) {
+            self.warned.push(pkg.name.clone());
+            self.reporter.report(RunEvent::Warning(&advice));
+        }
+    }
+}
+
+/// The tests a libtest binary's inventory plans to run (ignored ones are reported ignored by
+/// libtest itself).
+fn planned(inventory: &Inventory) -> Vec<String> {
+    let runs = |t: &&TestInfo| matches!(t.plan, Plan::Run | Plan::Ignored);
+    inventory
+        .tests
+        .iter()
+        .filter(runs)
+        .map(|t| t.name.clone())
+        .collect()
+}
+
+/// The outcome of a tagged function that no harness of its binary runs.
+fn stranded(info: &TestInfo, harness: Harness) -> Finished {
+    let why = match harness {
+        Harness::Exemplar if info.ids.is_empty() => {
+            "a #[test] in a harness = false target is compiled out: tag it #[design(...)] without #[test], or move it to a target with the default harness"
+        }
+        Harness::Exemplar => {
+            "#[design] tags it, but this binary's harness is exemplar::main!(), which runs plain #[design] functions: a #[test] under it is compiled out (remove #[test])"
+        }
+        Harness::Libtest => {
+            "#[design] tags it, but libtest has no test of that name in this binary: put #[test] (or your test crate's attribute) under #[design], or end the file with exemplar::main!() and set harness = false"
+        }
+    };
+    Finished {
+        name: info.name.clone(),
+        outcome: Outcome::Stranded,
+        duration: 0.0,
+        message: Some(format!("compiled but never run: {why}")),
+        output: None,
+    }
+}
+
+/// A binary shown for itself, not through its tests.
+fn other(bin: &TestBinary, ok: bool, summary: String) -> OtherBinary {
+    OtherBinary {
+        package: bin.package.clone(),
+        target: format!("{} ({})", bin.target, bin.kind),
+        ok,
+        summary,
+    }
+}
