@@ -85,6 +85,36 @@ impl Link {
     }
 }
 
+/// Links by the test they name, to find each test's link at once in a binary of thousands.
+pub struct LinkIndex<'a> {
+    by_name: std::collections::HashMap<String, &'a Link>,
+}
+
+impl<'a> LinkIndex<'a> {
+    /// Index `links`.
+    pub fn new(links: &'a [Link]) -> LinkIndex<'a> {
+        LinkIndex {
+            by_name: links.iter().map(|l| (l.test_name(), l)).collect(),
+        }
+    }
+
+    /// The link of libtest test `name`: its own, else the parameterised test it is a case of
+    /// (the nearest enclosing path).
+    pub fn find(&self, name: &str) -> Option<&'a Link> {
+        if let Some(l) = self.by_name.get(name) {
+            return Some(l);
+        }
+        let mut path = name;
+        while let Some((parent, _)) = path.rsplit_once("::") {
+            if let Some(l) = self.by_name.get(parent).filter(|l| l.cases) {
+                return Some(l);
+            }
+            path = parent;
+        }
+        None
+    }
+}
+
 /// A section that is not a sequence of link records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkError {

@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use exemplar_formats::events::{Plan, TestInfo};
-use exemplar_formats::links::Link;
+use exemplar_formats::links::LinkIndex;
 
 use crate::errors::Error;
 use crate::execute::binary::ExecOptions;
@@ -155,9 +155,10 @@ pub fn list_binary(
         design: design.clone(),
     };
     let file = src_path.to_string_lossy();
+    let index = LinkIndex::new(&links);
     let tests: Vec<TestInfo> = all
         .into_iter()
-        .map(|name| libtest_info(name, &links, &file, &plan))
+        .map(|name| libtest_info(name, &index, &file, &plan))
         .collect();
     Ok(Listing::Listed(Inventory {
         harness: Harness::Libtest,
@@ -226,12 +227,9 @@ struct LibtestPlan {
 
 /// A libtest test as the inventory lists it: its link (if a link record covers it; else the
 /// target's source file, no ids) and its plan.
-fn libtest_info(name: String, links: &[Link], file: &str, plan: &LibtestPlan) -> TestInfo {
+fn libtest_info(name: String, links: &LinkIndex<'_>, file: &str, plan: &LibtestPlan) -> TestInfo {
     // A test's own link first; a parameterised test's link for its cases.
-    let link = links
-        .iter()
-        .find(|l| l.test_name() == name)
-        .or_else(|| links.iter().find(|l| l.covers(&name)));
+    let link = links.find(&name);
     let ids = link.map(|l| l.ids.clone()).unwrap_or_default();
     let ignored = plan.ignored.contains(&name);
     let in_design = plan
@@ -279,6 +277,7 @@ pub fn libtest_names(stdout: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::execute::strays::stranded;
+    use exemplar_formats::links::Link;
 
     #[test]
     fn libtest_listings_are_read() {
@@ -338,7 +337,14 @@ mod tests {
         ];
         let tests: Vec<TestInfo> = names
             .iter()
-            .map(|n| libtest_info(n.to_string(), &links, "/p/src/lib.rs", &plan))
+            .map(|n| {
+                libtest_info(
+                    n.to_string(),
+                    &LinkIndex::new(&links),
+                    "/p/src/lib.rs",
+                    &plan,
+                )
+            })
             .collect();
         let got: Vec<(&str, Vec<String>, Plan)> = tests
             .iter()

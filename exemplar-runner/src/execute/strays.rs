@@ -12,6 +12,7 @@
 //! reported with its file and line. A function that also carries `#[design]` is left out: its
 //! link record already reports it.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use exemplar_formats::events::{Plan, TestInfo};
@@ -155,9 +156,22 @@ pub(crate) fn stranded(
     selecting: &[String],
     design: Option<&[String]>,
 ) -> Vec<TestInfo> {
+    // The names of the tests, and every path that encloses one (a parameterised test's cases).
+    let names: HashSet<&str> = tests.iter().map(|t| t.name.as_str()).collect();
+    let mut enclosing: HashSet<&str> = HashSet::new();
+    for t in tests {
+        let mut path = t.name.as_str();
+        while let Some((parent, _)) = path.rsplit_once("::") {
+            enclosing.insert(parent);
+            path = parent;
+        }
+    }
     links
         .iter()
-        .filter(|l| !tests.iter().any(|t| l.covers(&t.name)))
+        .filter(|l| {
+            let own = l.test_name();
+            !(names.contains(own.as_str()) || (l.cases && enclosing.contains(own.as_str())))
+        })
         .map(|l| {
             let in_design = design.is_none_or(|d| l.ids.iter().any(|i| d.contains(i)));
             let plan = if in_design && filters_select(&l.test_name(), selecting) {
