@@ -300,3 +300,23 @@ fn default_harness_crashes_and_timeouts_are_named_and_the_rest_still_run() {
         }
     }
 }
+
+/// What a user reads: the listing (libtest binaries with their links, stranded tests with
+/// file and line) and the run's table, as snapshots.
+#[test]
+fn the_listing_and_the_table_of_an_adopted_crate() {
+    let _heavy = kv_alone();
+    let fx = Fixture::new("adopt");
+    let list = stdout(&fx.exemplar(&["list"]));
+    let run = fx.exemplar(&["run", "-q"]);
+    let table = stdout(&run);
+    insta::with_settings!({filters => vec![
+        (r"run \d{8}T\d{6}Z-[0-9a-f]{6}", "run [RUN]"),
+        (r"show \d{8}T\d{6}Z-[0-9a-f]{6}", "show [RUN]"),
+        (r"finished in \d+\.\d+s", "finished in [TIME]"),
+        (r"thread '([^']*)' \(\d+\)", "thread '$1' ([TID])"),
+    ]}, {
+        insta::assert_snapshot!("adopt_list", list);
+        insta::assert_snapshot!("adopt_run", table);
+    });
+}

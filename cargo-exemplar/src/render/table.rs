@@ -105,7 +105,13 @@ fn write_untagged(out: &mut String, m: &MissionResult, run_id: &str, style: Styl
         let Some(o) = t.outcome.filter(|o| o.is_failing()) else {
             continue;
         };
-        let _ = writeln!(out, "      {} {}: {o}", style.bad("x"), t.reference);
+        // Its place, when the record knows the line (a stranded test, found in the source).
+        let place = if t.line > 0 {
+            format!(" ({}:{})", t.file, t.line)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "      {} {}{place}: {o}", style.bad("x"), t.reference);
         write_captured(
             out,
             t.message.as_deref(),
