@@ -389,6 +389,13 @@ pub struct RunArgs {
     /// Run each test in its own process (slower; captures each test's output).
     #[arg(long)]
     pub isolate: bool,
+    /// Run a test that failed, crashed or timed out again, alone in a fresh process, up to N
+    /// times; one that then passes is `flaky` (never clean evidence for its directives).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retries: u32,
+    /// Whether a flaky test fails the run: pass (the default, as nextest) or fail.
+    #[arg(long, value_name = "POLICY", default_value = "pass")]
+    pub flaky_result: FlakyResult,
     /// Let the tests' output through as it comes, running one test at a time (also
     /// `-- --nocapture`); the output is then not captured.
     #[arg(long, alias = "nocapture")]
@@ -473,6 +480,8 @@ impl RunArgs {
             design: self.design.clone(),
             changed_since: self.changed.clone(),
             isolate: self.isolate,
+            retries: self.retries,
+            flaky_fails: self.flaky_result == FlakyResult::Fail,
             no_capture: self.no_capture
                 || self
                     .harness_args
@@ -490,4 +499,13 @@ impl RunArgs {
             harness_args: self.harness_args.clone(),
         })
     }
+}
+
+/// `--flaky-result`: whether a flaky test fails the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FlakyResult {
+    /// The run passes (its loss still counts the test as failing evidence).
+    Pass,
+    /// The run fails.
+    Fail,
 }

@@ -129,6 +129,7 @@ impl Progress {
                 Outcome::Crashed => "CRASHED",
                 Outcome::Timeout => "TIMEOUT",
                 Outcome::Stranded => "STRANDED",
+                Outcome::Flaky => "FLAKY",
                 _ => "FAILED",
             };
             let sep = if first.is_empty() { "" } else { ": " };
@@ -176,6 +177,13 @@ impl Reporter for Progress {
                     self.finished(&t.name, outcome, t.message.as_deref(), t.duration);
                 }
             }
+            RunEvent::TestAmended(t) if self.verbosity != Verbosity::Quiet => {
+                let first = t.message.as_deref().map(exemplar_formats::headline);
+                let outcome = t.outcome.map_or("?", Outcome::as_str);
+                let word = self.style.warn(&outcome.to_uppercase());
+                self.line(&format!("{word:>12} {}: {}", t.name, first.unwrap_or("")));
+            }
+            RunEvent::TestAmended(_) => {}
             RunEvent::Executed => {
                 if let Some(b) = self.bar.take() {
                     b.finish_and_clear();

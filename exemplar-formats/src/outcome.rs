@@ -24,17 +24,21 @@ pub enum Outcome {
     /// target, or a `#[design]` function that is not a test of its binary's harness. Failing:
     /// a test that exists and never runs is not evidence that anything works.
     Stranded,
+    /// Failed, then passed when run again in a fresh process (`--retries`). Not a failure of
+    /// the run (unless `--flaky-result fail`), but never clean evidence for a directive.
+    Flaky,
 }
 
 impl Outcome {
     /// Every outcome, in code order.
-    pub const ALL: [Outcome; 6] = [
+    pub const ALL: [Outcome; 7] = [
         Outcome::Passed,
         Outcome::Failed,
         Outcome::Ignored,
         Outcome::Crashed,
         Outcome::Timeout,
         Outcome::Stranded,
+        Outcome::Flaky,
     ];
 
     /// The word used in files and JSON.
@@ -46,11 +50,12 @@ impl Outcome {
             Outcome::Crashed => "crashed",
             Outcome::Timeout => "timeout",
             Outcome::Stranded => "stranded",
+            Outcome::Flaky => "flaky",
         }
     }
 
     /// The outcome's number on disk: passed 0, failed 1, ignored 2, crashed 3, timeout 4,
-    /// stranded 5.
+    /// stranded 5, flaky 6.
     pub fn code(self) -> u8 {
         self as u8
     }
@@ -103,12 +108,22 @@ pub struct OutcomeCounts {
     /// Compiled but run by no harness.
     #[serde(default)]
     pub stranded: u64,
+    /// Failed, then passed on a retry.
+    #[serde(default)]
+    pub flaky: u64,
 }
 
 impl OutcomeCounts {
     /// Count one more `outcome`.
     pub fn add(&mut self, outcome: Outcome) {
         *self.slot(outcome) += 1;
+    }
+
+    /// Count a test that was counted `from` as `to` instead (a retry changed its outcome).
+    pub fn recount(&mut self, from: Outcome, to: Outcome) {
+        let slot = self.slot(from);
+        *slot = slot.saturating_sub(1);
+        self.add(to);
     }
 
     /// The count of `outcome`.
@@ -120,6 +135,7 @@ impl OutcomeCounts {
             Outcome::Crashed => self.crashed,
             Outcome::Timeout => self.timeout,
             Outcome::Stranded => self.stranded,
+            Outcome::Flaky => self.flaky,
         }
     }
 
@@ -131,6 +147,7 @@ impl OutcomeCounts {
             Outcome::Crashed => &mut self.crashed,
             Outcome::Timeout => &mut self.timeout,
             Outcome::Stranded => &mut self.stranded,
+            Outcome::Flaky => &mut self.flaky,
         }
     }
 
@@ -141,7 +158,7 @@ impl OutcomeCounts {
 
     /// Tests that executed (all but the ignored and the stranded).
     pub fn executed(&self) -> u64 {
-        self.passed + self.failed + self.crashed + self.timeout
+        self.passed + self.failed + self.crashed + self.timeout + self.flaky
     }
 
     /// The counts in code order, as the journal stores them.
@@ -150,7 +167,7 @@ impl OutcomeCounts {
     }
 
     /// Counts stored in code order; `None` unless there are five (written before `stranded`
-    /// existed) or six.
+    /// existed), six (before `flaky`) or seven.
     pub fn from_codes(codes: &[u64]) -> Option<OutcomeCounts> {
         if !(5..=Outcome::ALL.len()).contains(&codes.len()) {
             return None;
@@ -178,7 +195,7 @@ mod tests {
                 format!("\"{}\"", o.as_str())
             );
         }
-        assert_eq!(Outcome::from_code(6), None);
+        assert_eq!(Outcome::from_code(7), None);
         assert_eq!(Outcome::word_of_code(9), "?");
         let mut c = OutcomeCounts::default();
         for o in [
@@ -190,7 +207,7 @@ mod tests {
             c.add(o);
         }
         assert_eq!((c.passed, c.failing(), c.executed()), (2, 1, 3));
-        assert_eq!(c.to_codes(), [2, 0, 1, 1, 0, 0]);
+        assert_eq!(c.to_codes(), [2, 0, 1, 1, 0, 0, 0]);
         assert_eq!(OutcomeCounts::from_codes(&c.to_codes()), Some(c));
         assert_eq!(
             OutcomeCounts::from_codes(&[2, 0, 1, 1, 0]),
@@ -199,6 +216,8 @@ mod tests {
         );
         c.add(Outcome::Stranded);
         assert_eq!((c.failing(), c.executed()), (2, 3));
+        c.recount(Outcome::Crashed, Outcome::Flaky);
+        assert_eq!((c.failing(), c.executed(), c.flaky), (1, 3, 1));
         assert_eq!(OutcomeCounts::from_codes(&[1, 2]), None);
     }
 }

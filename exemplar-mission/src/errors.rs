@@ -140,7 +140,7 @@ pub enum Problem {
     UnknownStatus(String),
     /// An outcome that is not one of the five.
     #[error(
-        "unknown outcome `{0}` (expected passed, failed, ignored, crashed, timeout or stranded)"
+        "unknown outcome `{0}` (expected passed, failed, ignored, crashed, timeout, stranded or flaky)"
     )]
     UnknownOutcome(String),
     /// A signal id that is not `T<number>`.

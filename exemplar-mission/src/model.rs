@@ -235,9 +235,10 @@ mod tests {
             Outcome::Crashed,
             Outcome::Timeout,
             Outcome::Stranded,
+            Outcome::Flaky,
         ] {
             assert_eq!(Outcome::from_code(o.code()), Some(o));
         }
-        assert_eq!(Outcome::from_code(6), None);
+        assert_eq!(Outcome::from_code(7), None);
     }
 }

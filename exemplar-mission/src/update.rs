@@ -320,12 +320,13 @@ fn evidence(signal: &[SignalEntry], era_start: &HashMap<String, i64>) -> Vec<Lin
                 Some(r) => {
                     let at = epoch_millis(&r.timestamp).unwrap_or(i64::MIN);
                     let era = era_start.get(node.as_str()).copied().unwrap_or(i64::MIN);
+                    // Only a pass is clean evidence: a flaky test is failing evidence.
                     if at < era {
                         Evidence::Unverified
-                    } else if r.outcome.is_failing() {
-                        Evidence::Failing
-                    } else {
+                    } else if r.outcome == Outcome::Passed {
                         Evidence::Passed
+                    } else {
+                        Evidence::Failing
                     }
                 }
             };

@@ -168,6 +168,11 @@ impl<'b> Execution<'_> {
                 if let Some(record) = b.arrived.iter_mut().rev().find(|r| r.name == f.name) {
                     record.output = f.output.clone();
                     record.message = f.message.clone().or(record.message.take());
+                    if let Some(was) = record.outcome.filter(|o| *o != f.outcome) {
+                        self.counts.recount(was, f.outcome);
+                        record.outcome = Some(f.outcome);
+                        self.reporter.report(RunEvent::TestAmended(record));
+                    }
                     self.recorder.record(self.run_id, record)?;
                 }
             }

@@ -139,6 +139,11 @@ pub struct RunPlan {
     pub changed_since: Option<String>,
     /// One process per test.
     pub isolate: bool,
+    /// Run a failing test again, alone, up to this many times; one that passes is `flaky`.
+    pub retries: u32,
+    /// A flaky test fails the run (`--flaky-result fail`); by default it does not (its
+    /// directive's loss counts it as failing either way).
+    pub flaky_fails: bool,
     /// Stream the tests' output live instead of capturing it (one test at a time).
     pub no_capture: bool,
     /// Kill a test that runs longer, and record it `timeout`.

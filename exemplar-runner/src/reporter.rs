@@ -44,6 +44,8 @@ pub enum RunEvent<'a> {
     TestStarted(&'a str),
     /// A test ended.
     TestFinished(&'a TestRecord),
+    /// A test's outcome changed after it ended: a retry passed, and it is `flaky`.
+    TestAmended(&'a TestRecord),
     /// Every binary has run.
     Executed,
 }

@@ -58,6 +58,8 @@ pub struct Session {
     pub others: Vec<OtherBinary>,
     /// Counts by outcome.
     pub counts: OutcomeCounts,
+    /// Flaky tests fail the run (`--flaky-result fail`).
+    pub flaky_fails: bool,
     /// Wall time of the whole run, the build included.
     pub elapsed: Duration,
 }
@@ -65,7 +67,9 @@ pub struct Session {
 impl Session {
     /// Whether anything failed.
     pub fn failed(&self) -> bool {
-        self.counts.failing() > 0 || self.others.iter().any(|o| !o.ok)
+        self.counts.failing() > 0
+            || (self.flaky_fails && self.counts.flaky > 0)
+            || self.others.iter().any(|o| !o.ok)
     }
 }
 
@@ -135,6 +139,7 @@ fn run_recorded(
             harness_args: harness_args(plan),
             design: design.clone(),
             isolate: plan.isolate,
+            retries: plan.retries,
             timeout: plan.timeout,
             no_capture: plan.no_capture,
             ..ExecOptions::for_package(&pkg.dir, &pkg.name, scratch.path())
@@ -191,6 +196,7 @@ fn run_recorded(
         skipped: discovery.skipped,
         others,
         counts,
+        flaky_fails: plan.flaky_fails,
         elapsed: clock.elapsed(), // the tests' time; `run` adds the rest
     })
 }

@@ -118,7 +118,7 @@ fn queries_over_runs_tests_and_directives() {
     assert!(!runs[2].complete(), "no end record: incomplete");
     assert_eq!(
         ix.counts(&runs[2]).unwrap().to_codes(),
-        [0, 1, 0, 0, 0, 0],
+        [0, 1, 0, 0, 0, 0, 0],
         "its durable outcomes count"
     );
     assert_eq!(ix.find_run("run-b").unwrap().run_id, "run-b");

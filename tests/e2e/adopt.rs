@@ -320,3 +320,58 @@ fn the_listing_and_the_table_of_an_adopted_crate() {
         insta::assert_snapshot!("adopt_run", table);
     });
 }
+
+/// `--retries`: a test that fails and then passes alone in a fresh process is `flaky` — in the
+/// journal, the table and JUnit — and its directive's loss counts it as failing; the run passes
+/// unless `--flaky-result fail`.
+#[test]
+fn a_test_that_passes_on_a_retry_is_flaky_and_never_clean_evidence() {
+    let fx = Fixture::new("crashing");
+    let run = fx.exemplar(&["run", "--retries", "2", "--", "settles"]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&run),
+        stderr(&run)
+    );
+    assert!(
+        stderr(&run).contains("FLAKY tests::settles"),
+        "{}",
+        stderr(&run)
+    );
+    let table = stdout(&run);
+    assert!(table.contains("1 flaky"), "{table}");
+    assert!(
+        table.contains("  S3    Settles   active      1    1         0        1  1.000"),
+        "flaky is never clean evidence: {table}"
+    );
+    let show = json(&fx.exemplar(&["show", "latest", "--message-format", "json"]));
+    let settles = &show["tests"][0];
+    assert_eq!(settles["outcome"], "flaky", "{show}");
+    let message = settles["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("failed at first, then passed on retry 1 of 2:\ntest panicked at"),
+        "{message}"
+    );
+    let junit = fx.path().join("junit.xml");
+    let report = fx.exemplar(&["report", "--junit", junit.to_str().unwrap()]);
+    assert_eq!(report.status.code(), Some(0), "{}", stderr(&report));
+    assert!(
+        std::fs::read_to_string(&junit)
+            .unwrap()
+            .contains("<flakyFailure")
+    );
+
+    std::fs::remove_file(fx.path().join("settled")).unwrap();
+    let strict = fx.exemplar(&[
+        "run",
+        "--retries",
+        "1",
+        "--flaky-result",
+        "fail",
+        "--",
+        "settles",
+    ]);
+    assert_eq!(strict.status.code(), Some(1), "{}", stdout(&strict));
+}

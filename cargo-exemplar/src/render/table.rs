@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use exemplar_formats::OutcomeCounts;
+use exemplar_formats::{Outcome, OutcomeCounts};
 use exemplar_mission::{NodeKind, Status};
 
 use crate::style::Style;
@@ -43,6 +43,7 @@ pub fn render(s: &Session, style: Style) -> String {
         crashed,
         timeout,
         stranded,
+        flaky,
     } = s.counts;
     let mut parts = vec![format!("{passed} passed"), format!("{failed} failed")];
     if crashed > 0 {
@@ -53,6 +54,9 @@ pub fn render(s: &Session, style: Style) -> String {
     }
     if stranded > 0 {
         parts.push(format!("{stranded} stranded"));
+    }
+    if flaky > 0 {
+        parts.push(format!("{flaky} flaky"));
     }
     parts.push(format!("{ignored} ignored"));
     if !s.executed {
@@ -102,7 +106,7 @@ fn write_untagged(out: &mut String, m: &MissionResult, run_id: &str, style: Styl
         c.ignored
     );
     for t in m.tests.iter().filter(|t| t.ids.is_empty()) {
-        let Some(o) = t.outcome.filter(|o| o.is_failing()) else {
+        let Some(o) = t.outcome.filter(|o| o.is_failing() || *o == Outcome::Flaky) else {
             continue;
         };
         // Its place, when the record knows the line (a stranded test, found in the source).

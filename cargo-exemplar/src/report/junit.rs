@@ -5,7 +5,9 @@
 use exemplar_formats::Outcome;
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
 
 use super::data::ReportData;
 use crate::errors::Error;
@@ -28,6 +30,17 @@ pub fn render(d: &ReportData) -> Result<String, Error> {
         for t in d.tests.iter().filter(|t| t.mission == m) {
             let mut status = match t.outcome {
                 Some(Outcome::Passed) => TestCaseStatus::success(),
+                // Passed on a retry: a success with its failed run as a <flakyFailure>.
+                Some(Outcome::Flaky) => {
+                    let mut flaky = TestCaseStatus::success();
+                    let mut first = TestRerun::new(NonSuccessKind::Failure);
+                    if let Some(msg) = &t.message {
+                        first.set_message(exemplar_formats::headline(msg));
+                        first.set_stack_trace(msg.as_str());
+                    }
+                    flaky.add_rerun(first);
+                    flaky
+                }
                 Some(Outcome::Ignored) => TestCaseStatus::skipped(),
                 Some(Outcome::Failed) => TestCaseStatus::non_success(NonSuccessKind::Failure),
                 _ => TestCaseStatus::non_success(NonSuccessKind::Error),

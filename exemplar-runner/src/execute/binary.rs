@@ -47,6 +47,8 @@ pub struct ExecOptions {
     /// Let the tests' output through to the runner's own stdout and stderr as it comes,
     /// instead of capturing it (run one test at a time, so it does not interleave).
     pub no_capture: bool,
+    /// Run a failing test again, alone, up to this many times (`--retries`).
+    pub retries: u32,
 }
 
 impl ExecOptions {
@@ -150,11 +152,12 @@ pub fn run_binary(
             for name in &planned {
                 run.alone(name)?;
             }
-            Ok(())
+            run.retry_failures(0)
         }
         Harness::Exemplar => {
             let first = run.spawn(&opts.harness_args, None)?;
             run.until_done(first, &planned)?;
+            run.retry_failures(0)?;
             if !opts.no_capture {
                 run.capture_failures()?;
             }
@@ -201,7 +204,7 @@ pub(crate) struct BinaryRun<'a> {
 
 /// Start one process of `exe` with `harness` and follow it to its end. `only` narrows it to
 /// those tests (a libtest process always runs exactly the tests named).
-fn spawn_any(
+pub(crate) fn spawn_any(
     harness: Harness,
     exe: &Path,
     opts: &ExecOptions,

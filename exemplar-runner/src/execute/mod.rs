@@ -7,6 +7,7 @@
 //!   follows one worker's output as it comes, `libtest_process` one worker process of a
 //!   default-harness binary, and `workers` runs such a binary's tests in parallel workers.
 //! - [`links`] reads the link records a binary carries.
+//! - `retry` runs failing tests again (`--retries`) and tells the flaky ones.
 //! - [`output`] shows what a process printed, and how it ended, for people.
 //! - [`list`] asks a binary for its tests without running them: its inventory.
 //! - [`strays`] finds the `#[test]` functions of `harness = false` targets, which nothing runs.
@@ -20,6 +21,7 @@ pub mod links;
 pub mod list;
 pub mod output;
 pub mod process;
+mod retry;
 pub mod strays;
 pub(crate) mod workers;
 

@@ -133,6 +133,7 @@ fn work(
             let first = run.spawn(&[], Some(&batch))?;
             run.until_done(first, &batch)?;
         }
+        run.retry_failures(0)?;
     }
 }
 
