@@ -390,9 +390,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub isolate: bool,
     /// Run a test that failed, crashed or timed out again, alone in a fresh process, up to N
-    /// times; one that then passes is `flaky` (never clean evidence for its directives).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub retries: u32,
+    /// times; one that then passes is `flaky` (never clean evidence for its directives)
+    /// (default: the package's `[package.metadata.exemplar] retries`, else 0).
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
     /// Whether a flaky test fails the run: pass (the default, as nextest) or fail.
     #[arg(long, value_name = "POLICY", default_value = "pass")]
     pub flaky_result: FlakyResult,

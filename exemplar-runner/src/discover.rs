@@ -29,6 +29,9 @@ pub struct MissionPackage {
     pub history_cap: usize,
     /// `[package.metadata.exemplar] max-loss`: the ceiling `check` enforces.
     pub max_loss: Option<f64>,
+    /// `[package.metadata.exemplar] retries`: `--retries` for this package's tests when the
+    /// command line does not say.
+    pub retries: Option<u32>,
     /// Tests of the package that `cargo test` would run but exemplar does not.
     pub not_run: Vec<UnrunTarget>,
 }
@@ -123,6 +126,7 @@ pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
         let rel = settings.mission.as_deref().unwrap_or(DEFAULT_MISSION_FILE);
         let history_cap = settings.history.unwrap_or(DEFAULT_HISTORY_CAP);
         let max_loss = settings.max_loss;
+        let retries = settings.retries;
         let path = dir.join(rel);
         if !path.exists() {
             skipped.push(SkippedPackage {
@@ -141,6 +145,7 @@ pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
                     display: shown,
                     history_cap,
                     max_loss,
+                    retries,
                     not_run: not_run(p),
                 });
             }
@@ -218,6 +223,7 @@ struct Settings {
     mission: Option<String>,
     history: Option<usize>,
     max_loss: Option<f64>,
+    retries: Option<u32>,
 }
 
 impl Settings {
@@ -253,6 +259,13 @@ impl Settings {
                 .filter(|m| (0.0..=1.0).contains(m))
                 .ok_or_else(|| bad("max-loss", "a number from 0 to 1", v))?;
             out.max_loss = Some(m);
+        }
+        if let Some(v) = table.get("retries") {
+            let r = v
+                .as_u64()
+                .and_then(|r| u32::try_from(r).ok())
+                .ok_or_else(|| bad("retries", "a whole number", v))?;
+            out.retries = Some(r);
         }
         Ok(out)
     }

@@ -140,7 +140,8 @@ pub struct RunPlan {
     /// One process per test.
     pub isolate: bool,
     /// Run a failing test again, alone, up to this many times; one that passes is `flaky`.
-    pub retries: u32,
+    /// `None`: each package's `[package.metadata.exemplar] retries`, else none.
+    pub retries: Option<u32>,
     /// A flaky test fails the run (`--flaky-result fail`); by default it does not (its
     /// directive's loss counts it as failing either way).
     pub flaky_fails: bool,

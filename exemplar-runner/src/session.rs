@@ -139,7 +139,7 @@ fn run_recorded(
             harness_args: harness_args(plan),
             design: design.clone(),
             isolate: plan.isolate,
-            retries: plan.retries,
+            retries: plan.retries.or(pkg.retries).unwrap_or(0),
             timeout: plan.timeout,
             no_capture: plan.no_capture,
             ..ExecOptions::for_package(&pkg.dir, &pkg.name, scratch.path())

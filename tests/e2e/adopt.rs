@@ -374,4 +374,26 @@ fn a_test_that_passes_on_a_retry_is_flaky_and_never_clean_evidence() {
         "settles",
     ]);
     assert_eq!(strict.status.code(), Some(1), "{}", stdout(&strict));
+
+    // The package's metadata sets the retries when the command line does not.
+    std::fs::remove_file(fx.path().join("settled")).unwrap();
+    let manifest = fx.read("Cargo.toml");
+    fx.write(
+        "Cargo.toml",
+        &format!("{manifest}\n[package.metadata.exemplar]\nretries = 1\n"),
+    );
+    let configured = fx.exemplar(&["run", "--", "settles"]);
+    assert_eq!(configured.status.code(), Some(0), "{}", stderr(&configured));
+    assert!(
+        stdout(&configured).contains("1 flaky"),
+        "{}",
+        stdout(&configured)
+    );
+    fx.write(
+        "Cargo.toml",
+        &format!("{manifest}\n[package.metadata.exemplar]\nretries = \"twice\"\n"),
+    );
+    let bad = fx.exemplar(&["run"]);
+    assert_eq!(bad.status.code(), Some(4), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("retries"), "{}", stderr(&bad));
 }
