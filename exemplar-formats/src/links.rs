@@ -14,6 +14,23 @@
 
 use std::fmt;
 
+/// The attributes (the last segment of their path) that make a function a test of some
+/// harness: the built-in `#[test]` (also what `#[tokio::test]` and friends expand to), and
+/// parameterised tests. `#[design]` stacks on them; the runner finds them in sources no
+/// harness runs.
+pub const TEST_ATTRIBUTES: &[&str] = &[
+    "test",
+    "rstest",
+    "test_case",
+    "test_matrix",
+    "quickcheck",
+    "wasm_bindgen_test",
+];
+
+/// The attributes of parameterised tests, which make a test per case (named under the
+/// function: `name::case_1`).
+pub const CASE_ATTRIBUTES: &[&str] = &["rstest", "test_case", "test_matrix"];
+
 /// The first bytes of every record.
 pub const MAGIC: [u8; 4] = *b"EXL1";
 

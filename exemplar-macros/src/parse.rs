@@ -1,5 +1,6 @@
 //! Parsing `#[design(S1, S3)]` and the function it is on.
 
+use exemplar_formats::links::{CASE_ATTRIBUTES, TEST_ATTRIBUTES};
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
@@ -24,21 +25,6 @@ pub(crate) enum Mode {
         cases: bool,
     },
 }
-
-/// The attributes of parameterised tests, which make a test per case.
-const CASE_ATTRIBUTES: &[&str] = &["rstest", "test_case", "test_matrix"];
-
-/// The last path segments of the test attributes `#[design]` stacks on: the built-in
-/// `#[test]` (also what `#[tokio::test]` and friends expand to), and parameterised tests.
-const TEST_ATTRIBUTES: &[&str] = &[
-    "test",
-    "rstest",
-    "test_case",
-    "test_matrix",
-    "quickcheck",
-    "wasm_bindgen_test",
-    "rustc_test_marker",
-];
 
 /// The attribute and function, checked for shape.
 pub(crate) struct Parsed {

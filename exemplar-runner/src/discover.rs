@@ -103,15 +103,20 @@ pub fn journal_dir(
     }
 }
 
-/// Read the workspace and the mission files of the selected packages.
-pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
+/// `cargo metadata` of the workspace `sel` starts from (no dependencies).
+fn metadata(sel: &Selection) -> Result<cargo_metadata::Metadata, Error> {
     let mut cmd = MetadataCommand::new();
     if let Some(p) = &sel.manifest_path {
         cmd.manifest_path(p);
     }
     cmd.no_deps();
     cmd.other_options(sel.cargo.metadata_args());
-    let meta = cmd.exec()?;
+    Ok(cmd.exec()?)
+}
+
+/// Read the workspace and the mission files of the selected packages.
+pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
+    let meta = metadata(sel)?;
     let selected = select(&meta, sel)?;
     let mut packages = Vec::new();
     let mut skipped = Vec::new();
@@ -194,13 +199,7 @@ pub struct PackageMission {
 /// The packages `sel` selects, with where their mission files belong, whether or not they
 /// exist (for `init`).
 pub fn package_missions(sel: &Selection) -> Result<Vec<PackageMission>, Error> {
-    let mut cmd = MetadataCommand::new();
-    if let Some(p) = &sel.manifest_path {
-        cmd.manifest_path(p);
-    }
-    cmd.no_deps();
-    cmd.other_options(sel.cargo.metadata_args());
-    let meta = cmd.exec()?;
+    let meta = metadata(sel)?;
     let mut out = Vec::new();
     for p in select(&meta, sel)? {
         let manifest_path = p.manifest_path.clone().into_std_path_buf();

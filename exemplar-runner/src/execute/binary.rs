@@ -166,6 +166,11 @@ pub fn run_binary(
     }
 }
 
+/// The harness arguments of a process that runs one named test alone, ignored or not.
+pub(crate) fn alone_args() -> [String; 3] {
+    ["--include-ignored", "--test-threads", "1"].map(str::to_owned)
+}
+
 /// How many failing tests of one binary are run again alone to capture their output.
 pub const OUTPUT_RERUNS: usize = 20;
 
@@ -355,11 +360,7 @@ impl BinaryRun<'_> {
                 "(not captured: more than {OUTPUT_RERUNS} tests of this binary failed; run with --isolate to capture each test's output)"
             )));
         }
-        let args = [
-            "--include-ignored".to_owned(),
-            "--test-threads".to_owned(),
-            "1".to_owned(),
-        ];
+        let args = alone_args();
         let mut ended = Vec::new();
         let proc = spawn(
             self.exe,
@@ -388,11 +389,7 @@ impl BinaryRun<'_> {
     /// Run one test in a process of its own; record its outcome, whatever happens, with the
     /// process's output (all of it is this test's).
     pub(crate) fn alone(&mut self, name: &str) -> Result<(), Error> {
-        let args = [
-            "--include-ignored".to_owned(),
-            "--test-threads".to_owned(),
-            "1".to_owned(),
-        ];
+        let args = alone_args();
         let only = [name.to_owned()];
         // Its outcome is held back until the process has ended and its output is known; a
         // re-run's inventory is not news to the caller.

@@ -7,7 +7,7 @@
 use exemplar_formats::Outcome;
 
 use crate::errors::Error;
-use crate::execute::binary::{BinaryRun, Progress, spawn_any};
+use crate::execute::binary::{BinaryRun, Progress, alone_args, spawn_any};
 
 impl BinaryRun<'_> {
     /// Run each failing test among `results[from..]` again, up to `opts.retries` times; amend
@@ -50,11 +50,7 @@ impl BinaryRun<'_> {
 
     /// One run of test `name` alone in a fresh process: how it ended.
     fn attempt(&mut self, name: &str) -> Result<Outcome, Error> {
-        let args = [
-            "--include-ignored".to_owned(),
-            "--test-threads".to_owned(),
-            "1".to_owned(),
-        ];
+        let args = alone_args();
         let only = [name.to_owned()];
         let mut ended = Vec::new();
         let proc = spawn_any(

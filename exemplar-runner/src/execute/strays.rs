@@ -12,6 +12,7 @@
 //! reported with its file and line. A function that also carries `#[design]` is left out: its
 //! link record already reports it.
 
+use exemplar_formats::links::TEST_ATTRIBUTES;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -29,16 +30,6 @@ pub struct StrayTest {
     /// The line of its name.
     pub line: u32,
 }
-
-/// The attributes (their last path segment) that make a function a test of some harness.
-const TEST_ATTRIBUTES: &[&str] = &[
-    "test",
-    "rstest",
-    "test_case",
-    "test_matrix",
-    "quickcheck",
-    "wasm_bindgen_test",
-];
 
 /// Every test function in the crate whose root file is `root`. Files that cannot be read or
 /// parsed are skipped: the compiler reports those.
