@@ -394,6 +394,9 @@ pub struct RunArgs {
     /// (default: the package's `[package.metadata.exemplar] retries`, else 0).
     #[arg(long, value_name = "N")]
     pub retries: Option<u32>,
+    /// Tell of a test still running after SECS seconds, and again at each multiple (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub slow_timeout: f64,
     /// Whether a flaky test fails the run: pass (the default, as nextest) or fail.
     #[arg(long, value_name = "POLICY", default_value = "pass")]
     pub flaky_result: FlakyResult,
@@ -476,12 +479,19 @@ impl RunArgs {
                 _ => return Err(exemplar_runner::Error::BadTimeout(t).into()),
             },
         };
+        let slow_timeout = match std::time::Duration::try_from_secs_f64(self.slow_timeout) {
+            Ok(d) => Some(d).filter(|d| !d.is_zero()),
+            Err(_) => {
+                return Err(exemplar_runner::Error::BadSlowTimeout(self.slow_timeout).into());
+            }
+        };
         Ok(exemplar_runner::RunPlan {
             selection: (&self.selection).into(),
             design: self.design.clone(),
             changed_since: self.changed.clone(),
             isolate: self.isolate,
             retries: self.retries,
+            slow_timeout,
             flaky_fails: self.flaky_result == FlakyResult::Fail,
             no_capture: self.no_capture
                 || self

@@ -177,6 +177,11 @@ impl Reporter for Progress {
                     self.finished(&t.name, outcome, t.message.as_deref(), t.duration);
                 }
             }
+            RunEvent::TestSlow { name, seconds } if self.verbosity != Verbosity::Quiet => {
+                let word = self.style.warn("SLOW");
+                self.line(&format!("{word:>12} {name}: running for {seconds:.0}s"));
+            }
+            RunEvent::TestSlow { .. } => {}
             RunEvent::TestAmended(t) if self.verbosity != Verbosity::Quiet => {
                 let first = t.message.as_deref().map(exemplar_formats::headline);
                 let outcome = t.outcome.map_or("?", Outcome::as_str);

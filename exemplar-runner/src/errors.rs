@@ -64,6 +64,9 @@ pub enum Error {
     /// The timeout is not a positive number of seconds.
     #[error("--timeout must be a positive number of seconds, not {0}")]
     BadTimeout(f64),
+    /// The slow threshold is not a number of seconds.
+    #[error("--slow-timeout must be a number of seconds (0: never), not {0}")]
+    BadSlowTimeout(f64),
     /// The selected packages have no test binary.
     #[error("the selected packages have no test binary")]
     NoTestBinary,

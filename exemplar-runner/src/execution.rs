@@ -154,6 +154,9 @@ impl<'b> Execution<'_> {
             Progress::Inventory(_) => {}
             Progress::Warning(text) => self.reporter.report(RunEvent::Warning(text)),
             Progress::Started(name) => self.reporter.report(RunEvent::TestStarted(name)),
+            Progress::Slow { name, seconds } => {
+                self.reporter.report(RunEvent::TestSlow { name, seconds })
+            }
             Progress::Finished(f) => {
                 let info = b.inventory.tests.iter().find(|t| t.name == f.name);
                 let record = test_record(b.bin, b.pkg, root, info, f);

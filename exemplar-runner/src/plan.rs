@@ -139,6 +139,8 @@ pub struct RunPlan {
     pub changed_since: Option<String>,
     /// One process per test.
     pub isolate: bool,
+    /// Tell of a test running longer than this, and again at each multiple.
+    pub slow_timeout: Option<Duration>,
     /// Run a failing test again, alone, up to this many times; one that passes is `flaky`.
     /// `None`: each package's `[package.metadata.exemplar] retries`, else none.
     pub retries: Option<u32>,

@@ -44,6 +44,13 @@ pub enum RunEvent<'a> {
     TestStarted(&'a str),
     /// A test ended.
     TestFinished(&'a TestRecord),
+    /// A test has run longer than the slow threshold (again).
+    TestSlow {
+        /// Its name.
+        name: &'a str,
+        /// How long it has run, in seconds.
+        seconds: f64,
+    },
     /// A test's outcome changed after it ended: a retry passed, and it is `flaky`.
     TestAmended(&'a TestRecord),
     /// Every binary has run.

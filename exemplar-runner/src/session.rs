@@ -140,6 +140,7 @@ fn run_recorded(
             design: design.clone(),
             isolate: plan.isolate,
             retries: plan.retries.or(pkg.retries).unwrap_or(0),
+            slow_timeout: plan.slow_timeout,
             timeout: plan.timeout,
             no_capture: plan.no_capture,
             ..ExecOptions::for_package(&pkg.dir, &pkg.name, scratch.path())

@@ -397,3 +397,26 @@ fn a_test_that_passes_on_a_retry_is_flaky_and_never_clean_evidence() {
     assert_eq!(bad.status.code(), Some(4), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("retries"), "{}", stderr(&bad));
 }
+
+/// `--slow-timeout`: a test still running is told of at each multiple of the threshold, for
+/// both harnesses' processes, before `--timeout` ends it.
+#[test]
+fn a_slow_test_is_told_of_while_it_runs() {
+    let fx = Fixture::new("crashing");
+    let run = fx.exemplar(&[
+        "run",
+        "--slow-timeout",
+        "1",
+        "--timeout",
+        "3",
+        "--",
+        "hangs",
+    ]);
+    let progress = stderr(&run);
+    // At 1 s and 2 s, unless a loaded machine delays the watch past both at once.
+    let slow = progress.matches("SLOW tests::hangs: running for").count();
+    assert!((1..=3).contains(&slow), "{progress}");
+    assert!(progress.contains("TIMEOUT tests::hangs"), "{progress}");
+    let bad = fx.exemplar(&["run", "--slow-timeout", "-1"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+}

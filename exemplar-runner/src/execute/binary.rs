@@ -49,6 +49,8 @@ pub struct ExecOptions {
     pub no_capture: bool,
     /// Run a failing test again, alone, up to this many times (`--retries`).
     pub retries: u32,
+    /// Tell of a test running longer than this, and again at each multiple (`--slow-timeout`).
+    pub slow_timeout: Option<Duration>,
 }
 
 impl ExecOptions {
@@ -108,6 +110,13 @@ pub enum Progress<'a> {
     Amended(&'a Finished),
     /// Something the user should know (an event line that could not be read).
     Warning(&'a str),
+    /// A test is still running past the slow threshold (told once per threshold passed).
+    Slow {
+        /// Its name.
+        name: &'a str,
+        /// How long it has run, in seconds.
+        seconds: f64,
+    },
 }
 
 /// Run every test `inventory` plans to run, in `exe`, to an outcome each.
@@ -395,7 +404,10 @@ impl BinaryRun<'_> {
         // re-run's inventory is not news to the caller.
         let on = &mut *self.on;
         let mut quiet = |p: Progress<'_>| {
-            if matches!(p, Progress::Started(_) | Progress::Warning(_)) {
+            if matches!(
+                p,
+                Progress::Started(_) | Progress::Warning(_) | Progress::Slow { .. }
+            ) {
                 on(p);
             }
         };

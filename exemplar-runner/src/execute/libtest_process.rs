@@ -19,7 +19,7 @@ use crate::errors::Error;
 use crate::execute::binary::{ExecOptions, Finished, Progress};
 use crate::execute::libtest_stream::Stream;
 use crate::execute::list::runs_ignored;
-use crate::execute::process::{Chunk, Proc, Tail, io_error, kill};
+use crate::execute::process::{Chunk, Proc, SlowWatch, Tail, io_error, kill};
 
 /// Run `names` of `exe` in one process, following it to its end: each test's start and
 /// outcome (a failing one with its message and output) go to `on` as they happen, and the
@@ -44,7 +44,9 @@ pub(crate) fn spawn(
     let mut output = Tail::start_forwarding(reader, Some(tx));
     let mut stream = Stream::new(names, opts.no_capture);
     let first = results.len();
-    let (status, timed_out) = follow(&mut stream, &mut child, &rx, opts.timeout, on, results)
+    let mut slow = SlowWatch::new(opts.slow_timeout);
+    let limits = (opts.timeout, &mut slow);
+    let (status, timed_out) = follow(&mut stream, &mut child, &rx, limits, on, results)
         .map_err(io_error("follow the run of", exe))?;
     // A process the test started may hold the pipe open after the test binary ended: what it
     // wrote so far is read, and the reader is not waited for longer.
@@ -93,11 +95,14 @@ fn follow(
     stream: &mut Stream,
     child: &mut Child,
     rx: &mpsc::Receiver<Chunk>,
-    timeout: Option<Duration>,
+    (timeout, slow): (Option<Duration>, &mut SlowWatch),
     on: &mut dyn FnMut(Progress<'_>),
     results: &mut Vec<Finished>,
 ) -> std::io::Result<(ExitStatus, Option<(String, f64)>)> {
     loop {
+        if let Some(t) = &stream.inflight {
+            slow.check(&t.name, t.started, on);
+        }
         match rx.recv_timeout(Duration::from_millis(20)) {
             Ok((at, chunk)) => stream.feed(at, &chunk, on, results),
             Err(mpsc::RecvTimeoutError::Timeout) => {}

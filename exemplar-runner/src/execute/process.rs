@@ -93,6 +93,37 @@ impl Tail {
     }
 }
 
+/// Tells of tests running past the slow threshold (`--slow-timeout`), once each time another
+/// multiple of it passes.
+pub(crate) struct SlowWatch {
+    every: Option<Duration>,
+    told: std::collections::HashMap<String, u32>,
+}
+
+impl SlowWatch {
+    /// A watch with threshold `every` (`None`: silent).
+    pub(crate) fn new(every: Option<Duration>) -> SlowWatch {
+        SlowWatch {
+            every: every.filter(|e| !e.is_zero()),
+            told: Default::default(),
+        }
+    }
+
+    /// Tell `on` when test `name`, started at `started`, has passed another multiple.
+    pub(crate) fn check(&mut self, name: &str, started: Instant, on: &mut dyn FnMut(Progress<'_>)) {
+        let Some(every) = self.every else {
+            return;
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        let passed = (seconds / every.as_secs_f64()) as u32;
+        let told = self.told.entry(name.to_owned()).or_default();
+        if passed > *told {
+            *told = passed;
+            on(Progress::Slow { name, seconds });
+        }
+    }
+}
+
 /// One process, after it ended.
 pub(crate) struct Proc {
     pub(crate) inventory: Option<Vec<TestInfo>>,
@@ -240,7 +271,8 @@ pub(crate) fn spawn(
             .wait()
             .and_then(|status| state.pump(&mut reader, on, results).map(|_| (status, None)))
     } else {
-        state.follow(&mut child, &mut reader, opts.timeout, on, results)
+        let limits = (opts.timeout, opts.slow_timeout);
+        state.follow(&mut child, &mut reader, limits, on, results)
     };
     let (status, timed_out) = followed.map_err(io_error("follow the run of", exe))?;
     stdout.join_within(Duration::from_secs(1));
@@ -285,13 +317,17 @@ impl Reading<'_> {
         &mut self,
         child: &mut Child,
         reader: &mut File,
-        timeout: Option<Duration>,
+        (timeout, slow_timeout): (Option<Duration>, Option<Duration>),
         on: &mut dyn FnMut(Progress<'_>),
         results: &mut Vec<Finished>,
     ) -> std::io::Result<(ExitStatus, Option<(String, f64)>)> {
         let mut nap = Duration::from_millis(1);
+        let mut slow = SlowWatch::new(slow_timeout);
         loop {
             let got = self.pump(reader, on, results)?;
+            for (name, t0) in &self.inflight {
+                slow.check(name, *t0, on);
+            }
             if let Some(status) = child.try_wait()? {
                 self.pump(reader, on, results)?;
                 return Ok((status, None));

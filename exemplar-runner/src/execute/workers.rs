@@ -27,6 +27,7 @@ enum Message {
     Finished(Finished),
     Amended(Finished),
     Warning(String),
+    Slow(String, f64),
     Done(Result<(), Error>),
 }
 
@@ -86,6 +87,13 @@ pub(crate) fn run_many(
                 Message::Finished(f) => on(job, Progress::Finished(&f)),
                 Message::Amended(f) => on(job, Progress::Amended(&f)),
                 Message::Warning(w) => on(job, Progress::Warning(&w)),
+                Message::Slow(name, seconds) => on(
+                    job,
+                    Progress::Slow {
+                        name: &name,
+                        seconds,
+                    },
+                ),
                 Message::Done(Err(e)) => {
                     first_error.get_or_insert(e);
                 }
@@ -114,6 +122,7 @@ fn work(
                 Progress::Finished(f) => Message::Finished(f.clone()),
                 Progress::Amended(f) => Message::Amended(f.clone()),
                 Progress::Warning(w) => Message::Warning(w.to_owned()),
+                Progress::Slow { name, seconds } => Message::Slow(name.to_owned(), seconds),
                 Progress::Inventory(_) => return,
             };
             let _ = tx.send((i, m));
