@@ -324,6 +324,9 @@ pub struct Selection {
     /// Require Cargo.lock and the cache to be up to date (passed to cargo).
     #[arg(long)]
     pub frozen: bool,
+    /// How many jobs cargo builds with (cargo's `--jobs`).
+    #[arg(long, value_name = "N")]
+    pub build_jobs: Option<u32>,
     /// No progress output and no build messages (passed to cargo); the results still print.
     #[arg(short = 'q', long, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -389,6 +392,9 @@ pub struct RunArgs {
     /// Run each test in its own process (slower; captures each test's output).
     #[arg(long)]
     pub isolate: bool,
+    /// How many tests run at once (default: the cores; the same as `-- --test-threads N`).
+    #[arg(short = 'j', long = "test-threads", value_name = "N")]
+    pub test_threads: Option<u32>,
     /// Run a test that failed, crashed or timed out again, alone in a fresh process, up to N
     /// times; one that then passes is `flaky` (never clean evidence for its directives)
     /// (default: the package's `[package.metadata.exemplar] retries`, else 0).
@@ -453,6 +459,7 @@ impl From<&Selection> for exemplar_runner::Selection {
                 frozen: s.frozen,
                 quiet: s.quiet,
                 verbose: s.verbose,
+                build_jobs: s.build_jobs,
             },
             ..(&s.missions).into()
         }
@@ -470,6 +477,20 @@ impl From<&ListArgs> for exemplar_runner::ListPlan {
 }
 
 impl RunArgs {
+    /// The harness arguments, with `-j N` as `--test-threads N` unless they say it already.
+    fn harness_args_with_threads(&self) -> Vec<String> {
+        let mut args = self.harness_args.clone();
+        let given = args
+            .iter()
+            .any(|a| a == "--test-threads" || a.starts_with("--test-threads="));
+        if let Some(n) = self.test_threads
+            && !given
+        {
+            args.extend(["--test-threads".to_owned(), n.to_string()]);
+        }
+        args
+    }
+
     /// The runner's plan for these arguments.
     pub fn plan(&self) -> Result<exemplar_runner::RunPlan, crate::Error> {
         let timeout = match self.timeout {
@@ -507,7 +528,7 @@ impl RunArgs {
                 (None, false) => exemplar_runner::JournalChoice::Default,
             },
             wait: !self.no_wait,
-            harness_args: self.harness_args.clone(),
+            harness_args: self.harness_args_with_threads(),
         })
     }
 }
@@ -519,4 +540,36 @@ pub enum FlakyResult {
     Pass,
     /// The run fails.
     Fail,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command};
+
+    fn plan(args: &[&str]) -> exemplar_runner::RunPlan {
+        let cli = Cli::try_parse_from(["cargo-exemplar"].iter().chain(args)).unwrap();
+        match cli.command {
+            Command::Run(run) => run.plan().unwrap(),
+            _ => unreachable!("a run"),
+        }
+    }
+
+    #[test]
+    fn test_threads_become_the_harness_argument_and_build_jobs_cargo_s() {
+        let p = plan(&["run", "-j", "3", "--build-jobs", "2", "--", "filter"]);
+        assert_eq!(p.harness_args, ["filter", "--test-threads", "3"]);
+        let cargo = p.selection.cargo.args();
+        assert!(cargo.windows(2).any(|w| w == ["--jobs", "2"]), "{cargo:?}");
+        let given = plan(&["run", "-j", "3", "--", "--test-threads", "1"]);
+        assert_eq!(given.harness_args, ["--test-threads", "1"], "-- wins");
+        assert!(
+            !plan(&["run"])
+                .selection
+                .cargo
+                .args()
+                .contains(&"--jobs".to_owned())
+        );
+    }
 }

@@ -67,6 +67,8 @@ pub struct CargoFlags {
     pub quiet: bool,
     /// `-v`, as many as given.
     pub verbose: u8,
+    /// `--jobs N` for cargo's build.
+    pub build_jobs: Option<u32>,
 }
 
 impl CargoFlags {
@@ -93,6 +95,9 @@ impl CargoFlags {
         }
         if self.quiet {
             out.push("--quiet".to_owned());
+        }
+        if let Some(n) = self.build_jobs {
+            out.extend(["--jobs".to_owned(), n.to_string()]);
         }
         // One -v of ours is the test lines; cargo's begin at -vv.
         for _ in 1..self.verbose {

@@ -420,3 +420,25 @@ fn a_slow_test_is_told_of_while_it_runs() {
     let bad = fx.exemplar(&["run", "--slow-timeout", "-1"]);
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
 }
+
+/// `-j` and `--build-jobs`, as nextest names them, are taken by a real run (their plumbing is
+/// unit-tested in the CLI); a bad value is a usage error.
+#[test]
+fn test_threads_and_build_jobs_reach_the_harness_and_cargo() {
+    let fx = Fixture::new("crashing");
+    let run = fx.exemplar(&[
+        "run",
+        "-j",
+        "1",
+        "--build-jobs",
+        "1",
+        "-v",
+        "--",
+        "before",
+        "zzz",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(stdout(&run).contains("2 passed"), "{}", stdout(&run));
+    let bad = fx.exemplar(&["run", "--build-jobs", "many"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
