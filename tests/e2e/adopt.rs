@@ -310,6 +310,12 @@ fn the_listing_and_the_table_of_an_adopted_crate() {
     let list = stdout(&fx.exemplar(&["list"]));
     let run = fx.exemplar(&["run", "-q"]);
     let table = stdout(&run);
+    // -q: no progress and no build messages, only the results.
+    let progress = stderr(&run);
+    assert!(
+        !progress.contains("Running") && !progress.contains("Compiling"),
+        "{progress}"
+    );
     insta::with_settings!({filters => vec![
         (r"run \d{8}T\d{6}Z-[0-9a-f]{6}", "run [RUN]"),
         (r"show \d{8}T\d{6}Z-[0-9a-f]{6}", "show [RUN]"),

@@ -109,12 +109,7 @@ fn write_untagged(out: &mut String, m: &MissionResult, run_id: &str, style: Styl
         let Some(o) = t.outcome.filter(|o| o.is_failing() || *o == Outcome::Flaky) else {
             continue;
         };
-        // Its place, when the record knows the line (a stranded test, found in the source).
-        let place = if t.line > 0 {
-            format!(" ({}:{})", t.file, t.line)
-        } else {
-            String::new()
-        };
+        let place = place(&t.file, t.line);
         let _ = writeln!(out, "      {} {}{place}: {o}", style.bad("x"), t.reference);
         write_captured(
             out,
@@ -307,11 +302,7 @@ pub fn write_detail(out: &mut String, r: &DirectiveRow, run_id: &str, style: Sty
             Some(_) => "stale (ran before the directive changed)".into(),
             None => "never ran".into(),
         };
-        let at = if t.line > 0 {
-            format!(" ({}:{})", t.file, t.line)
-        } else {
-            String::new()
-        };
+        let at = place(&t.file, t.line);
         let _ = writeln!(out, "      {} {}{at}: {what}", style.bad("x"), t.reference);
         write_captured(
             out,
@@ -356,5 +347,14 @@ fn write_shortened(out: &mut String, text: &str, run_id: &str, style: Style) {
     if left_out > 0 {
         let note = format!("… {left_out} more lines: cargo exemplar show {run_id}");
         let _ = writeln!(out, "          {}", style.dim(&note));
+    }
+}
+
+/// ` (file:line)` after a test's reference, when the record knows the line.
+fn place(file: &str, line: u32) -> String {
+    if line > 0 {
+        format!(" ({file}:{line})")
+    } else {
+        String::new()
     }
 }

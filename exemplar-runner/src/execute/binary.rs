@@ -176,8 +176,30 @@ pub fn run_binary(
 }
 
 /// The harness arguments of a process that runs one named test alone, ignored or not.
-pub(crate) fn alone_args() -> [String; 3] {
+fn alone_args() -> [String; 3] {
     ["--include-ignored", "--test-threads", "1"].map(str::to_owned)
+}
+
+/// Run test `name` of `exe` in a process of its own, ignored or not.
+fn spawn_alone(
+    harness: Harness,
+    exe: &Path,
+    opts: &ExecOptions,
+    name: &str,
+    on: &mut dyn FnMut(Progress<'_>),
+) -> Result<(Proc, Vec<Finished>), Error> {
+    let mut ended = Vec::new();
+    let only = [name.to_owned()];
+    let proc = spawn_any(
+        harness,
+        exe,
+        opts,
+        &alone_args(),
+        Some(&only),
+        on,
+        &mut ended,
+    )?;
+    Ok((proc, ended))
 }
 
 /// How many failing tests of one binary are run again alone to capture their output.
@@ -218,7 +240,7 @@ pub(crate) struct BinaryRun<'a> {
 
 /// Start one process of `exe` with `harness` and follow it to its end. `only` narrows it to
 /// those tests (a libtest process always runs exactly the tests named).
-pub(crate) fn spawn_any(
+fn spawn_any(
     harness: Harness,
     exe: &Path,
     opts: &ExecOptions,
@@ -340,6 +362,16 @@ impl BinaryRun<'_> {
         }
     }
 
+    /// Run test `name` in a process of its own; what the process came to, and the outcomes it
+    /// reported (to `on`, and returned).
+    pub(crate) fn spawn_alone(
+        &mut self,
+        name: &str,
+        on: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<(Proc, Vec<Finished>), Error> {
+        spawn_alone(self.harness, self.exe, self.opts, name, on)
+    }
+
     /// In-process, tests share a process, so a failing test's own output is unknown when its
     /// outcome is recorded (at once, so a killed run keeps it). Each failing test is then run
     /// once more alone, and its record amended with the output of that run.
@@ -369,17 +401,7 @@ impl BinaryRun<'_> {
                 "(not captured: more than {OUTPUT_RERUNS} tests of this binary failed; run with --isolate to capture each test's output)"
             )));
         }
-        let args = alone_args();
-        let mut ended = Vec::new();
-        let proc = spawn(
-            self.exe,
-            self.opts,
-            &args,
-            Some(&[name.to_owned()]),
-            false,
-            &mut |_| {},
-            &mut ended,
-        )?;
+        let (proc, ended) = self.spawn_alone(name, &mut |_| {})?;
         let again = ended.iter().find(|r| r.name == name).map(|r| r.outcome);
         let output = proc.output();
         if again == Some(Outcome::Failed) && output.is_empty() {
@@ -398,8 +420,6 @@ impl BinaryRun<'_> {
     /// Run one test in a process of its own; record its outcome, whatever happens, with the
     /// process's output (all of it is this test's).
     pub(crate) fn alone(&mut self, name: &str) -> Result<(), Error> {
-        let args = alone_args();
-        let only = [name.to_owned()];
         // Its outcome is held back until the process has ended and its output is known; a
         // re-run's inventory is not news to the caller.
         let on = &mut *self.on;
@@ -411,16 +431,7 @@ impl BinaryRun<'_> {
                 on(p);
             }
         };
-        let mut ended = Vec::new();
-        let proc = spawn_any(
-            self.harness,
-            self.exe,
-            self.opts,
-            &args,
-            Some(&only),
-            &mut quiet,
-            &mut ended,
-        )?;
+        let (proc, ended) = spawn_alone(self.harness, self.exe, self.opts, name, &mut quiet)?;
         let output = proc.output();
         let f = match ended.into_iter().find(|r| r.name == name) {
             Some(f) => Finished {

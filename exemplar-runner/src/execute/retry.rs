@@ -7,7 +7,7 @@
 use exemplar_formats::Outcome;
 
 use crate::errors::Error;
-use crate::execute::binary::{BinaryRun, Progress, alone_args, spawn_any};
+use crate::execute::binary::{BinaryRun, Progress};
 
 impl BinaryRun<'_> {
     /// Run each failing test among `results[from..]` again, up to `opts.retries` times; amend
@@ -50,18 +50,7 @@ impl BinaryRun<'_> {
 
     /// One run of test `name` alone in a fresh process: how it ended.
     fn attempt(&mut self, name: &str) -> Result<Outcome, Error> {
-        let args = alone_args();
-        let only = [name.to_owned()];
-        let mut ended = Vec::new();
-        let proc = spawn_any(
-            self.harness,
-            self.exe,
-            self.opts,
-            &args,
-            Some(&only),
-            &mut |_| {},
-            &mut ended,
-        )?;
+        let (proc, ended) = self.spawn_alone(name, &mut |_| {})?;
         let outcome = ended.iter().find(|r| r.name == name).map(|r| r.outcome);
         Ok(outcome.unwrap_or(if proc.timed_out.is_some() {
             Outcome::Timeout
