@@ -18,6 +18,7 @@ pub fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 /// A run-start record with `nodes` directives.
 pub fn run_start(run: &str, at: i64, nodes: usize) -> Record {
     Record::RunStart(RunStart {
+        scope: None,
         run_id: run.to_owned(),
         started_at: at,
         commit: Some("1a2b3c4".into()),

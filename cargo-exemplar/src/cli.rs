@@ -403,6 +403,17 @@ pub struct RunArgs {
     /// Tell of a test still running after SECS seconds, and again at each multiple (0: never).
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub slow_timeout: f64,
+    /// Run what the latest run left outstanding: its failing tests and those it never ran,
+    /// with its packages, directives, targets and filters (exit 6 while some remain).
+    #[arg(long, conflicts_with_all = ["design", "changed"])]
+    pub rerun_failed: bool,
+    /// Start no test after one has failed (after its retries); the tests left are shown as
+    /// not run, and keep their directives' evidence as it was.
+    #[arg(long, overrides_with = "no_fail_fast")]
+    pub fail_fast: bool,
+    /// Run every planned test whatever fails, so every directive gets its loss (the default).
+    #[arg(long, overrides_with = "fail_fast")]
+    pub no_fail_fast: bool,
     /// Whether a flaky test fails the run: pass (the default, as nextest) or fail.
     #[arg(long, value_name = "POLICY", default_value = "pass")]
     pub flaky_result: FlakyResult,
@@ -511,6 +522,8 @@ impl RunArgs {
             design: self.design.clone(),
             changed_since: self.changed.clone(),
             isolate: self.isolate,
+            fail_fast: self.fail_fast && !self.no_fail_fast,
+            rerun_failed: self.rerun_failed,
             retries: self.retries,
             slow_timeout,
             flaky_fails: self.flaky_result == FlakyResult::Fail,

@@ -17,6 +17,9 @@ pub enum ExitCode {
     Mission = 4,
     /// The journal is damaged, or of a newer format than this cargo-exemplar reads.
     Journal = 5,
+    /// Tests remain outstanding: `--fail-fast` left tests not run, or a `--rerun-failed` run
+    /// left tests failing; `run --rerun-failed` has more to do.
+    Outstanding = 6,
 }
 
 /// Why a command could not do its job.
@@ -63,6 +66,7 @@ impl Error {
             Error::Runner(
                 Runner::Mission(_)
                 | Runner::BadMetadata { .. }
+                | Runner::BadGroup { .. }
                 | Runner::Rewrite(exemplar_mission::RewriteError::Unsupported { .. }),
             ) => ExitCode::Mission,
             Error::Runner(Runner::Journal(e)) | Error::Journal(e) => journal(e),

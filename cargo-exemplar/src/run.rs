@@ -29,11 +29,16 @@ pub fn command(args: &RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
         MessageFormat::Human => print!("{}", render::table::render(&session, color.for_stdout())),
         MessageFormat::Json => println!("{}", render::json::render(&session)),
     }
-    Ok(if session.failed() {
-        ExitCode::Failed
-    } else {
-        ExitCode::Ok
-    })
+    let reran = session.rerun_of.is_some();
+    Ok(
+        if session.not_run > 0 || (reran && session.outstanding() > 0) {
+            ExitCode::Outstanding
+        } else if session.failed() {
+            ExitCode::Failed
+        } else {
+            ExitCode::Ok
+        },
+    )
 }
 
 fn asks_for(harness_args: &[String], flags: &[&str]) -> bool {

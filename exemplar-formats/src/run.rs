@@ -29,6 +29,12 @@ pub struct RunDocument {
     pub skipped: Vec<SkippedPackage>,
     /// Test binaries that are not exemplar harnesses, or died before listing their tests.
     pub other_binaries: Vec<OtherBinary>,
+    /// Planned tests that never started because `--fail-fast` stopped the run.
+    #[serde(default)]
+    pub not_run: u64,
+    /// `run --rerun-failed`: the run whose outstanding tests this one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerun_of: Option<String>,
 }
 
 /// One mission after a run.

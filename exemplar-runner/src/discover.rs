@@ -12,6 +12,7 @@ use exemplar_formats::run::SkippedPackage;
 use exemplar_mission::{DEFAULT_HISTORY_CAP, DEFAULT_MISSION_FILE, Mission, MissionErrors};
 
 use crate::errors::Error;
+use crate::groups::TestGroup;
 use crate::plan::{JournalChoice, Selection};
 
 /// A package with a mission.
@@ -32,6 +33,9 @@ pub struct MissionPackage {
     /// `[package.metadata.exemplar] retries`: `--retries` for this package's tests when the
     /// command line does not say.
     pub retries: Option<u32>,
+    /// `[package.metadata.exemplar.test-groups]`: tests that run alone or with a bounded
+    /// concurrency, in name order.
+    pub groups: Vec<TestGroup>,
     /// Tests of the package that `cargo test` would run but exemplar does not.
     pub not_run: Vec<UnrunTarget>,
 }
@@ -127,11 +131,12 @@ pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
             .parent()
             .map(|d| d.as_std_path().to_owned())
             .unwrap_or_default();
-        let settings = Settings::of(p)?;
+        let settings = Settings::of(p, &meta)?;
         let rel = settings.mission.as_deref().unwrap_or(DEFAULT_MISSION_FILE);
         let history_cap = settings.history.unwrap_or(DEFAULT_HISTORY_CAP);
         let max_loss = settings.max_loss;
         let retries = settings.retries;
+        let groups = settings.groups;
         let path = dir.join(rel);
         if !path.exists() {
             skipped.push(SkippedPackage {
@@ -151,6 +156,7 @@ pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
                     history_cap,
                     max_loss,
                     retries,
+                    groups,
                     not_run: not_run(p),
                 });
             }
@@ -204,7 +210,7 @@ pub fn package_missions(sel: &Selection) -> Result<Vec<PackageMission>, Error> {
     for p in select(&meta, sel)? {
         let manifest_path = p.manifest_path.clone().into_std_path_buf();
         let dir = manifest_path.parent().unwrap_or(Path::new(".")).to_owned();
-        let settings = Settings::of(p)?;
+        let settings = Settings::of(p, &meta)?;
         let rel = settings.mission.as_deref().unwrap_or(DEFAULT_MISSION_FILE);
         out.push(PackageMission {
             name: p.name.to_string(),
@@ -215,25 +221,46 @@ pub fn package_missions(sel: &Selection) -> Result<Vec<PackageMission>, Error> {
     Ok(out)
 }
 
-/// `[package.metadata.exemplar]`, read strictly: a key of the wrong type is an error naming
-/// it, as the `#[design]` macro reports it, never a silent fallback to the default.
+/// `[package.metadata.exemplar]`, each key falling back to `[workspace.metadata.exemplar]`,
+/// read strictly: a key of the wrong type is an error naming it, as the `#[design]` macro
+/// reports it, never a silent fallback to the default.
 #[derive(Debug, Default)]
 struct Settings {
     mission: Option<String>,
     history: Option<usize>,
     max_loss: Option<f64>,
     retries: Option<u32>,
+    groups: Vec<TestGroup>,
 }
 
 impl Settings {
-    fn of(p: &Package) -> Result<Settings, Error> {
+    fn of(p: &Package, meta: &Metadata) -> Result<Settings, Error> {
+        let own = Settings::read(p.manifest_path.as_std_path(), p.metadata.get("exemplar"))?;
+        let manifest = meta.workspace_root.join("Cargo.toml");
+        let ws = meta.workspace_metadata.get("exemplar");
+        let ws = Settings::read(manifest.as_std_path(), ws)?;
+        let mut groups = own.groups;
+        let named = |g: &TestGroup| groups.iter().any(|o| o.name == g.name);
+        let inherited: Vec<TestGroup> = ws.groups.into_iter().filter(|g| !named(g)).collect();
+        groups.extend(inherited);
+        groups.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Settings {
+            mission: own.mission.or(ws.mission),
+            history: own.history.or(ws.history),
+            max_loss: own.max_loss.or(ws.max_loss),
+            retries: own.retries.or(ws.retries),
+            groups,
+        })
+    }
+
+    fn read(manifest: &Path, table: Option<&serde_json::Value>) -> Result<Settings, Error> {
         let mut out = Settings::default();
-        let Some(table) = p.metadata.get("exemplar") else {
+        let Some(table) = table else {
             return Ok(out);
         };
         let bad = |key: &'static str, expected: &'static str, found: &serde_json::Value| {
             Error::BadMetadata {
-                manifest: p.manifest_path.clone().into_std_path_buf(),
+                manifest: manifest.to_owned(),
                 key,
                 expected,
                 found: found.to_string(),
@@ -265,6 +292,9 @@ impl Settings {
                 .and_then(|r| u32::try_from(r).ok())
                 .ok_or_else(|| bad("retries", "a whole number", v))?;
             out.retries = Some(r);
+        }
+        if let Some(v) = table.get("test-groups") {
+            out.groups = crate::groups::parse(manifest, v)?;
         }
         Ok(out)
     }

@@ -30,6 +30,25 @@ pub enum Error {
         /// What it is.
         found: String,
     },
+    /// A test group of `[package.metadata.exemplar.test-groups]` (or the workspace's) is
+    /// malformed.
+    #[error("{manifest}: [metadata.exemplar] {key} must be {expected}, not {found}")]
+    BadGroup {
+        /// The Cargo.toml that sets it.
+        manifest: PathBuf,
+        /// The key, from `test-groups`.
+        key: String,
+        /// What it must be.
+        expected: &'static str,
+        /// What it is.
+        found: String,
+    },
+    /// `run --rerun-failed` has no run to take its tests from.
+    #[error("nothing to rerun: {why}; run `cargo exemplar run` first")]
+    NothingToRerun {
+        /// Why.
+        why: String,
+    },
     /// One or more mission files are malformed.
     #[error("{0}")]
     Mission(#[from] exemplar_mission::MissionErrors),

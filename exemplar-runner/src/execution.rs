@@ -2,9 +2,9 @@
 //! [`TestRecord`] — sent to the reporter and the journal the moment it ends, and folded into
 //! its package's tests.
 //!
-//! The default-harness binaries of a run share one pool of worker processes (a slow binary
-//! does not hold the others back); the binaries under the exemplar harness then run one after
-//! another, each on its own threads.
+//! The tests of every binary of a run, whichever its harness, share one pool of worker
+//! processes (a slow binary does not hold the others back), scheduled with the packages'
+//! test groups.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -16,11 +16,14 @@ use exemplar_formats::{Outcome, OutcomeCounts, TestRecord};
 use crate::build::TestBinary;
 use crate::discover::MissionPackage;
 use crate::errors::Error;
-use crate::execute::workers::{self, PoolJob};
+use crate::execute::schedule::GroupLimit;
+use crate::execute::workers::{self, PlannedTest, Pool, PoolJob};
 use crate::execute::{self, ExecOptions, Finished, Harness, Inventory, Listing, Progress};
+use crate::groups;
 use crate::journal::Recorder;
 use crate::records::{filtered_record, test_record};
 use crate::reporter::{Reporter, RunEvent};
+use crate::rerun::Outstanding;
 
 /// The execute stage's state: every record goes to the journal and into its package's tests
 /// as it arrives.
@@ -36,6 +39,8 @@ pub(crate) struct Execution<'a> {
     /// Packages already warned of a harness of another version.
     pub(crate) warned: Vec<String>,
     pub(crate) others: Vec<OtherBinary>,
+    /// Planned tests that never started (`--fail-fast` stopped the run).
+    pub(crate) not_run: u64,
 }
 
 /// A listed binary of the run: what it listed, and the records of its tests that ended.
@@ -45,6 +50,19 @@ pub(crate) struct BinaryInRun<'b> {
     opts: &'b ExecOptions,
     inventory: Inventory,
     arrived: Vec<TestRecord>,
+}
+
+impl BinaryInRun<'_> {
+    /// Filter out the tests that passed in the chain of runs `o` looks back on
+    /// (`--rerun-failed`): the rest are outstanding, and run.
+    pub(crate) fn leave_done(&mut self, o: &Outstanding) {
+        let (mission, binary) = (&self.pkg.mission.id, &self.bin.target);
+        for t in &mut self.inventory.tests {
+            if t.plan != Plan::Filtered && o.is_done(mission, binary, &t.name) {
+                t.plan = Plan::Filtered;
+            }
+        }
+    }
 }
 
 impl<'b> Execution<'_> {
@@ -83,61 +101,100 @@ impl<'b> Execution<'_> {
         })
     }
 
-    /// Run every started binary's planned tests: the default-harness ones in one pool, then
-    /// each exemplar harness.
+    /// Run every started binary's planned tests in one pool; with `fail_fast`, the tests that
+    /// never started are kept as not run.
     pub(crate) fn execute(
         &mut self,
         started: &mut [BinaryInRun<'_>],
         root: &Path,
+        fail_fast: bool,
     ) -> Result<(), Error> {
-        let (pool, own): (Vec<usize>, Vec<usize>) =
-            (0..started.len()).partition(|i| started[*i].inventory.harness == Harness::Libtest);
-        for i in &pool {
-            self.planned(&started[*i]);
+        for b in started.iter_mut() {
+            self.planned(b);
+            if b.inventory.harness == Harness::Exemplar {
+                self.ignored(b, root)?;
+            }
         }
-        let jobs: Vec<PoolJob<'_>> = pool
-            .iter()
-            .map(|i| {
-                let b = &started[*i];
-                PoolJob {
-                    exe: &b.bin.path,
-                    opts: b.opts,
-                    planned: planned(&b.inventory),
-                }
-            })
-            .collect();
+        let mut pool = Pool {
+            fail_fast,
+            ..Pool::default()
+        };
+        let mut group_keys: Vec<(&str, &str)> = Vec::new();
+        let mut jobs = Vec::new();
+        for b in started.iter() {
+            let mut planned = Vec::new();
+            for name in planned_names(&b.inventory) {
+                let group = groups::group_of(&b.pkg.groups, &name).map(|g| {
+                    let key = (b.pkg.name.as_str(), g.name.as_str());
+                    group_keys
+                        .iter()
+                        .position(|k| *k == key)
+                        .unwrap_or_else(|| {
+                            group_keys.push(key);
+                            pool.groups.push(GroupLimit {
+                                max_threads: g.max_threads,
+                                alone: g.alone,
+                            });
+                            pool.group_retries.push(g.retries);
+                            group_keys.len() - 1
+                        })
+                });
+                planned.push(PlannedTest { name, group });
+            }
+            jobs.push(PoolJob::new(
+                &b.bin.path,
+                b.inventory.harness,
+                b.opts,
+                planned,
+            ));
+        }
         let mut failure = None;
-        workers::run_many(&jobs, &mut |job, p| {
-            if let Err(e) = self.progress(&mut started[pool[job]], root, p) {
+        let unrun = workers::run_many(&jobs, &pool, &mut |job, p| {
+            if let Err(e) = self.progress(&mut started[job], root, p) {
                 failure.get_or_insert(e);
             }
         })?;
         if let Some(e) = failure {
             return Err(e);
         }
-        for i in own {
-            let b = &mut started[i];
-            self.reporter.report(RunEvent::BinaryStarted(b.bin));
-            self.planned(b);
-            let (exe, opts, inventory) = (&b.bin.path, b.opts, b.inventory.clone());
-            let mut failure = None;
-            execute::run_binary(exe, opts, &inventory, &mut |p| {
-                if let Err(e) = self.progress(b, root, p) {
-                    failure.get_or_insert(e);
+        for u in unrun {
+            let b = &mut started[u.job];
+            for name in u.names {
+                if let Some(info) = b.inventory.tests.iter().find(|t| t.name == name) {
+                    let mut record = filtered_record(b.bin, b.pkg, root, info);
+                    record.plan = Plan::Run;
+                    b.arrived.push(record);
+                    self.not_run += 1;
                 }
-            })?;
-            if let Some(e) = failure {
-                return Err(e);
             }
+        }
+        Ok(())
+    }
+
+    /// Record the ignored tests of an exemplar harness, which runs only the tests it is named.
+    fn ignored(&mut self, b: &mut BinaryInRun<'_>, root: &Path) -> Result<(), Error> {
+        let ignored: Vec<Finished> = b
+            .inventory
+            .tests
+            .iter()
+            .filter(|t| t.plan == Plan::Ignored)
+            .map(|t| Finished {
+                name: t.name.clone(),
+                outcome: Outcome::Ignored,
+                duration: 0.0,
+                message: t.ignore_reason.clone(),
+                output: None,
+            })
+            .collect();
+        for f in &ignored {
+            self.progress(b, root, Progress::Finished(f))?;
         }
         Ok(())
     }
 
     /// Tell the reporter how many tests of `b` will be reported.
     fn planned(&mut self, b: &BinaryInRun<'_>) {
-        if b.inventory.harness == Harness::Libtest {
-            self.reporter.report(RunEvent::BinaryStarted(b.bin));
-        }
+        self.reporter.report(RunEvent::BinaryStarted(b.bin));
         let all = b.inventory.tests.iter().chain(&b.inventory.stranded);
         let reported = all.filter(|t| t.plan != Plan::Filtered).count();
         self.reporter.report(RunEvent::Planned(reported as u64));
@@ -218,10 +275,13 @@ impl<'b> Execution<'_> {
     }
 }
 
-/// The tests a libtest binary's inventory plans to run (ignored ones are reported ignored by
-/// libtest itself).
-fn planned(inventory: &Inventory) -> Vec<String> {
-    let runs = |t: &&TestInfo| matches!(t.plan, Plan::Run | Plan::Ignored);
+/// The tests a binary's inventory plans to run: a libtest binary's ignored ones too (libtest
+/// reports them ignored itself).
+fn planned_names(inventory: &Inventory) -> Vec<String> {
+    let runs = |t: &&TestInfo| match inventory.harness {
+        Harness::Libtest => matches!(t.plan, Plan::Run | Plan::Ignored),
+        Harness::Exemplar => t.plan == Plan::Run,
+    };
     inventory
         .tests
         .iter()

@@ -12,7 +12,8 @@
 //!
 //! [`session`] chains the stages and folds the records into a [`Session`], which renderers
 //! (a table, JSON, JUnit, HTML) consume. [`gate`] compares a session with a baseline for
-//! `check`; [`listing`] lists tests without running them.
+//! `check`; [`listing`] lists tests without running them; [`rerun`] finds what the latest run
+//! left outstanding (`run --rerun-failed`).
 #![warn(missing_docs)]
 
 pub mod build;
@@ -24,17 +25,20 @@ pub mod execute;
 mod execution;
 pub mod gate;
 pub mod git;
+pub mod groups;
 pub mod journal;
 pub mod listing;
 pub mod plan;
 mod records;
 pub mod reporter;
+pub mod rerun;
 pub mod rows;
 pub mod session;
 pub mod signal;
 
 pub use errors::Error;
 pub use exemplar_formats::TestRecord;
+pub use groups::TestGroup;
 pub use plan::{CargoFlags, JournalChoice, ListPlan, RunPlan, Selection, TargetFilter};
 pub use reporter::{NoReporter, Reporter, RunEvent};
 pub use session::{MissionResult, Session, run};

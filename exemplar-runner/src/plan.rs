@@ -38,7 +38,7 @@ impl Selection {
 }
 
 /// Which test targets to build and run, as `cargo test` selects them.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TargetFilter {
     /// The library's unit tests.
     pub lib: bool,
@@ -144,6 +144,12 @@ pub struct RunPlan {
     pub changed_since: Option<String>,
     /// One process per test.
     pub isolate: bool,
+    /// Run what the latest run left outstanding: its failing tests and those it never ran
+    /// (`--rerun-failed`; see [`rerun`](crate::rerun)).
+    pub rerun_failed: bool,
+    /// Start no test after one has failed (`--fail-fast`); by default every planned test
+    /// runs, so that every directive gets its loss.
+    pub fail_fast: bool,
     /// Tell of a test running longer than this, and again at each multiple.
     pub slow_timeout: Option<Duration>,
     /// Run a failing test again, alone, up to this many times; one that passes is `flaky`.

@@ -11,7 +11,7 @@ use exemplar_formats::run::{OtherBinary, SkippedPackage};
 use exemplar_formats::{OutcomeCounts, TestRecord};
 use exemplar_mission::Fingerprint;
 use exemplar_mission::update::Update;
-use exemplar_store::records::{MissionStamp, NodeStamp, RunStart};
+use exemplar_store::records::{MissionStamp, NodeStamp, RunScope, RunStart};
 
 use crate::build;
 use crate::clock::RunClock;
@@ -23,6 +23,7 @@ use crate::execution::Execution;
 use crate::journal::{self, Recorder};
 use crate::plan::RunPlan;
 use crate::reporter::{Reporter, RunEvent};
+use crate::rerun::{self, Outstanding};
 use crate::signal;
 
 /// One mission after the run.
@@ -60,11 +61,21 @@ pub struct Session {
     pub counts: OutcomeCounts,
     /// Flaky tests fail the run (`--flaky-result fail`).
     pub flaky_fails: bool,
+    /// Planned tests that never started: `--fail-fast` stopped the run at a failure. They
+    /// are not evidence of anything (their directives keep what they had).
+    pub not_run: u64,
+    /// `--rerun-failed`: the run whose outstanding tests this one ran.
+    pub rerun_of: Option<String>,
     /// Wall time of the whole run, the build included.
     pub elapsed: Duration,
 }
 
 impl Session {
+    /// Tests the run left outstanding for `run --rerun-failed`: failing, or never run.
+    pub fn outstanding(&self) -> u64 {
+        self.counts.failing() + self.not_run
+    }
+
     /// Whether anything failed.
     pub fn failed(&self) -> bool {
         self.counts.failing() > 0
@@ -81,6 +92,12 @@ pub fn run(plan: &RunPlan, reporter: &mut dyn Reporter) -> Result<Session, Error
     {
         return Err(Error::BadTimeout(0.0));
     }
+    let rerun = match plan.rerun_failed {
+        false => None,
+        true => Some(outstanding(plan)?),
+    };
+    let narrowed = rerun.as_ref().map(|r| r.plan(plan));
+    let plan = narrowed.as_ref().unwrap_or(plan);
     let discovery = discover::discover(&plan.selection)?;
     let journal = journal::location(&plan.journal, &discovery.root);
     let mut recorder = match &journal {
@@ -92,11 +109,29 @@ pub fn run(plan: &RunPlan, reporter: &mut dyn Reporter) -> Result<Session, Error
     if let Some(note) = recorder.recovery_note() {
         reporter.report(RunEvent::RecoveredJournal(&note));
     }
-    let mut session = run_recorded(plan, discovery, journal, &mut recorder, reporter)?;
+    let mut session = run_recorded(
+        plan,
+        discovery,
+        journal,
+        &mut recorder,
+        reporter,
+        rerun.as_ref(),
+    )?;
     recorder.close()?;
     // The whole run's wall time: discovery, the build and closing the journal included.
     session.elapsed = started.elapsed();
     Ok(session)
+}
+
+/// What the latest run in the plan's journal left outstanding (`--rerun-failed`).
+fn outstanding(plan: &RunPlan) -> Result<Outstanding, Error> {
+    let manifest = plan.selection.manifest_path.as_deref();
+    match discover::journal_dir(manifest, &plan.journal)? {
+        Some(dir) => rerun::outstanding(&dir),
+        None => Err(Error::NothingToRerun {
+            why: "--no-journal: without a journal there is no latest run".into(),
+        }),
+    }
 }
 
 fn run_recorded(
@@ -105,6 +140,7 @@ fn run_recorded(
     journal: Option<PathBuf>,
     recorder: &mut Recorder,
     reporter: &mut dyn Reporter,
+    rerun: Option<&Outstanding>,
 ) -> Result<Session, Error> {
     if !discovery.skipped.is_empty() {
         reporter.report(RunEvent::Skipping {
@@ -117,7 +153,11 @@ fn run_recorded(
     let clock = RunClock::start(&discovery.packages);
     let run_id = new_run_id(&clock.started());
     let commit = crate::git::describe(&discovery.root);
-    recorder.begin(run_start(&run_id, &clock, &commit, plan, &discovery));
+    let scope = match rerun {
+        Some(r) => r.rerun_scope(),
+        None => rerun::scope(&design, plan),
+    };
+    recorder.begin(run_start(&run_id, &clock, &commit, plan, &discovery, scope));
 
     let scratch = execute::scratch_dir()?;
     let mut run = Execution {
@@ -129,6 +169,7 @@ fn run_recorded(
         incomplete: Vec::new(),
         warned: Vec::new(),
         others: Vec::new(),
+        not_run: 0,
     };
     let mut jobs = Vec::new();
     for bin in &binaries {
@@ -159,11 +200,14 @@ fn run_recorded(
     let listings = execute::list::list_binaries(&listing_jobs, &plan.harness_args, true);
     let mut started = Vec::new();
     for ((bin, pkg, opts), listing) in jobs.iter().zip(listings) {
-        if let Some(b) = run.start(bin, pkg, opts, listing?) {
+        if let Some(mut b) = run.start(bin, pkg, opts, listing?) {
+            if let Some(r) = rerun {
+                b.leave_done(r);
+            }
             started.push(b);
         }
     }
-    run.execute(&mut started, &discovery.root)?;
+    run.execute(&mut started, &discovery.root, plan.fail_fast)?;
     for b in started {
         run.finish(b, &discovery.root)?;
     }
@@ -174,6 +218,7 @@ fn run_recorded(
         mut tests,
         incomplete,
         others,
+        not_run,
         ..
     } = run;
 
@@ -198,6 +243,8 @@ fn run_recorded(
         others,
         counts,
         flaky_fails: plan.flaky_fails,
+        not_run,
+        rerun_of: rerun.map(|r| r.latest.clone()),
         elapsed: clock.elapsed(), // the tests' time; `run` adds the rest
     })
 }
@@ -230,8 +277,10 @@ fn run_start(
     commit: &Option<String>,
     plan: &RunPlan,
     discovery: &Discovery,
+    scope: RunScope,
 ) -> RunStart {
     RunStart {
+        scope: Some(scope),
         run_id: run_id.to_owned(),
         started_at: clock.started().as_second(),
         commit: commit.clone(),

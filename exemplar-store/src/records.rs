@@ -68,6 +68,29 @@ pub struct RunStart {
     /// The design of each mission.
     #[n(4)]
     pub missions: Vec<MissionStamp>,
+    /// Which tests the run meant to run (`None` in journals written before 0.1.0 kept it).
+    #[n(5)]
+    pub scope: Option<RunScope>,
+}
+
+/// Which tests a run meant to run, besides its missions' packages: enough to tell, after it,
+/// which of them are still outstanding (`run --rerun-failed`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Encode, Decode)]
+#[cbor(map)]
+pub struct RunScope {
+    /// The design filter: directive ids, subtrees included (`None`: no filter; empty: a
+    /// filter that selects nothing, as `--changed` with nothing changed).
+    #[n(0)]
+    pub design: Option<Vec<String>>,
+    /// The arguments for the harness (name filters, `--ignored`, ...).
+    #[n(1)]
+    pub harness_args: Vec<String>,
+    /// Only these test targets: `--lib`, `--bins`, `--test NAME` (empty: all of them).
+    #[n(2)]
+    pub targets: Vec<String>,
+    /// The run re-ran the outstanding tests of this run (`--rerun-failed`).
+    #[n(3)]
+    pub rerun_of: Option<String>,
 }
 
 /// A BLAKE3 content address.

@@ -13,5 +13,6 @@ mod init;
 mod journal;
 mod new;
 mod report;
+mod rerun;
 mod run;
 mod support;

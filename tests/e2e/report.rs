@@ -30,6 +30,7 @@ fn journal_with_runs(n: usize) -> Fixture {
         let run = format!("run-{r:04}");
         let s1_fp = if r < n / 2 { "aaaa" } else { "bbbb" };
         w.append(&Record::RunStart(RunStart {
+            scope: None,
             run_id: run.clone(),
             started_at: 1_800_000_000 + r as i64 * 60,
             commit: Some("1a2b3c4".into()),

@@ -76,6 +76,7 @@ fn big_journal(pkg: &Path) {
         for r in 0..RUNS {
             let run = format!("run-{r:05}");
             w.append(&Record::RunStart(RunStart {
+                scope: None,
                 run_id: run.clone(),
                 started_at: 1_800_000_000 + r as i64 * 600,
                 commit: Some(format!("{:07x}", r / 3)),

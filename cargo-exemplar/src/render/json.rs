@@ -58,6 +58,8 @@ pub fn document(s: &Session) -> RunDocument {
             .collect(),
         skipped: s.skipped.clone(),
         other_binaries: s.others.clone(),
+        not_run: s.not_run,
+        rerun_of: s.rerun_of.clone(),
     }
 }
 

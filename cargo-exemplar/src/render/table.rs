@@ -59,7 +59,19 @@ pub fn render(s: &Session, style: Style) -> String {
         parts.push(format!("{flaky} flaky"));
     }
     parts.push(format!("{ignored} ignored"));
+    if s.not_run > 0 {
+        parts.push(format!(
+            "{} not run (--fail-fast stopped at a failure)",
+            s.not_run
+        ));
+    }
     if !s.executed {
+        if let Some(latest) = &s.rerun_of {
+            let _ = writeln!(
+                out,
+                "\nnothing outstanding: every test of run {latest} and the runs before it passed"
+            );
+        }
         let _ = writeln!(
             out,
             "\nno test ran, so no run was recorded; finished in {:.2}s",
@@ -67,6 +79,7 @@ pub fn render(s: &Session, style: Style) -> String {
         );
         return out;
     }
+    write_outstanding(&mut out, s);
     let verdict = if s.failed() {
         style.bad("FAILED")
     } else {
@@ -80,6 +93,34 @@ pub fn render(s: &Session, style: Style) -> String {
         s.elapsed.as_secs_f64()
     );
     out
+}
+
+/// What a `--rerun-failed` or `--fail-fast` run left for the next `--rerun-failed`.
+fn write_outstanding(out: &mut String, s: &Session) {
+    let left = s.outstanding();
+    match &s.rerun_of {
+        Some(latest) if left == 0 => {
+            let _ = writeln!(
+                out,
+                "\nre-ran the outstanding tests of run {latest}: none remains outstanding"
+            );
+        }
+        Some(latest) => {
+            let _ = writeln!(
+                out,
+                "\nre-ran the outstanding tests of run {latest}: {left} {} outstanding; `cargo exemplar run --rerun-failed` runs them again",
+                if left == 1 { "remains" } else { "remain" }
+            );
+        }
+        None if s.not_run > 0 => {
+            let _ = writeln!(
+                out,
+                "\n{left} tests outstanding ({} not run); `cargo exemplar run --rerun-failed` runs them",
+                s.not_run
+            );
+        }
+        None => {}
+    }
 }
 
 /// The package's untagged tests: a count, and each failing one named with its message and

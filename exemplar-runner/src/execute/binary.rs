@@ -16,6 +16,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use exemplar_formats::events::{Plan, TestInfo};
@@ -121,9 +122,8 @@ pub enum Progress<'a> {
 
 /// Run every test `inventory` plans to run, in `exe`, to an outcome each.
 ///
-/// An exemplar harness runs them in one process (its own threads), then again in fresh ones
-/// after a crash. A libtest binary runs them in worker processes, one test at a time each,
-/// as many workers at once as `--test-threads` says (else the machine's cores).
+/// They run in worker processes, one test at a time each, as many workers at once as
+/// `--test-threads` says (else the machine's cores), as in a whole run's pool.
 pub fn run_binary(
     exe: &Path,
     opts: &ExecOptions,
@@ -134,6 +134,7 @@ pub fn run_binary(
         exe,
         opts,
         harness: inventory.harness,
+        retries: opts.retries,
         on,
         results: Vec::new(),
     };
@@ -155,28 +156,12 @@ pub fn run_binary(
     if planned.is_empty() {
         return Ok(());
     }
-    match inventory.harness {
-        Harness::Libtest => workers::run(exe, opts, planned, run.on),
-        Harness::Exemplar if opts.isolate => {
-            for name in &planned {
-                run.alone(name)?;
-            }
-            run.retry_failures(0)
-        }
-        Harness::Exemplar => {
-            let first = run.spawn(&opts.harness_args, None)?;
-            run.until_done(first, &planned)?;
-            run.retry_failures(0)?;
-            if !opts.no_capture {
-                run.capture_failures()?;
-            }
-            Ok(())
-        }
-    }
+    workers::run(exe, inventory.harness, opts, planned, run.on)
 }
 
-/// The harness arguments of a process that runs one named test alone, ignored or not.
-fn alone_args() -> [String; 3] {
+/// The harness arguments of a process that runs the tests it is named, ignored or not, one at
+/// a time.
+pub(crate) fn alone_args() -> [String; 3] {
     ["--include-ignored", "--test-threads", "1"].map(str::to_owned)
 }
 
@@ -234,6 +219,8 @@ pub(crate) struct BinaryRun<'a> {
     pub(crate) exe: &'a Path,
     pub(crate) opts: &'a ExecOptions,
     pub(crate) harness: Harness,
+    /// Run a failing test again, alone, up to this many times.
+    pub(crate) retries: u32,
     pub(crate) on: &'a mut dyn FnMut(Progress<'_>),
     pub(crate) results: Vec<Finished>,
 }
@@ -278,9 +265,14 @@ impl BinaryRun<'_> {
     }
 
     /// Run processes until every planned test has an outcome: after each process that died,
-    /// blame its death, then run the tests that had not started in a fresh one.
-    pub(crate) fn until_done(&mut self, first: Proc, planned: &[String]) -> Result<(), Error> {
-        let threads = test_threads(&self.opts.harness_args);
+    /// blame its death, then run the tests that had not started in a fresh one, with
+    /// `threads` test threads.
+    pub(crate) fn until_done(
+        &mut self,
+        first: Proc,
+        planned: &[String],
+        threads: Option<&str>,
+    ) -> Result<(), Error> {
         let mut proc = first;
         loop {
             let inflight = self.blame(&proc)?;
@@ -310,8 +302,8 @@ impl BinaryRun<'_> {
                 return Ok(());
             }
             let mut args = vec!["--include-ignored".to_owned()];
-            if let Some(t) = &threads {
-                args.extend(["--test-threads".to_owned(), t.clone()]);
+            if let Some(t) = threads {
+                args.extend(["--test-threads".to_owned(), t.to_owned()]);
             }
             proc = self.spawn(&args, Some(&remaining))?;
         }
@@ -374,15 +366,17 @@ impl BinaryRun<'_> {
 
     /// In-process, tests share a process, so a failing test's own output is unknown when its
     /// outcome is recorded (at once, so a killed run keeps it). Each failing test is then run
-    /// once more alone, and its record amended with the output of that run.
-    fn capture_failures(&mut self) -> Result<(), Error> {
+    /// once more alone, and its record amended with the output of that run; `captured`
+    /// counts the binary's tests run so, across its batches.
+    pub(crate) fn capture_failures(&mut self, captured: &AtomicUsize) -> Result<(), Error> {
         let failed: Vec<usize> = (0..self.results.len())
             .filter(|i| {
                 let r = &self.results[*i];
                 r.outcome == Outcome::Failed && r.output.is_none()
             })
             .collect();
-        for (nth, i) in failed.into_iter().enumerate() {
+        for i in failed {
+            let nth = captured.fetch_add(1, Ordering::Relaxed);
             let name = self.results[i].name.clone();
             if let Some(output) = self.output_of(&name, nth)? {
                 self.results[i].output = Some(output);

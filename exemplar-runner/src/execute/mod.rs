@@ -5,7 +5,8 @@
 //!   tests the dead process took down with it in fresh processes.
 //! - [`libtest`] reads libtest's start lines, verdicts and panic reports; `libtest_stream`
 //!   follows one worker's output as it comes, `libtest_process` one worker process of a
-//!   default-harness binary, and `workers` runs such a binary's tests in parallel workers.
+//!   default-harness binary, and `workers` runs every binary's tests in one pool of worker processes, which
+//!   `schedule` feeds (test groups, `--fail-fast`).
 //! - [`links`] reads the link records a binary carries.
 //! - `retry` runs failing tests again (`--retries`) and tells the flaky ones.
 //! - [`output`] shows what a process printed, and how it ended, for people.
@@ -22,6 +23,7 @@ pub mod list;
 pub mod output;
 pub mod process;
 mod retry;
+pub(crate) mod schedule;
 pub mod strays;
 pub(crate) mod workers;
 

@@ -13,7 +13,7 @@ impl BinaryRun<'_> {
     /// Run each failing test among `results[from..]` again, up to `opts.retries` times; amend
     /// those that pass to `flaky`.
     pub(crate) fn retry_failures(&mut self, from: usize) -> Result<(), Error> {
-        let retries = self.opts.retries;
+        let retries = self.retries;
         if retries == 0 {
             return Ok(());
         }

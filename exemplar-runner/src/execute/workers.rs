@@ -1,21 +1,30 @@
-//! Running libtest binaries' tests in one pool of parallel worker processes.
+//! The run's one pool of worker processes, for the tests of every binary, whichever harness.
 //!
 //! The planned tests of every binary are cut into batches; each worker thread takes the next
-//! batch, of whichever binary, and runs it in a process of its own (one test at a time, so that each test's start, end and output
-//! are known), with the crash and timeout handling of [`BinaryRun`]. Workers report through a
-//! channel, and the caller hears every event on its own thread, in the order they came.
-//! `--isolate` makes every batch one test; `--test-threads N` sets the number of workers.
+//! batch the [`Schedule`] allows, of whichever binary, and runs it in a process of its own,
+//! one test at a time (so that each test's start, end and output are known, and a slow binary
+//! never holds the others back), with the crash and timeout handling of [`BinaryRun`].
+//! Workers report through a channel, and the caller hears every event on its own thread, in
+//! the order they came. `--isolate` makes every batch one test; `--test-threads N` sets the
+//! number of workers; test groups bound how many of their batches run at once.
 
-use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::{Mutex, mpsc};
+use std::sync::atomic::AtomicUsize;
+use std::sync::mpsc;
 
 use crate::errors::Error;
-use crate::execute::binary::{BinaryRun, ExecOptions, Finished, Progress, test_threads};
+use crate::execute::binary::{
+    BinaryRun, ExecOptions, Finished, Progress, alone_args, test_threads,
+};
 use crate::execute::list::Harness;
+use crate::execute::schedule::{Batch, GroupLimit, Schedule};
 
 /// The most tests one worker process is given at a time.
 const MAX_BATCH: usize = 256;
+
+/// The most tests one worker process is given at a time under `--fail-fast`: one, as nextest,
+/// so that no test starts after the first failure (save those already running).
+const FAIL_FAST_BATCH: usize = 1;
 
 /// The most bytes of test names on one worker's command line (Windows allows 32,767
 /// characters in all).
@@ -31,51 +40,120 @@ enum Message {
     Done(Result<(), Error>),
 }
 
-/// One libtest binary's share of a pool: its executable, how to run it, its planned tests.
+/// One binary's share of a pool: its executable, its harness, how to run it, its planned
+/// tests.
 pub(crate) struct PoolJob<'a> {
     /// The executable.
     pub(crate) exe: &'a Path,
+    /// Its harness.
+    pub(crate) harness: Harness,
     /// How to run it.
     pub(crate) opts: &'a ExecOptions,
-    /// The tests to run.
-    pub(crate) planned: Vec<String>,
+    /// The tests to run, each with its test group's index in the pool's limits.
+    pub(crate) planned: Vec<PlannedTest>,
+    /// Failing tests of the job run again alone to capture their output (exemplar harness).
+    pub(crate) captured: AtomicUsize,
 }
 
-/// Run `planned` tests of libtest binary `exe` to an outcome each.
+/// A test to run, and its test group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PlannedTest {
+    /// Its name.
+    pub(crate) name: String,
+    /// Its group's index in [`Pool::groups`], with the group's retries.
+    pub(crate) group: Option<usize>,
+}
+
+/// How the pool shares itself: the test groups' limits and retries, and `--fail-fast`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Pool {
+    /// Each group's limit, by index.
+    pub(crate) groups: Vec<GroupLimit>,
+    /// Each group's retries, by index (`None`: the job's).
+    pub(crate) group_retries: Vec<Option<u32>>,
+    /// Start no test after one has failed.
+    pub(crate) fail_fast: bool,
+}
+
+/// Tests that never ran: `--fail-fast` stopped the run first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unrun {
+    /// The index of their job.
+    pub(crate) job: usize,
+    /// Their names.
+    pub(crate) names: Vec<String>,
+}
+
+/// Run `planned` tests of binary `exe` to an outcome each, alone in a pool.
 pub(crate) fn run(
     exe: &Path,
+    harness: Harness,
     opts: &ExecOptions,
     planned: Vec<String>,
     on: &mut dyn FnMut(Progress<'_>),
 ) -> Result<(), Error> {
-    let job = PoolJob { exe, opts, planned };
-    run_many(std::slice::from_ref(&job), &mut |_, p| on(p))
+    let planned = planned
+        .into_iter()
+        .map(|name| PlannedTest { name, group: None })
+        .collect();
+    let job = PoolJob::new(exe, harness, opts, planned);
+    run_many(std::slice::from_ref(&job), &Pool::default(), &mut |_, p| {
+        on(p)
+    })
+    .map(|_| ())
+}
+
+impl<'a> PoolJob<'a> {
+    /// The job of `planned` tests of `exe`.
+    pub(crate) fn new(
+        exe: &'a Path,
+        harness: Harness,
+        opts: &'a ExecOptions,
+        planned: Vec<PlannedTest>,
+    ) -> PoolJob<'a> {
+        PoolJob {
+            exe,
+            harness,
+            opts,
+            planned,
+            captured: AtomicUsize::new(0),
+        }
+    }
 }
 
 /// Run the planned tests of every job to an outcome each, in one pool of workers (as many as
-/// the first job's options say); `on` hears each event with the index of its job.
+/// the first job's options say); `on` hears each event with the index of its job. Returns
+/// the tests that never started (`--fail-fast`).
 pub(crate) fn run_many(
     jobs: &[PoolJob<'_>],
+    pool: &Pool,
     on: &mut dyn FnMut(usize, Progress<'_>),
-) -> Result<(), Error> {
+) -> Result<Vec<Unrun>, Error> {
     let Some(first) = jobs.first() else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let total: usize = jobs.iter().map(|j| j.planned.len()).sum();
     let workers = worker_count(first.opts).min(total).max(1);
-    let mut queue = VecDeque::new();
+    let mut queue = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
-        let cut = batches(job.planned.clone(), workers, job.opts.isolate);
-        queue.extend(cut.into_iter().map(|b| (i, b)));
+        let most = if pool.fail_fast {
+            FAIL_FAST_BATCH
+        } else {
+            MAX_BATCH
+        };
+        queue.extend(batches(i, &job.planned, workers, job.opts.isolate, most));
     }
-    let queue = Mutex::new(queue);
+    let schedule = Schedule::new(queue, pool.groups.clone());
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let tx = tx.clone();
-            let queue = &queue;
+            let schedule = &schedule;
             scope.spawn(move || {
-                let result = work(jobs, queue, &tx);
+                let result = work(jobs, pool, schedule, &tx);
+                if result.is_err() {
+                    schedule.stop();
+                }
                 let _ = tx.send((0, Message::Done(result)));
             });
         }
@@ -100,50 +178,79 @@ pub(crate) fn run_many(
                 Message::Done(Ok(())) => {}
             }
         }
-        first_error.map_or(Ok(()), Err)
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        let left = schedule.left().into_iter();
+        Ok(left
+            .map(|b| Unrun {
+                job: b.job,
+                names: b.names,
+            })
+            .collect())
     })
 }
 
 /// One worker: take batches until none is left.
 fn work(
     jobs: &[PoolJob<'_>],
-    queue: &Mutex<VecDeque<(usize, Vec<String>)>>,
+    pool: &Pool,
+    schedule: &Schedule,
     tx: &mpsc::Sender<(usize, Message)>,
 ) -> Result<(), Error> {
-    loop {
-        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
-        let Some((i, batch)) = next else {
-            return Ok(());
-        };
-        let job = &jobs[i];
-        let mut send = |p: Progress<'_>| {
-            let m = match p {
-                Progress::Started(n) => Message::Started(n.to_owned()),
-                Progress::Finished(f) => Message::Finished(f.clone()),
-                Progress::Amended(f) => Message::Amended(f.clone()),
-                Progress::Warning(w) => Message::Warning(w.to_owned()),
-                Progress::Slow { name, seconds } => Message::Slow(name.to_owned(), seconds),
-                Progress::Inventory(_) => return,
-            };
-            let _ = tx.send((i, m));
-        };
-        let mut run = BinaryRun {
-            exe: job.exe,
-            opts: job.opts,
-            harness: Harness::Libtest,
-            on: &mut send,
-            results: Vec::new(),
-        };
-        if job.opts.isolate {
-            for name in &batch {
-                run.alone(name)?;
-            }
-        } else {
-            let first = run.spawn(&[], Some(&batch))?;
-            run.until_done(first, &batch)?;
+    while let Some(batch) = schedule.next() {
+        let failed = run_batch(jobs, pool, &batch, tx);
+        schedule.done(&batch);
+        if failed? && pool.fail_fast {
+            schedule.stop();
         }
-        run.retry_failures(0)?;
     }
+    Ok(())
+}
+
+/// Run one batch to an outcome for each of its tests; whether any failed (after retries).
+fn run_batch(
+    jobs: &[PoolJob<'_>],
+    pool: &Pool,
+    batch: &Batch,
+    tx: &mpsc::Sender<(usize, Message)>,
+) -> Result<bool, Error> {
+    let i = batch.job;
+    let job = &jobs[i];
+    let mut send = |p: Progress<'_>| {
+        let m = match p {
+            Progress::Started(n) => Message::Started(n.to_owned()),
+            Progress::Finished(f) => Message::Finished(f.clone()),
+            Progress::Amended(f) => Message::Amended(f.clone()),
+            Progress::Warning(w) => Message::Warning(w.to_owned()),
+            Progress::Slow { name, seconds } => Message::Slow(name.to_owned(), seconds),
+            Progress::Inventory(_) => return,
+        };
+        let _ = tx.send((i, m));
+    };
+    let group_retries = batch.group.and_then(|g| pool.group_retries[g]);
+    let mut run = BinaryRun {
+        exe: job.exe,
+        opts: job.opts,
+        harness: job.harness,
+        retries: group_retries.unwrap_or(job.opts.retries),
+        on: &mut send,
+        results: Vec::new(),
+    };
+    let names = &batch.names;
+    if job.opts.isolate {
+        for name in names {
+            run.alone(name)?;
+        }
+    } else {
+        let first = run.spawn(&alone_args(), Some(names))?;
+        run.until_done(first, names, Some("1"))?;
+    }
+    run.retry_failures(0)?;
+    if job.harness == Harness::Exemplar && !job.opts.no_capture && !job.opts.isolate {
+        run.capture_failures(&job.captured)?;
+    }
+    Ok(run.results.iter().any(|r| r.outcome.is_failing()))
 }
 
 /// How many worker processes run at once: `--test-threads N`, else `RUST_TEST_THREADS` (as
@@ -159,28 +266,41 @@ fn worker_count(opts: &ExecOptions) -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// `planned` cut into batches in order: about two per worker, so that a worker that finishes
-/// early takes more (each batch costs a process start), and none larger than [`MAX_BATCH`];
-/// one test each under `--isolate`.
-fn batches(planned: Vec<String>, workers: usize, isolate: bool) -> VecDeque<Vec<String>> {
+/// Job `job`'s `planned` tests cut into batches, in order and by test group: about two per
+/// worker, so that a worker that finishes early takes more (each batch costs a process
+/// start), and none larger than `most`; one test each under `--isolate`.
+fn batches(
+    job: usize,
+    planned: &[PlannedTest],
+    workers: usize,
+    isolate: bool,
+    most: usize,
+) -> Vec<Batch> {
     let size = if isolate {
         1
     } else {
-        planned.len().div_ceil(workers * 2).clamp(1, MAX_BATCH)
+        planned.len().div_ceil(workers * 2).clamp(1, most)
     };
-    let mut out = VecDeque::new();
-    let mut batch: Vec<String> = Vec::new();
-    let mut bytes = 0;
-    for name in planned {
-        if !batch.is_empty() && (batch.len() == size || bytes + name.len() > MAX_BATCH_BYTES) {
-            out.push_back(std::mem::take(&mut batch));
-            bytes = 0;
+    let mut groups: Vec<Option<usize>> = planned.iter().map(|t| t.group).collect();
+    groups.sort();
+    groups.dedup();
+    let mut out = Vec::new();
+    for group in groups {
+        let mut names: Vec<String> = Vec::new();
+        let mut bytes = 0;
+        for t in planned.iter().filter(|t| t.group == group) {
+            if !names.is_empty() && (names.len() == size || bytes + t.name.len() > MAX_BATCH_BYTES)
+            {
+                let names = std::mem::take(&mut names);
+                out.push(Batch { job, names, group });
+                bytes = 0;
+            }
+            bytes += t.name.len() + 1;
+            names.push(t.name.clone());
         }
-        bytes += name.len() + 1;
-        batch.push(name);
-    }
-    if !batch.is_empty() {
-        out.push_back(batch);
+        if !names.is_empty() {
+            out.push(Batch { job, names, group });
+        }
     }
     out
 }
@@ -189,22 +309,61 @@ fn batches(planned: Vec<String>, workers: usize, isolate: bool) -> VecDeque<Vec<
 mod tests {
     use super::*;
 
+    fn planned(names: &[String], group: Option<usize>) -> Vec<PlannedTest> {
+        let test = |n: &String| PlannedTest {
+            name: n.clone(),
+            group,
+        };
+        names.iter().map(test).collect()
+    }
+
+    fn flat(b: &[Batch]) -> Vec<String> {
+        b.iter().flat_map(|b| b.names.clone()).collect()
+    }
+
     #[test]
     fn batches_cover_every_test_once_in_order() {
-        let planned: Vec<String> = (0..1000).map(|i| format!("t{i:04}")).collect();
-        let b = batches(planned.clone(), 2, false);
+        let names: Vec<String> = (0..1000).map(|i| format!("t{i:04}")).collect();
+        let p = planned(&names, None);
+        let b = batches(0, &p, 2, false, MAX_BATCH);
         assert_eq!(b.len(), 4);
-        assert_eq!(b.iter().flatten().cloned().collect::<Vec<_>>(), planned);
+        assert_eq!(flat(&b), names);
         let big: Vec<String> = (0..10_000).map(|i| format!("t{i}")).collect();
-        assert!(batches(big, 2, false).iter().all(|b| b.len() <= MAX_BATCH));
-        assert_eq!(batches(planned[..3].to_vec(), 8, false).len(), 3);
-        assert!(batches(planned, 2, true).iter().all(|b| b.len() == 1));
-        let long: Vec<String> = (0..200).map(|i| format!("{i:0>200}")).collect();
-        let b = batches(long.clone(), 1, false);
+        let big = batches(0, &planned(&big, None), 2, false, MAX_BATCH);
+        assert!(big.iter().all(|b| b.names.len() <= MAX_BATCH));
+        assert_eq!(batches(0, &p[..3], 8, false, MAX_BATCH).len(), 3);
         assert!(
-            b.iter()
-                .all(|b| b.iter().map(|n| n.len() + 1).sum::<usize>() <= MAX_BATCH_BYTES)
+            batches(0, &p, 2, true, MAX_BATCH)
+                .iter()
+                .all(|b| b.names.len() == 1)
         );
-        assert_eq!(b.into_iter().flatten().collect::<Vec<_>>(), long);
+        assert!(
+            batches(0, &p, 2, false, 8)
+                .iter()
+                .all(|b| b.names.len() <= 8)
+        );
+        assert!(
+            batches(0, &p, 2, false, FAIL_FAST_BATCH)
+                .iter()
+                .all(|b| b.names.len() == 1)
+        );
+        let long: Vec<String> = (0..200).map(|i| format!("{i:0>200}")).collect();
+        let b = batches(0, &planned(&long, None), 1, false, MAX_BATCH);
+        let bytes = |b: &Batch| b.names.iter().map(|n| n.len() + 1).sum::<usize>();
+        assert!(b.iter().all(|b| bytes(b) <= MAX_BATCH_BYTES));
+        assert_eq!(flat(&b), long);
+    }
+
+    #[test]
+    fn a_batch_holds_the_tests_of_one_group() {
+        let mut p = planned(&["a".into(), "b".into(), "c".into()], None);
+        p[1].group = Some(0);
+        let b = batches(3, &p, 1, false, MAX_BATCH);
+        assert_eq!(b.len(), 2);
+        assert_eq!(
+            (b[0].group, flat(&b[..1])),
+            (None, vec!["a".into(), "c".into()])
+        );
+        assert_eq!((b[1].group, b[1].job), (Some(0), 3));
     }
 }

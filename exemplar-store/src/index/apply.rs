@@ -113,6 +113,7 @@ impl<'txn, 'p> Batch<'txn, 'p> {
             missions: r.missions.clone(),
             losses: Vec::new(),
             start_seq: seq,
+            scope: r.scope.clone(),
         };
         let bytes = minicbor::to_vec(&row).unwrap_or_default();
         tri!(p, self.runs.insert(r.run_id.as_str(), bytes.as_slice()));

@@ -17,7 +17,7 @@ use minicbor::{Decode, Encode};
 use redb::{Database, DatabaseError, ReadableDatabase, TableDefinition};
 
 use crate::errors::{Result, StoreError};
-use crate::records::{self, MissionLoss, MissionStamp, Record};
+use crate::records::{self, MissionLoss, MissionStamp, Record, RunScope};
 use crate::segment::{Located, Scan};
 use crate::wal;
 
@@ -69,6 +69,9 @@ pub struct RunRow {
     /// Sequence number of the start record.
     #[n(8)]
     pub start_seq: u64,
+    /// Which tests the run meant to run.
+    #[n(9)]
+    pub scope: Option<RunScope>,
 }
 
 impl RunRow {

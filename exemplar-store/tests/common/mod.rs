@@ -21,6 +21,7 @@ pub fn writer(dir: &Path) -> JournalWriter {
 
 pub fn start(run: &str, at: i64, commit: &str) -> Record {
     Record::RunStart(RunStart {
+        scope: None,
         run_id: run.into(),
         started_at: at,
         commit: Some(commit.into()),
