@@ -49,10 +49,17 @@ pub(crate) struct BinaryInRun<'b> {
     pkg: &'b MissionPackage,
     opts: &'b ExecOptions,
     inventory: Inventory,
+    /// Test name → its place in `inventory.tests`.
+    by_name: HashMap<String, usize>,
     arrived: Vec<TestRecord>,
 }
 
 impl BinaryInRun<'_> {
+    /// What the listing says of test `name`.
+    fn info(&self, name: &str) -> Option<&TestInfo> {
+        self.by_name.get(name).map(|i| &self.inventory.tests[*i])
+    }
+
     /// Filter out the tests that passed in the chain of runs `o` looks back on
     /// (`--rerun-failed`): the rest are outstanding, and run.
     pub(crate) fn leave_done(&mut self, o: &Outstanding) {
@@ -92,11 +99,16 @@ impl<'b> Execution<'_> {
             let text = format!("{e}; its tests run as untagged");
             self.reporter.report(RunEvent::Warning(&text));
         }
+        let mut by_name = HashMap::with_capacity(inventory.tests.len());
+        for (i, t) in inventory.tests.iter().enumerate() {
+            by_name.entry(t.name.clone()).or_insert(i);
+        }
         Some(BinaryInRun {
             bin,
             pkg,
             opts,
             inventory,
+            by_name,
             arrived: Vec::new(),
         })
     }
@@ -160,7 +172,7 @@ impl<'b> Execution<'_> {
         for u in unrun {
             let b = &mut started[u.job];
             for name in u.names {
-                if let Some(info) = b.inventory.tests.iter().find(|t| t.name == name) {
+                if let Some(info) = b.info(&name) {
                     let mut record = filtered_record(b.bin, b.pkg, root, info);
                     record.plan = Plan::Run;
                     b.arrived.push(record);
@@ -215,7 +227,7 @@ impl<'b> Execution<'_> {
                 self.reporter.report(RunEvent::TestSlow { name, seconds })
             }
             Progress::Finished(f) => {
-                let info = b.inventory.tests.iter().find(|t| t.name == f.name);
+                let info = b.info(&f.name);
                 let record = test_record(b.bin, b.pkg, root, info, f);
                 self.counts.add(f.outcome);
                 self.reporter.report(RunEvent::TestFinished(&record));
