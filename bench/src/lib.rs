@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use exemplar_store::Record;
 use exemplar_store::records::{
-    MissionLoss, MissionStamp, NodeLoss, NodeStamp, Outcome, RunEnd, RunStart,
+    MissionLoss, MissionStamp, NodeLoss, NodeStamp, Outcome, RunEnd, RunStart, TestDef, TestResult,
 };
 use minicbor::bytes::ByteArray;
 
@@ -56,6 +56,35 @@ pub fn outcome(run: &str, i: usize) -> Record {
         binary: "kv".into(),
         line: (i % 500) as u32,
     })
+}
+
+/// The test of outcome `i`: one of 2,000, as [`outcome`] names them.
+pub fn test_def(i: usize) -> TestDef {
+    TestDef::new(
+        "kv",
+        &format!(
+            "tests/kv.rs::recovery::replays_the_log_after_crash_{}",
+            i % 2000
+        ),
+        "kv",
+        (i % 500) as u32,
+        &[format!("S{}", i % 20), "S0".into()],
+    )
+}
+
+/// Outcome `i` in the compact form the runner writes: its test, and its result (every tenth
+/// failing with a message, whose blob is `message`).
+pub fn result(i: usize, message: [u8; 32]) -> (TestDef, TestResult) {
+    let def = test_def(i);
+    let failing = i.is_multiple_of(10);
+    let r = TestResult {
+        test: def.id,
+        outcome: if failing { 1 } else { 0 },
+        duration: 0.001 * (i % 97) as f64,
+        message: failing.then(|| ByteArray::from(message)),
+        output: None,
+    };
+    (def, r)
 }
 
 /// A run-end record with a loss for each of `nodes` directives.

@@ -28,7 +28,6 @@ use crate::rerun::Outstanding;
 /// The execute stage's state: every record goes to the journal and into its package's tests
 /// as it arrives.
 pub(crate) struct Execution<'a> {
-    pub(crate) run_id: &'a str,
     pub(crate) recorder: &'a mut Recorder,
     pub(crate) reporter: &'a mut dyn Reporter,
     pub(crate) counts: OutcomeCounts,
@@ -231,7 +230,7 @@ impl<'b> Execution<'_> {
                 let record = test_record(b.bin, b.pkg, root, info, f);
                 self.counts.add(f.outcome);
                 self.reporter.report(RunEvent::TestFinished(&record));
-                let written = self.recorder.record(self.run_id, &record);
+                let written = self.recorder.record(&record);
                 b.arrived.push(record);
                 written?;
             }
@@ -245,7 +244,7 @@ impl<'b> Execution<'_> {
                         record.outcome = Some(f.outcome);
                         self.reporter.report(RunEvent::TestAmended(record));
                     }
-                    self.recorder.record(self.run_id, record)?;
+                    self.recorder.record(record)?;
                 }
             }
         }
@@ -261,7 +260,7 @@ impl<'b> Execution<'_> {
             let record = test_record(b.bin, b.pkg, root, Some(info), &f);
             self.counts.add(f.outcome);
             self.reporter.report(RunEvent::TestFinished(&record));
-            self.recorder.record(self.run_id, &record)?;
+            self.recorder.record(&record)?;
             b.arrived.push(record);
         }
         let tests = self.tests.entry(b.pkg.name.clone()).or_default();

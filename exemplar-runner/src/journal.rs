@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use exemplar_formats::{Outcome, TestRecord};
-use exemplar_store::records::{self, RunEnd, RunStart};
+use exemplar_store::records::{RunEnd, RunStart, TestDef, TestResult};
 use exemplar_store::{Contention, JournalWriter, Record, WriterOptions};
 use minicbor::bytes::ByteArray;
 
@@ -93,7 +93,7 @@ impl Recorder {
 
     /// A test ended: append its record (the run's start first, when this is the first test
     /// that executed).
-    pub fn record(&mut self, run_id: &str, test: &TestRecord) -> Result<(), Error> {
+    pub fn record(&mut self, test: &TestRecord) -> Result<(), Error> {
         if !self.begun {
             match test.outcome {
                 None => return Ok(()),
@@ -108,13 +108,13 @@ impl Recorder {
                 w.append(&Record::RunStart(start))?;
             }
             for held in std::mem::take(&mut self.held) {
-                self.append_outcome(run_id, &held)?;
+                self.append_outcome(&held)?;
             }
         }
-        self.append_outcome(run_id, test)
+        self.append_outcome(test)
     }
 
-    fn append_outcome(&mut self, run_id: &str, t: &TestRecord) -> Result<(), Error> {
+    fn append_outcome(&mut self, t: &TestRecord) -> Result<(), Error> {
         let (Some(w), Some(outcome)) = (&mut self.writer, t.outcome) else {
             return Ok(());
         };
@@ -124,19 +124,17 @@ impl Recorder {
                 _ => None,
             })
         };
-        let rec = Record::Outcome(records::Outcome {
-            run_id: run_id.to_owned(),
-            mission: t.mission.clone(),
-            reference: t.reference.clone(),
-            ids: t.ids.clone(),
+        let test = TestDef::id_of(&t.mission, &t.reference, &t.binary, t.line, &t.ids);
+        let result = TestResult {
+            test,
             outcome: outcome.code(),
             duration: t.duration,
             message: blob(&t.message)?,
             output: blob(&t.output)?,
-            binary: t.binary.clone(),
-            line: t.line,
-        });
-        w.append(&rec)?;
+        };
+        w.append_result(&result, || {
+            TestDef::new(&t.mission, &t.reference, &t.binary, t.line, &t.ids)
+        })?;
         Ok(())
     }
 

@@ -161,7 +161,6 @@ fn run_recorded(
 
     let scratch = execute::scratch_dir()?;
     let mut run = Execution {
-        run_id: &run_id,
         recorder,
         reporter,
         counts: OutcomeCounts::default(),

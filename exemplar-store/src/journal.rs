@@ -9,9 +9,10 @@ use redb::{ReadableDatabase, ReadableTable};
 
 use crate::errors::{Result, StoreError, io};
 use crate::format::{self, HEADER_LEN, Header};
-use crate::index::{BLOBS, Index};
+use crate::index::{BLOBS, Index, TEST_DEFS};
 use crate::lock::{Contention, WriterLock};
-use crate::records::{self, Gap, Hash, Record, kind};
+use crate::records::{self, Gap, Hash, Record, TestDef, TestResult, kind};
+
 use crate::segment::{self, End};
 use crate::wal::{self, Recovery};
 use crate::writer::{Writer, WriterOptions};
@@ -31,6 +32,7 @@ pub struct JournalWriter {
     dir: PathBuf,
     writer: Option<Writer>,
     blobs: HashSet<Hash>,
+    tests: HashSet<u64>,
     /// What opening found and did (a torn tail truncated, where the log continues).
     pub recovery: Recovery,
     _lock: WriterLock,
@@ -51,9 +53,11 @@ impl JournalWriter {
         let recovery = wal::recover(&wal)?;
         // The index tells which blobs exist already. If a reader has it open right now, start
         // without that knowledge rather than wait: a blob stored twice costs space, not truth.
-        let blobs = match Index::try_open(dir) {
-            Ok(index) => known_blobs(&index)?,
-            Err(StoreError::IndexBusy { .. }) => HashSet::new(),
+        // Likewise for the tests already defined: one defined twice is harmless (its id comes
+        // from its content).
+        let (blobs, tests) = match Index::try_open(dir) {
+            Ok(index) => (known_blobs(&index)?, known_tests(&index)?),
+            Err(StoreError::IndexBusy { .. }) => (HashSet::new(), HashSet::new()),
             Err(e) => return Err(e),
         };
         let writer = Writer::start(&wal, &recovery, opts)?;
@@ -61,6 +65,7 @@ impl JournalWriter {
             dir: dir.to_owned(),
             writer: Some(writer),
             blobs,
+            tests,
             recovery,
             _lock: lock,
         })
@@ -78,6 +83,20 @@ impl JournalWriter {
     /// Queue a record and wait until it is durable.
     pub fn append_durable(&mut self, record: &Record) -> Result<u64> {
         self.w().append_durable(record)
+    }
+
+    /// Queue a test's outcome in the compact form (it belongs to the run last started): the
+    /// definition of its test (`result.test`) first, made by `define`, when the journal does
+    /// not have it yet. Returns the result's sequence number.
+    pub fn append_result(
+        &mut self,
+        result: &TestResult,
+        define: impl FnOnce() -> TestDef,
+    ) -> Result<u64> {
+        if self.tests.insert(result.test) {
+            self.w().append(&Record::Test(define()))?;
+        }
+        self.w().append(&Record::Result(*result))
     }
 
     /// Store content once by its BLAKE3 address; returns the address.
@@ -114,6 +133,21 @@ impl JournalWriter {
         let _ = Index::try_open(&self.dir);
         Ok(())
     }
+}
+
+fn known_tests(index: &Index) -> Result<HashSet<u64>> {
+    let map = |e: &dyn std::fmt::Display| StoreError::Index {
+        path: index.path.clone(),
+        detail: e.to_string(),
+    };
+    let tx = index.db.begin_read().map_err(|e| map(&e))?;
+    let t = tx.open_table(TEST_DEFS).map_err(|e| map(&e))?;
+    let mut out = HashSet::new();
+    for item in t.iter().map_err(|e| map(&e))? {
+        let (k, _) = item.map_err(|e| map(&e))?;
+        out.insert(k.value());
+    }
+    Ok(out)
 }
 
 fn known_blobs(index: &Index) -> Result<HashSet<Hash>> {

@@ -20,6 +20,10 @@ pub mod kind {
     pub const RUN_END: u16 = 4;
     /// [`super::Gap`].
     pub const GAP: u16 = 5;
+    /// [`super::TestDef`].
+    pub const TEST: u16 = 6;
+    /// [`super::TestResult`].
+    pub const RESULT: u16 = 7;
 }
 
 /// A node's fingerprint at the start of a run.
@@ -133,6 +137,123 @@ pub struct Outcome {
     pub line: u32,
 }
 
+/// A test, defined once so that its results need not repeat it: what an [`Outcome`] says of
+/// its test besides the run. Its id is derived from that content (see [`TestDef::new`]), so
+/// every writer gives the same test the same id without asking anyone, and writing the
+/// definition again is harmless.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[cbor(map)]
+pub struct TestDef {
+    /// The first 8 bytes of the BLAKE3 of the other fields (little-endian).
+    #[n(0)]
+    pub id: u64,
+    /// Mission id.
+    #[n(1)]
+    pub mission: String,
+    /// `tests/kv.rs::wal_ordering`.
+    #[n(2)]
+    pub reference: String,
+    /// Test binary.
+    #[n(3)]
+    pub binary: String,
+    /// Source line.
+    #[n(4)]
+    pub line: u32,
+    /// Design ids.
+    #[n(5)]
+    pub ids: Vec<String>,
+}
+
+impl TestDef {
+    /// The definition of a test, with the id its content gives it.
+    pub fn new(mission: &str, reference: &str, binary: &str, line: u32, ids: &[String]) -> Self {
+        TestDef {
+            id: TestDef::id_of(mission, reference, binary, line, ids),
+            mission: mission.to_owned(),
+            reference: reference.to_owned(),
+            binary: binary.to_owned(),
+            line,
+            ids: ids.to_vec(),
+        }
+    }
+
+    /// The id of the test with this content: the first 8 bytes (little-endian) of the BLAKE3
+    /// of mission, reference and binary (each ended by 0x1f), the line (4 bytes LE) and each
+    /// id (ended by 0x1e).
+    pub fn id_of(mission: &str, reference: &str, binary: &str, line: u32, ids: &[String]) -> u64 {
+        let mut h = blake3::Hasher::new();
+        for part in [mission, reference, binary] {
+            h.update(part.as_bytes());
+            h.update(&[0x1f]);
+        }
+        h.update(&line.to_le_bytes());
+        for id in ids {
+            h.update(id.as_bytes());
+            h.update(&[0x1e]);
+        }
+        let mut id = [0u8; 8];
+        id.copy_from_slice(&h.finalize().as_bytes()[..8]);
+        u64::from_le_bytes(id)
+    }
+
+    /// The definition of the test of a full outcome record.
+    pub fn of(o: &Outcome) -> Self {
+        TestDef::new(&o.mission, &o.reference, &o.binary, o.line, &o.ids)
+    }
+
+    /// The full outcome record of `result`, of this test, in run `run_id`.
+    pub fn outcome(&self, run_id: &str, result: &TestResult) -> Outcome {
+        Outcome {
+            run_id: run_id.to_owned(),
+            mission: self.mission.clone(),
+            reference: self.reference.clone(),
+            ids: self.ids.clone(),
+            outcome: result.outcome,
+            duration: result.duration,
+            message: result.message,
+            output: result.output,
+            binary: self.binary.clone(),
+            line: self.line,
+        }
+    }
+}
+
+/// One test's outcome in the compact form: its test by id (a [`TestDef`] written before it)
+/// and, implied, the run whose start record is the last one before it in the log. A steady
+/// run writes one of these per test, 48 bytes on disk with its frame.
+#[derive(Debug, Clone, Copy, PartialEq, Encode, Decode)]
+#[cbor(map)]
+pub struct TestResult {
+    /// The [`TestDef`] id.
+    #[n(0)]
+    pub test: u64,
+    /// The outcome's code ([`exemplar_formats::Outcome::code`]).
+    #[n(1)]
+    pub outcome: u8,
+    /// Seconds.
+    #[n(2)]
+    pub duration: f64,
+    /// Content address of the failure message.
+    #[n(3)]
+    pub message: Option<ByteArray<32>>,
+    /// Content address of captured output.
+    #[n(4)]
+    pub output: Option<ByteArray<32>>,
+}
+
+impl TestResult {
+    /// The result part of a full outcome record, for test `test`.
+    pub fn of(test: u64, o: &Outcome) -> Self {
+        TestResult {
+            test,
+            outcome: o.outcome,
+            duration: o.duration,
+            message: o.message,
+            output: o.output,
+        }
+    }
+}
+
 /// Content stored once by its BLAKE3 hash.
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
 #[cbor(map)]
@@ -220,6 +341,10 @@ pub enum Record {
     RunEnd(RunEnd),
     /// Records lost and acknowledged by repair.
     Gap(Gap),
+    /// A test's definition.
+    Test(TestDef),
+    /// A test's outcome in the current run, in the compact form.
+    Result(TestResult),
 }
 
 impl Record {
@@ -231,6 +356,8 @@ impl Record {
             Record::Blob(_) => kind::BLOB,
             Record::RunEnd(_) => kind::RUN_END,
             Record::Gap(_) => kind::GAP,
+            Record::Test(_) => kind::TEST,
+            Record::Result(_) => kind::RESULT,
         }
     }
 
@@ -242,6 +369,8 @@ impl Record {
             Record::Blob(r) => minicbor::to_vec(r),
             Record::RunEnd(r) => minicbor::to_vec(r),
             Record::Gap(r) => minicbor::to_vec(r),
+            Record::Test(r) => minicbor::to_vec(r),
+            Record::Result(r) => minicbor::to_vec(r),
         };
         r.unwrap_or_default()
     }
@@ -261,6 +390,8 @@ impl Record {
             kind::BLOB => Record::Blob(d("blob", seq, payload)?),
             kind::RUN_END => Record::RunEnd(d("run-end", seq, payload)?),
             kind::GAP => Record::Gap(d("gap", seq, payload)?),
+            kind::TEST => Record::Test(d("test", seq, payload)?),
+            kind::RESULT => Record::Result(d("result", seq, payload)?),
             _ => return Ok(None),
         }))
     }

@@ -29,7 +29,7 @@ use crate::wal;
 /// The batch and segment policy.
 #[derive(Debug, Clone, Copy)]
 pub struct WriterOptions {
-    /// Most records in one batch (one write, one fsync). Default 512.
+    /// Most records in one batch (one write, one fsync). Default 65,536.
     pub batch_max_records: usize,
     /// How long the first record of a batch lingers for company. Default 0: no lingering.
     pub batch_max_wait: Duration,
@@ -42,7 +42,7 @@ pub struct WriterOptions {
 impl Default for WriterOptions {
     fn default() -> Self {
         WriterOptions {
-            batch_max_records: 512,
+            batch_max_records: 65_536,
             batch_max_wait: Duration::ZERO,
             segment_size: 64 << 20,
             sync: true,
@@ -82,8 +82,9 @@ struct Tail {
 impl Writer {
     /// Start writing after recovery: append to `tail` or create the first segment.
     pub fn start(dir: &Path, recovery: &wal::Recovery, opts: WriterOptions) -> Result<Writer> {
+        // A segment of an older major is closed as it is: new records go to a new segment.
         let tail = match &recovery.tail {
-            Some((path, header, len)) => Tail {
+            Some((path, header, len)) if header.major == format::MAJOR => Tail {
                 dir: dir.to_owned(),
                 file: OpenOptions::new()
                     .append(true)
@@ -93,7 +94,7 @@ impl Writer {
                 header: *header,
                 len: *len,
             },
-            None => new_segment(dir, recovery.next_seq)?,
+            _ => new_segment(dir, recovery.next_seq)?,
         };
         let shared = Arc::new(Shared {
             state: Mutex::new(State {

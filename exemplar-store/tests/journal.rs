@@ -9,6 +9,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use common::*;
+use exemplar_store::records::{TestDef, TestResult};
 use exemplar_store::{At, Contention, JournalWriter, StoreError, open_index};
 
 #[test]
@@ -228,14 +229,16 @@ fn a_newer_format_is_refused_with_both_versions() {
     let dir = journal_dir_with_one_record();
     let seg = segment(dir.path());
     let mut data = std::fs::read(&seg).unwrap();
-    data[8..10].copy_from_slice(&2u16.to_le_bytes());
+    let newer = exemplar_store::format::MAJOR + 1;
+    data[8..10].copy_from_slice(&newer.to_le_bytes());
     std::fs::write(&seg, &data).unwrap();
     let err = exemplar_store::verify(dir.path()).unwrap_err();
     let text = err.to_string();
-    assert!(
-        text.contains("format 2.0") && text.contains("format 1.x"),
-        "{text}"
+    let (found, known) = (
+        format!("format {newer}.0"),
+        format!("format {}.x", exemplar_store::format::MAJOR),
     );
+    assert!(text.contains(&found) && text.contains(&known), "{text}");
 }
 
 fn journal_dir_with_one_record() -> tempfile::TempDir {
@@ -269,4 +272,120 @@ fn an_index_ahead_of_the_log_is_rebuilt() {
         0,
         "the lost outcome is gone from the index"
     );
+}
+
+/// A compact result of test `reference` in mission `kv`.
+fn result(reference: &str, outcome: u8) -> (TestDef, TestResult) {
+    let def = TestDef::new("kv", reference, "kv", 7, &["S1".to_owned()]);
+    let r = TestResult {
+        test: def.id,
+        outcome,
+        duration: 0.5,
+        message: None,
+        output: None,
+    };
+    (def, r)
+}
+
+#[test]
+fn a_steady_run_costs_at_most_64_bytes_per_outcome_and_reads_back_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let tests: Vec<String> = (0..500).map(|i| format!("tests/kv.rs::t{i}")).collect();
+    let mut sizes = Vec::new();
+    for run in ["r1", "r2"] {
+        let mut w = writer(dir.path());
+        w.append(&start(run, 1, "c")).unwrap();
+        for (i, t) in tests.iter().enumerate() {
+            let (def, r) = result(t, (i % 7 == 0) as u8);
+            w.append_result(&r, || def.clone()).unwrap();
+        }
+        w.append(&end(run, 2, 0.1)).unwrap();
+        w.close().unwrap();
+        sizes.push(std::fs::metadata(segment(dir.path())).unwrap().len());
+    }
+    // The second run defines no test again: what it adds is its results and its two ends.
+    let per_outcome = (sizes[1] - sizes[0]) as f64 / tests.len() as f64;
+    assert!(per_outcome <= 64.0 + 2.0, "{per_outcome} bytes per outcome");
+    let ix = open_index(dir.path()).unwrap();
+    let outcomes = ix.outcomes("r2").unwrap();
+    assert_eq!(outcomes.len(), 500);
+    let t7 = outcomes
+        .iter()
+        .find(|o| o.reference == "tests/kv.rs::t7")
+        .unwrap();
+    assert_eq!(
+        (t7.run_id.as_str(), t7.mission.as_str(), t7.outcome, t7.line),
+        ("r2", "kv", 1, 7)
+    );
+    assert_eq!((t7.duration, t7.ids.clone()), (0.5, vec!["S1".to_owned()]));
+    assert_eq!(ix.test_history("t7").unwrap().len(), 2);
+}
+
+#[test]
+fn a_journal_of_the_first_format_is_read_and_continued_in_a_new_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = writer(dir.path());
+    w.append(&start("old", 1, "c")).unwrap();
+    w.append(&outcome("old", "tests/kv.rs::wal", 1)).unwrap();
+    w.append(&end("old", 2, 1.0)).unwrap();
+    w.close().unwrap();
+    // Make its segment what a journal of format 1.0 wrote.
+    let seg = segment(dir.path());
+    let mut data = std::fs::read(&seg).unwrap();
+    let mut header = exemplar_store::format::Header::decode(&data).unwrap();
+    header.major = 1;
+    data[..64].copy_from_slice(&header.encode());
+    std::fs::write(&seg, &data).unwrap();
+    std::fs::remove_file(dir.path().join("index.redb")).unwrap();
+
+    let mut w = writer(dir.path());
+    w.append(&start("new", 3, "c")).unwrap();
+    let (def, r) = result("tests/kv.rs::wal", 0);
+    w.append_result(&r, || def.clone()).unwrap();
+    w.append(&end("new", 4, 0.0)).unwrap();
+    w.close().unwrap();
+    let segments = exemplar_store::wal::segments(&dir.path().join("wal")).unwrap();
+    assert_eq!(
+        segments.len(),
+        2,
+        "format 2 records go to a segment of their own"
+    );
+    let old = exemplar_store::format::Header::decode(&std::fs::read(&segments[0].1).unwrap());
+    assert_eq!(old.unwrap().major, 1, "the old segment is left as it was");
+    exemplar_store::verify(dir.path()).unwrap();
+
+    let ix = open_index(dir.path()).unwrap();
+    let history: Vec<(String, u8)> = ix
+        .test_history("wal")
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.run_id, p.outcome.outcome))
+        .collect();
+    assert_eq!(history, vec![("old".into(), 1), ("new".into(), 0)]);
+}
+
+#[test]
+fn results_after_a_gap_belong_to_no_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = writer(dir.path());
+    w.append(&start("r", 1, "c")).unwrap();
+    let (def, r) = result("tests/kv.rs::a", 0);
+    w.append_result(&r, || def.clone()).unwrap();
+    w.append(&exemplar_store::Record::Gap(exemplar_store::records::Gap {
+        from: 1,
+        to: 1,
+        reason: "lost".into(),
+    }))
+    .unwrap();
+    let (def, r) = result("tests/kv.rs::b", 0);
+    w.append_result(&r, || def.clone()).unwrap();
+    w.close().unwrap();
+    let ix = open_index(dir.path()).unwrap();
+    let refs: Vec<String> = ix
+        .outcomes("r")
+        .unwrap()
+        .into_iter()
+        .map(|o| o.reference)
+        .collect();
+    assert_eq!(refs, vec!["tests/kv.rs::a".to_owned()]);
 }

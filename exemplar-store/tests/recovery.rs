@@ -240,7 +240,7 @@ fn a_failed_write_stops_the_writer_for_good() {
         tail: Some((
             seg.clone(),
             exemplar_store::format::Header {
-                major: 1,
+                major: exemplar_store::format::MAJOR,
                 minor: 0,
                 file_id: [0; 16],
                 first_seq: 1,

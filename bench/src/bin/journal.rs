@@ -1,12 +1,17 @@
 //! Journal benchmarks (`cargo run --release -p exemplar-bench --bin journal [-- --records N]`):
 //! append throughput with group commit, fsync per record, and no fsync (the ceiling); open and
 //! recovery scan of a large journal; index rebuild; `history S1` over 10,000 runs; bytes per
-//! outcome record.
+//! outcome, in the log and in the index.
+//!
+//! The workload ("steady state"): runs of the same 2,000 tests (two design ids each, every
+//! tenth failing with the same message), written as the runner writes them: a run start, one
+//! compact result per test (each test defined once, in the first run), the run's end. The
+//! no-fsync ceiling is the same workload with `sync: false`.
 
 use std::path::Path;
 use std::time::Duration;
 
-use exemplar_bench::{outcome, rate, run_end, run_start, time};
+use exemplar_bench::{rate, result, run_end, run_start, time};
 use exemplar_store::{Contention, JournalWriter, WriterOptions, open_index, wal};
 
 fn dir_bytes(dir: &Path) -> u64 {
@@ -20,13 +25,19 @@ fn dir_bytes(dir: &Path) -> u64 {
 fn fill(dir: &Path, n: usize, opts: WriterOptions) -> Duration {
     let mut w = JournalWriter::open(dir, Contention::Fail, opts, &mut |_| {}).unwrap();
     let (_, d) = time(|| {
-        w.append(&run_start("bench", 1, 20)).unwrap();
-        for i in 0..n {
-            w.append(&outcome("bench", i)).unwrap();
+        let message = w.put_blob(b"assertion failed").unwrap();
+        for (run, first) in (0..n).step_by(2000).enumerate() {
+            let id = format!("bench-{run}");
+            w.append(&run_start(&id, run as i64, 20)).unwrap();
+            for i in first..(first + 2000).min(n) {
+                let (def, r) = result(i, message);
+                w.append_result(&r, || def.clone()).unwrap();
+            }
+            w.append(&run_end(&id, run as i64, 20)).unwrap();
         }
         w.flush().unwrap();
     });
-    drop(w);
+    w.close().unwrap();
     d
 }
 
@@ -58,12 +69,19 @@ fn appends(base: &Path, group: &Path, n: usize) {
     let d = fill(group, n, WriterOptions::default());
     let bytes = dir_bytes(group);
     println!(
-        "append, group commit (batches <= 512):{}",
+        "append, group commit (batches <= 65536):{}",
         rate(n as u64 + 1, bytes, d)
     );
     println!(
-        "on-disk bytes per outcome record:     {:.1}",
+        "on-disk bytes per outcome (log):      {:.1}",
         bytes as f64 / n as f64
+    );
+    drop(open_index(group).unwrap());
+    let index = std::fs::metadata(group.join("index.redb")).unwrap().len();
+    println!(
+        "on-disk bytes per outcome (index):    {:.1}  (index/log {:.2})",
+        index as f64 / n as f64,
+        index as f64 / bytes as f64
     );
 
     let nosync = base.join("nosync");
@@ -93,9 +111,12 @@ fn appends(base: &Path, group: &Path, n: usize) {
         &mut |_| {},
     )
     .unwrap();
+    w.append(&run_start("bench", 0, 20)).unwrap();
     let (_, d) = time(|| {
         for i in 0..m {
-            w.append_durable(&outcome("bench", i)).unwrap();
+            let (def, r) = result(i, [0; 32]);
+            let seq = w.append_result(&r, || def.clone()).unwrap();
+            w.wait(seq).unwrap();
         }
     });
     drop(w);
@@ -170,7 +191,8 @@ fn queries(base: &Path) {
         let id = format!("run-{r:05}");
         w.append(&run_start(&id, 1_700_000_000 + r, 20)).unwrap();
         for i in 0..20 {
-            w.append(&outcome(&id, i)).unwrap();
+            let (def, r) = result(i, [0; 32]);
+            w.append_result(&r, || def.clone()).unwrap();
         }
         w.append(&run_end(&id, 1_700_000_000 + r, 20)).unwrap();
     }

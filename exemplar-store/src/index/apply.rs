@@ -9,11 +9,11 @@ use std::path::Path;
 use redb::{Database, ReadableTable, Table, WriteTransaction};
 
 use super::{
-    BLOBS, INDEX_MAJOR, INDEX_MINOR, LOSS, META, OUTCOMES, RUN_ORDER, RUNS, RunRow, TESTS, db_err,
-    node_key, test_key,
+    BLOBS, INDEX_MAJOR, INDEX_MINOR, LOSS, META, RESULTS, RUN_ORDER, RUNS, RunRow, TEST_DEFS,
+    db_err, node_key, results,
 };
 use crate::errors::Result;
-use crate::records::{Blob, Outcome, Record, RunEnd, RunStart};
+use crate::records::{Blob, Outcome, Record, RunEnd, RunStart, TestDef, TestResult};
 
 /// A record to apply: its sequence number, the record, the first sequence number of its
 /// segment, and the offset of its frame in that segment.
@@ -35,6 +35,7 @@ pub(super) fn apply(
         for (seq, rec, seg, offset) in records {
             batch.record(*seq, rec, *seg, *offset)?;
         }
+        batch.write_results()?;
         batch.write_meta(last_seq, wal_id)?;
     }
     tri!(p, tx.commit());
@@ -47,8 +48,8 @@ struct Batch<'txn, 'p> {
     meta: Table<'txn, &'static str, &'static [u8]>,
     runs: Table<'txn, &'static str, &'static [u8]>,
     order: Table<'txn, u64, &'static str>,
-    outcomes: Table<'txn, (&'static str, &'static str), &'static [u8]>,
-    tests: Table<'txn, (&'static str, u64), (i64, &'static [u8])>,
+    defs: Table<'txn, u64, &'static [u8]>,
+    results: Table<'txn, (u64, u32), &'static [u8]>,
     loss: Table<'txn, (&'static str, u64), (i64, &'static str, f64)>,
     blobs: Table<'txn, &'static [u8], &'static [u8]>,
     /// Run id → (started_at, start sequence); `None` for a run the index has no start for.
@@ -56,6 +57,11 @@ struct Batch<'txn, 'p> {
     /// Runs started twice (the same run ingested again) are applied once: later copies of
     /// their records are skipped.
     duplicate: HashMap<String, u64>,
+    /// The run the compact results that follow belong to: the last started, until its end
+    /// or a gap (`None`: results are dropped, their run unknown).
+    current: Option<String>,
+    /// Results applied in this batch, packed, by the sequence of their run's start.
+    packed: HashMap<u64, Vec<u8>>,
 }
 
 impl<'txn, 'p> Batch<'txn, 'p> {
@@ -67,23 +73,49 @@ impl<'txn, 'p> Batch<'txn, 'p> {
             meta: tri!(p, tx.open_table(META)),
             runs: tri!(p, tx.open_table(RUNS)),
             order: tri!(p, tx.open_table(RUN_ORDER)),
-            outcomes: tri!(p, tx.open_table(OUTCOMES)),
-            tests: tri!(p, tx.open_table(TESTS)),
+            defs: tri!(p, tx.open_table(TEST_DEFS)),
+            results: tri!(p, tx.open_table(RESULTS)),
             loss: tri!(p, tx.open_table(LOSS)),
             blobs: tri!(p, tx.open_table(BLOBS)),
             started: HashMap::new(),
             duplicate: HashMap::new(),
+            current: None,
+            packed: HashMap::new(),
+        })
+        .and_then(|mut b| {
+            let current = tri!(p, b.meta.get("current")).map(|v| v.value().to_vec());
+            b.current = current
+                .and_then(|c| String::from_utf8(c).ok())
+                .filter(|c| !c.is_empty());
+            Ok(b)
         })
     }
 
     /// Apply one record found at `offset` in the segment starting at sequence `seg`.
     fn record(&mut self, seq: u64, rec: &Record, seg: u64, offset: u64) -> Result<()> {
         match rec {
-            Record::RunStart(r) => self.run_start(seq, r),
+            Record::RunStart(r) => {
+                self.current = Some(r.run_id.clone());
+                self.run_start(seq, r)
+            }
             Record::Outcome(o) => self.outcome(o),
+            Record::Test(t) => self.test(t),
+            Record::Result(r) => match self.current.clone() {
+                Some(run) => self.result(&run, r),
+                None => Ok(()),
+            },
             Record::Blob(b) => self.blob(b, seg, offset),
-            Record::RunEnd(e) => self.run_end(e),
-            Record::Gap(_) => Ok(()),
+            Record::RunEnd(e) => {
+                if self.current.as_deref() == Some(e.run_id.as_str()) {
+                    self.current = None;
+                }
+                self.run_end(e)
+            }
+            Record::Gap(_) => {
+                // What was lost may have been a run's start: results after it have no run.
+                self.current = None;
+                Ok(())
+            }
         }
     }
 
@@ -135,28 +167,56 @@ impl<'txn, 'p> Batch<'txn, 'p> {
         Ok(at)
     }
 
-    /// A test's outcome: kept with its run and in the test's history. Outcomes of duplicate
-    /// runs, and of runs without a start, are skipped.
+    /// A test's outcome in the full form (the log's major 1): its test defined, its result
+    /// kept with its run.
     fn outcome(&mut self, o: &Outcome) -> Result<()> {
+        let def = TestDef::of(o);
+        self.test(&def)?;
+        self.result(&o.run_id, &TestResult::of(def.id, o))
+    }
+
+    /// A test's definition, kept once.
+    fn test(&mut self, t: &TestDef) -> Result<()> {
         let p = self.path;
-        if self.duplicate.contains_key(&o.run_id) {
+        if tri!(p, self.defs.get(t.id)).is_none() {
+            let bytes = minicbor::to_vec(t).unwrap_or_default();
+            tri!(p, self.defs.insert(t.id, bytes.as_slice()));
+        }
+        Ok(())
+    }
+
+    /// A result of run `run_id`, packed with its run's others. Results of duplicate runs, and
+    /// of runs without a start, are skipped.
+    fn result(&mut self, run_id: &str, r: &TestResult) -> Result<()> {
+        if self.duplicate.contains_key(run_id) {
             return Ok(());
         }
-        let Some((at, start_seq)) = self.run_started(&o.run_id)? else {
+        let Some((_, start_seq)) = self.run_started(run_id)? else {
             return Ok(());
         };
-        let key = test_key(&o.mission, &o.reference);
-        let bytes = minicbor::to_vec(o).unwrap_or_default();
-        tri!(
-            p,
-            self.outcomes
-                .insert((o.run_id.as_str(), key.as_str()), bytes.as_slice())
-        );
-        tri!(
-            p,
-            self.tests
-                .insert((key.as_str(), start_seq), (at, bytes.as_slice()))
-        );
+        results::push(self.packed.entry(start_seq).or_default(), r);
+        Ok(())
+    }
+
+    /// Append the batch's packed results to their runs' chunks: new chunks after the run's
+    /// last, each about a page, cut between results.
+    fn write_results(&mut self) -> Result<()> {
+        let p = self.path;
+        for (start_seq, new) in std::mem::take(&mut self.packed) {
+            let next = tri!(
+                p,
+                self.results.range((start_seq, 0)..=(start_seq, u32::MAX))
+            )
+            .next_back()
+            .transpose();
+            let first = match tri!(p, next) {
+                Some((k, _)) => k.value().1 + 1,
+                None => 0,
+            };
+            for (chunk, piece) in (first..).zip(results::chunks(&new)) {
+                tri!(p, self.results.insert((start_seq, chunk), piece));
+            }
+        }
         Ok(())
     }
 
@@ -227,6 +287,8 @@ impl<'txn, 'p> Batch<'txn, 'p> {
         if let Some(id) = wal_id {
             tri!(p, self.meta.insert("wal_id", &id[..]));
         }
+        let current = self.current.as_deref().unwrap_or("");
+        tri!(p, self.meta.insert("current", current.as_bytes()));
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
-//! The derived index (redb): runs, outcomes per test per run, loss per directive per run,
-//! design fingerprints per run, and where each blob lives in the WAL.
+//! The derived index (redb): runs, the tests' definitions, each run's results packed into one
+//! value (see `results`), loss per directive per run, design fingerprints per run, and where
+//! each blob lives in the WAL.
 //!
 //! The index is never the truth. It records the last WAL sequence number it applied and catches
 //! up on open; it is deleted and rebuilt from the WAL when it is missing, damaged, of an older
@@ -21,8 +22,9 @@ use crate::records::{self, MissionLoss, MissionStamp, Record, RunScope};
 use crate::segment::{Located, Scan};
 use crate::wal;
 
-/// Index format: a different major is rebuilt (older) or refused (newer).
-pub const INDEX_MAJOR: u32 = 2;
+/// Index format: a different major is rebuilt (older) or refused (newer). Major 3 packs each
+/// run's results into one value and keeps each test's definition once.
+pub const INDEX_MAJOR: u32 = 3;
 /// Index format minor.
 pub const INDEX_MINOR: u32 = 0;
 
@@ -31,9 +33,11 @@ pub(crate) const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs
 // History is ordered by the WAL sequence of each run's start record: the order runs happened in,
 // even within one second. Values carry the start time for display and `--at`.
 pub(crate) const RUN_ORDER: TableDefinition<u64, &str> = TableDefinition::new("run_order");
-pub(crate) const OUTCOMES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("outcomes");
-pub(crate) const TESTS: TableDefinition<(&str, u64), (i64, &[u8])> =
-    TableDefinition::new("test_history");
+/// Test id → its definition (CBOR [`records::TestDef`]).
+pub(crate) const TEST_DEFS: TableDefinition<u64, &[u8]> = TableDefinition::new("test_defs");
+/// (Sequence of a run's start, chunk number) → some of its results, packed (see `results`),
+/// in chunks of about a page.
+pub(crate) const RESULTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("results");
 pub(crate) const LOSS: TableDefinition<(&str, u64), (i64, &str, f64)> =
     TableDefinition::new("loss_history");
 pub(crate) const BLOBS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("blobs");
@@ -118,6 +122,7 @@ macro_rules! tri {
 }
 
 mod apply;
+pub(crate) mod results;
 use apply::{Pending, apply};
 
 impl Index {
@@ -353,7 +358,7 @@ fn open_db(path: &Path) -> Result<Option<Database>> {
     }
 }
 
-/// Decode an outcome row.
-pub(crate) fn outcome_row(bytes: &[u8]) -> Option<records::Outcome> {
+/// Decode a test's definition.
+pub(crate) fn test_def(bytes: &[u8]) -> Option<records::TestDef> {
     minicbor::decode(bytes).ok()
 }

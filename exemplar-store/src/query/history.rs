@@ -4,7 +4,7 @@ use redb::{ReadableDatabase, ReadableTable};
 
 use super::err;
 use crate::errors::Result;
-use crate::index::{Index, LOSS, RunRow, TESTS, node_key, outcome_row};
+use crate::index::{Index, LOSS, RunRow, node_key, test_key};
 use crate::records::Outcome;
 
 /// One value of a directive's (or the mission's) loss history.
@@ -36,29 +36,38 @@ pub struct TestPoint {
 impl Index {
     /// The outcomes of the tests whose ref is `spec` or ends with `::spec`, oldest first.
     pub fn test_history(&self, spec: &str) -> Result<Vec<TestPoint>> {
-        let tx = tri!(self, self.db.begin_read());
-        let t = tri!(self, tx.open_table(TESTS));
-        let mut keyed = Vec::new();
-        for item in tri!(self, t.iter()) {
-            let (k, v) = tri!(self, item);
-            let (key, seq) = k.value();
-            let reference = key.split_once('\u{1f}').map(|(_, r)| r).unwrap_or(key);
-            let matches =
-                reference == spec || reference.ends_with(&format!("::{spec}")) || key == spec;
-            let (at, bytes) = v.value();
-            if matches && let Some(o) = outcome_row(bytes) {
-                keyed.push((
-                    seq,
-                    TestPoint {
-                        run_id: o.run_id.clone(),
-                        started_at: at,
-                        outcome: o,
-                    },
-                ));
-            }
+        let suffix = format!("::{spec}");
+        let wanted: std::collections::HashMap<u64, crate::records::TestDef> = self
+            .test_defs()?
+            .into_iter()
+            .filter(|d| {
+                d.reference == spec
+                    || d.reference.ends_with(&suffix)
+                    || test_key(&d.mission, &d.reference) == spec
+            })
+            .map(|d| (d.id, d))
+            .collect();
+        let mut out = Vec::new();
+        if wanted.is_empty() {
+            return Ok(out);
         }
-        keyed.sort_by_key(|(seq, _)| *seq);
-        Ok(keyed.into_iter().map(|(_, p)| p).collect())
+        for run in self.runs()? {
+            let mut points: Vec<TestPoint> = self
+                .results(run.start_seq)?
+                .iter()
+                .filter_map(|r| {
+                    let def = wanted.get(&r.test)?;
+                    Some(TestPoint {
+                        run_id: run.run_id.clone(),
+                        started_at: run.started_at,
+                        outcome: def.outcome(&run.run_id, r),
+                    })
+                })
+                .collect();
+            points.sort_by(|a, b| a.outcome.mission.cmp(&b.outcome.mission));
+            out.append(&mut points);
+        }
+        Ok(out)
     }
 
     /// The loss history of a node (`""` for the mission itself) in every mission that has it.

@@ -10,8 +10,9 @@ use std::path::Path;
 use redb::{ReadableDatabase, ReadableTable};
 
 use crate::errors::{Result, StoreError};
-use crate::index::{Index, OUTCOMES, RUN_ORDER, RUNS, RunRow, outcome_row};
+use crate::index::{Index, RESULTS, RUN_ORDER, RUNS, RunRow, TEST_DEFS, results, test_def};
 use crate::records::Outcome;
+use crate::records::{TestDef, TestResult};
 
 /// A point in history, for `--at`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,19 +129,60 @@ impl Index {
         }
     }
 
-    /// The outcomes of a run, by mission and ref.
+    /// The outcomes of a run, by mission and ref (a test's last, when it has several).
     pub fn outcomes(&self, run_id: &str) -> Result<Vec<Outcome>> {
+        let Some(run) = self.run(run_id)? else {
+            return Ok(Vec::new());
+        };
+        let results = self.results(run.start_seq)?;
+        let defs = self.defs(results.iter().map(|r| r.test))?;
+        let mut out: Vec<Outcome> = results
+            .iter()
+            .filter_map(|r| Some(defs.get(&r.test)?.outcome(run_id, r)))
+            .collect();
+        out.sort_by(|a, b| (&a.mission, &a.reference).cmp(&(&b.mission, &b.reference)));
+        Ok(out)
+    }
+
+    /// The results of the run whose start is record `start_seq`, each test's last.
+    pub(crate) fn results(&self, start_seq: u64) -> Result<Vec<TestResult>> {
         let tx = tri!(self, self.db.begin_read());
-        let t = tri!(self, tx.open_table(OUTCOMES));
+        let t = tri!(self, tx.open_table(RESULTS));
+        let mut packed = Vec::new();
+        for item in tri!(self, t.range((start_seq, 0)..=(start_seq, u32::MAX))) {
+            let (_, v) = tri!(self, item);
+            packed.extend_from_slice(v.value());
+        }
+        Ok(results::unpack(&packed))
+    }
+
+    /// The definitions of tests `ids` (those the index has).
+    pub(crate) fn defs(
+        &self,
+        ids: impl Iterator<Item = u64>,
+    ) -> Result<std::collections::HashMap<u64, TestDef>> {
+        let tx = tri!(self, self.db.begin_read());
+        let t = tri!(self, tx.open_table(TEST_DEFS));
+        let mut out = std::collections::HashMap::new();
+        for id in ids {
+            if out.contains_key(&id) {
+                continue;
+            }
+            if let Some(def) = tri!(self, t.get(id)).and_then(|v| test_def(v.value())) {
+                out.insert(id, def);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every test definition the index has.
+    pub fn test_defs(&self) -> Result<Vec<TestDef>> {
+        let tx = tri!(self, self.db.begin_read());
+        let t = tri!(self, tx.open_table(TEST_DEFS));
         let mut out = Vec::new();
-        for item in tri!(self, t.range((run_id, "")..)) {
-            let (k, v) = tri!(self, item);
-            if k.value().0 != run_id {
-                break;
-            }
-            if let Some(o) = outcome_row(v.value()) {
-                out.push(o);
-            }
+        for item in tri!(self, t.iter()) {
+            let (_, v) = tri!(self, item);
+            out.extend(test_def(v.value()));
         }
         Ok(out)
     }
