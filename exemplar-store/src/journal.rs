@@ -196,7 +196,7 @@ pub fn verify(journal: &Path) -> Result<VerifyReport> {
         rep.bytes += std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     }
     let mut problem: Option<StoreError> = None;
-    let end = wal::read_from(&dir, 1, &mut |scan, loc| {
+    let end = wal::read_from(&dir, 1, None, &mut |scan, loc| {
         rep.records += 1;
         let name = match loc.kind {
             kind::RUN_START => "run-start",

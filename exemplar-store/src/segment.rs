@@ -83,13 +83,47 @@ pub fn scan(path: &Path) -> Result<Scan> {
     scan_bytes(path, data)
 }
 
+/// Scan a segment from `offset`, where record `next_seq` must begin (a resume point the index
+/// kept): the bytes before it are not read (they stay zero in `data`). `None` when the point
+/// does not hold — no valid frame of `next_seq` there, and not the end of the file — so the
+/// caller scans the whole segment instead.
+pub fn scan_from(path: &Path, offset: u64, next_seq: u64) -> Result<Option<Scan>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let io = |e| io("cannot read", path)(e);
+    let mut f = std::fs::File::open(path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    if offset < HEADER_LEN as u64 || offset > len {
+        return Ok(None);
+    }
+    let mut data = vec![0u8; len as usize];
+    f.read_exact(&mut data[..HEADER_LEN]).map_err(io)?;
+    f.seek(SeekFrom::Start(offset)).map_err(io)?;
+    f.read_exact(&mut data[offset as usize..]).map_err(io)?;
+    let header = decode_header(path, &data)?;
+    let at = offset as usize;
+    let holds = at == data.len()
+        || format::decode_frame(&data[at..], &header.file_id).is_ok_and(|f| f.seq == next_seq);
+    if !holds {
+        return Ok(None);
+    }
+    let (records, next_seq, end) = walk_frames(&data, &header, at, next_seq);
+    Ok(Some(Scan {
+        path: path.to_owned(),
+        header: Some(header),
+        data,
+        records,
+        next_seq,
+        end,
+    }))
+}
+
 /// Scan segment bytes already in memory.
 pub fn scan_bytes(path: &Path, data: Vec<u8>) -> Result<Scan> {
     if data.len() < HEADER_LEN {
         return torn_at_creation(path, data);
     }
     let header = decode_header(path, &data)?;
-    let (records, next_seq, end) = walk_frames(&data, &header);
+    let (records, next_seq, end) = walk_frames(&data, &header, HEADER_LEN, header.first_seq);
     Ok(Scan {
         path: path.to_owned(),
         header: Some(header),
@@ -144,10 +178,15 @@ fn decode_header(path: &Path, data: &[u8]) -> Result<Header> {
 
 /// Walk the frames after the header while they validate and follow one another: the valid
 /// records, the sequence number the next record must have, and how the segment ends.
-fn walk_frames(data: &[u8], header: &Header) -> (Vec<Located>, u64, End) {
+fn walk_frames(
+    data: &[u8],
+    header: &Header,
+    from: usize,
+    first_seq: u64,
+) -> (Vec<Located>, u64, End) {
     let mut records = Vec::new();
-    let mut off = HEADER_LEN;
-    let mut next_seq = header.first_seq;
+    let mut off = from;
+    let mut next_seq = first_seq;
     let end = loop {
         if off == data.len() {
             break End::Clean;

@@ -5,7 +5,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use crate::errors::{Result, StoreError, io};
-use crate::format::Header;
+use crate::format::{self, Header};
 use crate::segment::{self, End, Scan};
 
 /// Segment files of a WAL folder, by first sequence number.
@@ -199,14 +199,29 @@ pub struct ReadEnd {
     pub next_seq: u64,
     /// A torn tail at the end of the last segment (a crash, or a write in progress).
     pub torn_tail: Option<(PathBuf, u64)>,
+    /// Where the last valid record ends: where the next read may resume.
+    pub resume: Option<Resume>,
 }
 
-/// Call `f(segment first seq, scan, record)` for every record with `seq >= from`, in order.
-/// Damage with valid records after it, in any segment, and sequence gaps between segments are
-/// errors; a torn tail is tolerated only at the end of the last segment.
+/// Where a reader that applied every record before `from` left off: the segment (by its first
+/// sequence number) and the byte offset after the last record it read. [`read_from`] starts
+/// there instead of reading the segment from its start, when the point holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resume {
+    /// The first sequence number of the segment.
+    pub segment: u64,
+    /// The offset after the last record read.
+    pub offset: u64,
+}
+
+/// Call `f(segment first seq, scan, record)` for every record with `seq >= from`, in order,
+/// starting at `resume` when it holds. Damage with valid records after it, in any segment,
+/// and sequence gaps between segments are errors; a torn tail is tolerated only at the end
+/// of the last segment.
 pub fn read_from(
     dir: &Path,
     from: u64,
+    resume: Option<Resume>,
     f: &mut dyn FnMut(&Scan, &segment::Located) -> Result<()>,
 ) -> Result<ReadEnd> {
     let segs = segments(dir)?;
@@ -224,7 +239,14 @@ pub fn read_from(
             expected = Some(*next_first);
             continue;
         }
-        let scan = segment::scan(path)?;
+        let resumed = match resume {
+            Some(r) if r.segment == *first => segment::scan_from(path, r.offset, from)?,
+            _ => None,
+        };
+        let (scan, start) = match resumed {
+            Some(scan) => (scan, resume.map_or(0, |r| r.offset)),
+            None => (segment::scan(path)?, format::HEADER_LEN as u64),
+        };
         if let Some(e) = expected
             && scan.header.is_some()
             && *first != e
@@ -263,8 +285,16 @@ pub fn read_from(
             end.last_seq = r.seq;
         }
         expected = Some(scan.next_seq);
-        if scan.header.is_some() {
+        if let Some(h) = &scan.header {
             end.next_seq = scan.next_seq;
+            let offset = scan
+                .records
+                .last()
+                .map_or(start, |r| r.offset + u64::from(r.len));
+            end.resume = Some(Resume {
+                segment: h.first_seq,
+                offset,
+            });
         }
     }
     Ok(end)

@@ -171,6 +171,17 @@ fn queries_over_runs_tests_and_directives() {
     let f = ix.flaky().unwrap();
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].reference, "tests/kv.rs::crash");
+    let seen: Vec<(&str, Option<Outcome>)> = f[0]
+        .outcomes
+        .iter()
+        .map(|o| (o.run_id.as_str(), o.outcome))
+        .collect();
+    let (a, b) = (runs[0].run_id.as_str(), runs[1].run_id.as_str());
+    assert_eq!(
+        seen,
+        [(a, Some(Outcome::Failed)), (b, Some(Outcome::Passed))],
+        "in run order"
+    );
 }
 
 #[test]

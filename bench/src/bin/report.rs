@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use exemplar_bench::time;
 use exemplar_store::records::{
-    MissionLoss, MissionStamp, NodeLoss, NodeStamp, Outcome, RunEnd, RunStart,
+    MissionLoss, MissionStamp, NodeLoss, NodeStamp, RunEnd, RunStart, TestDef, TestResult,
 };
 use exemplar_store::{Contention, JournalWriter, Record, WriterOptions};
 
@@ -36,6 +36,10 @@ fn main() {
     big_project(pkg);
     big_journal(pkg);
     reports(&cx, pkg);
+    if std::env::var_os("EXEMPLAR_BENCH_KEEP").is_some() {
+        println!("kept {}", dir.keep().display());
+        return;
+    }
     check_over_run(&cx, &repo);
 }
 
@@ -72,6 +76,13 @@ fn big_journal(pkg: &Path) {
     let msg = w
         .put_blob(b"assertion failed: the invariant does not hold")
         .unwrap();
+    let tests: Vec<TestDef> = (0..TESTS)
+        .map(|t| {
+            let reference = format!("tests/big.rs::module_{}::test_{t}", t % 40);
+            let ids = [format!("S{}", 1 + t % (NODES - 1))];
+            TestDef::new("big", &reference, "big", t as u32, &ids)
+        })
+        .collect();
     let (_, d) = time(|| {
         for r in 0..RUNS {
             let run = format!("run-{r:05}");
@@ -93,21 +104,16 @@ fn big_journal(pkg: &Path) {
                 }],
             }))
             .unwrap();
-            for t in 0..TESTS {
+            for (t, test) in tests.iter().enumerate() {
                 let failing = (t + r) % 97 == 0;
-                w.append(&Record::Outcome(Outcome {
-                    run_id: run.clone(),
-                    mission: "big".into(),
-                    reference: format!("tests/big.rs::module_{}::test_{t}", t % 40),
-                    ids: vec![format!("S{}", 1 + t % (NODES - 1))],
+                let result = TestResult {
+                    test: test.id,
                     outcome: u8::from(failing),
                     duration: 0.001,
                     message: failing.then(|| msg.into()),
                     output: None,
-                    binary: "big".into(),
-                    line: t as u32,
-                }))
-                .unwrap();
+                };
+                w.append_result(&result, || test.clone()).unwrap();
             }
             w.append(&Record::RunEnd(RunEnd {
                 run_id: run,
@@ -134,9 +140,23 @@ fn big_journal(pkg: &Path) {
     );
 }
 
-/// Every report format, timed, with its size.
+/// Every report format, timed, with its size; and `status`.
 fn reports(cx: &Path, pkg: &Path) {
     let out = pkg.join("out");
+    let timed = |args: &[&str]| -> Duration {
+        let t0 = Instant::now();
+        let st = Command::new(cx)
+            .arg("exemplar")
+            .args(args)
+            .arg("--manifest-path")
+            .arg(pkg.join("Cargo.toml"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success(), "{args:?}");
+        t0.elapsed()
+    };
     for (flag, file) in [
         ("--html", "index.html"),
         ("--junit", "junit.xml"),
@@ -144,24 +164,19 @@ fn reports(cx: &Path, pkg: &Path) {
         ("--markdown", "summary.md"),
     ] {
         let path = out.join(file);
-        let t0 = Instant::now();
-        let st = Command::new(cx)
-            .args(["exemplar", "report", flag])
-            .arg(&path)
-            .arg("--manifest-path")
-            .arg(pkg.join("Cargo.toml"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(st.success());
-        let d = t0.elapsed();
+        let d = timed(&["report", flag, path.to_str().unwrap()]);
         println!(
-            "report {flag:<10} {:>7.2}s  {:>9.1} KiB",
+            "report {flag:<10} {:>7.3}s  {:>9.1} KiB",
             d.as_secs_f64(),
             std::fs::metadata(&path).unwrap().len() as f64 / 1024.0
         );
     }
+    let mut status: Vec<Duration> = (0..5).map(|_| timed(&["status"])).collect();
+    status.sort();
+    println!(
+        "status            {:>7.3}s (median of 5)",
+        status[2].as_secs_f64()
+    );
 }
 
 /// check over run, on the bundled missions (builds up to date; median of 5).

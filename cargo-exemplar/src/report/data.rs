@@ -147,12 +147,15 @@ fn mission_view(m: &Mission, runs: &[RunRow]) -> MissionView {
     let mut curve = Vec::new();
     let mut node_curves: HashMap<&str, Vec<(usize, f64)>> = HashMap::new();
     let mut eras: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut last_fp: HashMap<String, String> = HashMap::new();
+    let mut last_fp: HashMap<&str, &str> = HashMap::new();
+    // Node by id, once (a scan per node per run is quadratic in big designs).
+    let by_id: HashMap<&str, &exemplar_mission::Node> =
+        m.design.iter().map(|n| (n.id.as_str(), n)).collect();
     for (i, r) in runs.iter().enumerate() {
         if let Some(stamp) = r.missions.iter().find(|s| s.mission == m.id) {
             for n in &stamp.nodes {
-                if let Some(node) = m.node(&n.id) {
-                    match last_fp.insert(n.id.clone(), n.fingerprint.clone()) {
+                if let Some(node) = by_id.get(n.id.as_str()) {
+                    match last_fp.insert(n.id.as_str(), n.fingerprint.as_str()) {
                         Some(prev) if prev != n.fingerprint => {
                             eras.entry(node.id.as_str()).or_default().push(i)
                         }
@@ -164,7 +167,7 @@ fn mission_view(m: &Mission, runs: &[RunRow]) -> MissionView {
         if let Some(l) = r.losses.iter().find(|l| l.mission == m.id) {
             curve.push((i, l.loss));
             for n in &l.nodes {
-                if let Some(node) = m.node(&n.id) {
+                if let Some(node) = by_id.get(n.id.as_str()) {
                     node_curves
                         .entry(node.id.as_str())
                         .or_default()
@@ -177,6 +180,9 @@ fn mission_view(m: &Mission, runs: &[RunRow]) -> MissionView {
         .iter()
         .rev()
         .find_map(|r| r.losses.iter().find(|l| l.mission == m.id));
+    let latest_loss: HashMap<&str, f64> = latest
+        .map(|l| l.nodes.iter().map(|x| (x.id.as_str(), x.loss)).collect())
+        .unwrap_or_default();
     let nodes = m
         .design
         .iter()
@@ -186,9 +192,7 @@ fn mission_view(m: &Mission, runs: &[RunRow]) -> MissionView {
             status: n.status,
             depth: m.depth(n),
             invariant: n.detail.text("invariant").map(str::to_owned),
-            loss: latest
-                .and_then(|l| l.nodes.iter().find(|x| x.id == n.id))
-                .map(|x| x.loss),
+            loss: latest_loss.get(n.id.as_str()).copied(),
             curve: node_curves.remove(n.id.as_str()).unwrap_or_default(),
             eras: eras.remove(n.id.as_str()).unwrap_or_default(),
         })

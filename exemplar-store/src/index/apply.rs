@@ -8,24 +8,26 @@ use std::path::Path;
 
 use redb::{Database, ReadableTable, Table, WriteTransaction};
 
+use super::commits::CommitCodes;
 use super::{
-    BLOBS, INDEX_MAJOR, INDEX_MINOR, LOSS, META, RESULTS, RUN_ORDER, RUNS, RunRow, TEST_DEFS,
-    db_err, node_key, results,
+    BLOBS, COMMITS, INDEX_MAJOR, INDEX_MINOR, LOSS, META, RESULTS, RUN_ORDER, RUNS, RunRow,
+    TEST_DEFS, db_err, node_key, results,
 };
 use crate::errors::Result;
 use crate::records::{Blob, Outcome, Record, RunEnd, RunStart, TestDef, TestResult};
+use crate::wal::Resume;
 
 /// A record to apply: its sequence number, the record, the first sequence number of its
 /// segment, and the offset of its frame in that segment.
 pub(super) type Pending = (u64, Record, u64, u64);
 
-/// Apply `records` and note `last_seq` as applied (when above 0), the index format and the
-/// owning WAL's id, all in one transaction.
+/// Apply `records` and note `last_seq` as applied (when above 0) with where the log was left
+/// off, the index format and the owning WAL's id, all in one transaction.
 pub(super) fn apply(
     db: &Database,
     path: &Path,
     records: &[Pending],
-    last_seq: u64,
+    (last_seq, resume): (u64, Option<Resume>),
     wal_id: Option<[u8; 16]>,
 ) -> Result<()> {
     let p = path;
@@ -36,7 +38,7 @@ pub(super) fn apply(
             batch.record(*seq, rec, *seg, *offset)?;
         }
         batch.write_results()?;
-        batch.write_meta(last_seq, wal_id)?;
+        batch.write_meta(last_seq, resume, wal_id)?;
     }
     tri!(p, tx.commit());
     Ok(())
@@ -50,6 +52,7 @@ struct Batch<'txn, 'p> {
     order: Table<'txn, u64, &'static str>,
     defs: Table<'txn, u64, &'static [u8]>,
     results: Table<'txn, (u64, u32), &'static [u8]>,
+    commits: Table<'txn, &'static str, &'static [u8]>,
     loss: Table<'txn, (&'static str, u64), (i64, &'static str, f64)>,
     blobs: Table<'txn, &'static [u8], &'static [u8]>,
     /// Run id → (started_at, start sequence); `None` for a run the index has no start for.
@@ -62,6 +65,8 @@ struct Batch<'txn, 'p> {
     current: Option<String>,
     /// Results applied in this batch, packed, by the sequence of their run's start.
     packed: HashMap<u64, Vec<u8>>,
+    /// The sequence of a run's start → its commit, when clean (`None`: dirty or unknown).
+    clean_commit: HashMap<u64, Option<String>>,
 }
 
 impl<'txn, 'p> Batch<'txn, 'p> {
@@ -75,12 +80,14 @@ impl<'txn, 'p> Batch<'txn, 'p> {
             order: tri!(p, tx.open_table(RUN_ORDER)),
             defs: tri!(p, tx.open_table(TEST_DEFS)),
             results: tri!(p, tx.open_table(RESULTS)),
+            commits: tri!(p, tx.open_table(COMMITS)),
             loss: tri!(p, tx.open_table(LOSS)),
             blobs: tri!(p, tx.open_table(BLOBS)),
             started: HashMap::new(),
             duplicate: HashMap::new(),
             current: None,
             packed: HashMap::new(),
+            clean_commit: HashMap::new(),
         })
         .and_then(|mut b| {
             let current = tri!(p, b.meta.get("current")).map(|v| v.value().to_vec());
@@ -194,14 +201,42 @@ impl<'txn, 'p> Batch<'txn, 'p> {
         let Some((_, start_seq)) = self.run_started(run_id)? else {
             return Ok(());
         };
+        if !self.clean_commit.contains_key(&start_seq) {
+            let commit = self.stored_run(run_id)?.and_then(|r| r.commit);
+            let clean = commit.filter(|c| !c.ends_with("+dirty"));
+            self.clean_commit.insert(start_seq, clean);
+        }
         results::push(self.packed.entry(start_seq).or_default(), r);
         Ok(())
     }
 
-    /// Append the batch's packed results to their runs' chunks: new chunks after the run's
-    /// last, each about a page, cut between results.
+    /// Append the batch's packed results to their runs' chunks (new chunks after the run's
+    /// last, each about a page, cut between results), and their codes to their clean
+    /// commits' flaky scan.
     fn write_results(&mut self) -> Result<()> {
         let p = self.path;
+        let mut commits: HashMap<String, CommitCodes> = HashMap::new();
+        for (start_seq, new) in &self.packed {
+            let Some(Some(commit)) = self.clean_commit.get(start_seq) else {
+                continue;
+            };
+            if !commits.contains_key(commit) {
+                let stored = tri!(p, self.commits.get(commit.as_str()));
+                let codes = stored.map(|v| CommitCodes::decode(v.value()));
+                commits.insert(commit.clone(), codes.unwrap_or_default());
+            }
+            let codes = commits.get_mut(commit).expect("inserted above");
+            for r in results::all(new) {
+                codes.set(*start_seq, r.test, r.outcome);
+            }
+        }
+        for (commit, codes) in commits {
+            tri!(
+                p,
+                self.commits
+                    .insert(commit.as_str(), codes.encode().as_slice())
+            );
+        }
         for (start_seq, new) in std::mem::take(&mut self.packed) {
             let next = tri!(
                 p,
@@ -274,7 +309,12 @@ impl<'txn, 'p> Batch<'txn, 'p> {
 
     /// The meta table: the index format, the last sequence applied (once there is one) and
     /// the id of the WAL the index belongs to.
-    fn write_meta(&mut self, last_seq: u64, wal_id: Option<[u8; 16]>) -> Result<()> {
+    fn write_meta(
+        &mut self,
+        last_seq: u64,
+        resume: Option<Resume>,
+        wal_id: Option<[u8; 16]>,
+    ) -> Result<()> {
         let p = self.path;
         let mut fmt = Vec::with_capacity(8);
         fmt.extend_from_slice(&INDEX_MAJOR.to_le_bytes());
@@ -286,6 +326,12 @@ impl<'txn, 'p> Batch<'txn, 'p> {
         }
         if let Some(id) = wal_id {
             tri!(p, self.meta.insert("wal_id", &id[..]));
+        }
+        if let Some(r) = resume {
+            let mut at = Vec::with_capacity(16);
+            at.extend_from_slice(&r.segment.to_le_bytes());
+            at.extend_from_slice(&r.offset.to_le_bytes());
+            tri!(p, self.meta.insert("resume", at.as_slice()));
         }
         let current = self.current.as_deref().unwrap_or("");
         tri!(p, self.meta.insert("current", current.as_bytes()));

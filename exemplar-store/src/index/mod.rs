@@ -20,11 +20,11 @@ use redb::{Database, DatabaseError, ReadableDatabase, TableDefinition};
 use crate::errors::{Result, StoreError};
 use crate::records::{self, MissionLoss, MissionStamp, Record, RunScope};
 use crate::segment::{Located, Scan};
-use crate::wal;
+use crate::wal::{self, Resume};
 
-/// Index format: a different major is rebuilt (older) or refused (newer). Major 3 packs each
-/// run's results into one value and keeps each test's definition once.
-pub const INDEX_MAJOR: u32 = 3;
+/// Index format: a different major is rebuilt (older) or refused (newer). Major 3 packed each
+/// run's results and kept each test's definition once; 4 keeps the flaky scan per commit.
+pub const INDEX_MAJOR: u32 = 4;
 /// Index format minor.
 pub const INDEX_MINOR: u32 = 0;
 
@@ -35,6 +35,9 @@ pub(crate) const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs
 pub(crate) const RUN_ORDER: TableDefinition<u64, &str> = TableDefinition::new("run_order");
 /// Test id → its definition (CBOR [`records::TestDef`]).
 pub(crate) const TEST_DEFS: TableDefinition<u64, &[u8]> = TableDefinition::new("test_defs");
+/// Clean commit → the outcome code of each test in each of its runs (see `commits`): the
+/// flaky scan, kept up to date.
+pub(crate) const COMMITS: TableDefinition<&str, &[u8]> = TableDefinition::new("commits");
 /// (Sequence of a run's start, chunk number) → some of its results, packed (see `results`),
 /// in chunks of about a page.
 pub(crate) const RESULTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("results");
@@ -122,6 +125,7 @@ macro_rules! tri {
 }
 
 mod apply;
+pub(crate) mod commits;
 pub(crate) mod results;
 use apply::{Pending, apply};
 
@@ -252,23 +256,30 @@ impl Index {
         let mut total = 0u64;
         let mut err = None;
         let path = self.path.clone();
+        let mut resume = None;
         {
             let mut on = |scan: &Scan, loc: &Located| -> Result<()> {
+                let seg = scan.header.map(|h| h.first_seq).unwrap_or(0);
+                resume = Some(Resume {
+                    segment: seg,
+                    offset: loc.offset + u64::from(loc.len),
+                });
                 let Some(rec) = Record::decode(loc.kind, loc.seq, scan.payload(loc))? else {
                     return Ok(());
                 };
-                let seg = scan.header.map(|h| h.first_seq).unwrap_or(0);
                 pending.push((loc.seq, rec, seg, loc.offset));
                 if pending.len() >= 20_000 {
                     total += pending.len() as u64;
-                    if let Err(e) = apply(&self.db, &path, &pending, loc.seq, wal_id) {
+                    if let Err(e) = apply(&self.db, &path, &pending, (loc.seq, resume), wal_id) {
                         err = Some(e);
                     }
                     pending.clear();
                 }
                 Ok(())
             };
-            let end = wal::read_from(wal_dir, from, &mut on)?;
+            let stored = self.resume()?;
+            let end = wal::read_from(wal_dir, from, stored, &mut on)?;
+
             if end.next_seq < from {
                 // The index applied records the WAL no longer has (written, never fsynced, lost
                 // with the machine): it describes a history that did not happen. Start over.
@@ -280,19 +291,45 @@ impl Index {
                     ),
                 });
             }
+            if end.last_seq < from && end.resume != stored && self.meta()?.0.is_some() {
+                // Up to date, but without a resume point yet (or a stale one): note it.
+                apply(&self.db, &self.path, &[], (0, end.resume), wal_id)?;
+                return Ok(());
+            }
+            if let Some(last) = (end.last_seq >= from).then_some(end.last_seq) {
+                if let Some(e) = err {
+                    return Err(e);
+                }
+                total += pending.len() as u64;
+                apply(&self.db, &self.path, &pending, (last, resume), wal_id)?;
+                self.applied_now = total;
+                return Ok(());
+            }
         }
         if let Some(e) = err {
             return Err(e);
         }
-        let last = pending.last().map(|p| p.0);
-        if let Some(last) = last {
-            total += pending.len() as u64;
-            apply(&self.db, &self.path, &pending, last, wal_id)?;
-        } else if self.meta()?.0.is_none() {
-            apply(&self.db, &self.path, &[], 0, wal_id)?;
+        if self.meta()?.0.is_none() {
+            apply(&self.db, &self.path, &[], (0, None), wal_id)?;
         }
-        self.applied_now = total;
         Ok(())
+    }
+
+    /// Where the last catch-up left off in the log, when the index knows.
+    fn resume(&self) -> Result<Option<Resume>> {
+        let p = &self.path;
+        let tx = tri!(p, self.db.begin_read());
+        let t = match tx.open_table(META) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(db_err(p)(&e)),
+        };
+        Ok(tri!(p, t.get("resume")).and_then(|v| {
+            let b = v.value();
+            let segment = u64::from_le_bytes(b.get(0..8)?.try_into().ok()?);
+            let offset = u64::from_le_bytes(b.get(8..16)?.try_into().ok()?);
+            Some(Resume { segment, offset })
+        }))
     }
 
     /// Look up a run.
@@ -309,8 +346,14 @@ fn first_file_id(wal_dir: &Path) -> Result<Option<[u8; 16]>> {
     let Some((_, first)) = segs.first() else {
         return Ok(None);
     };
-    let data = std::fs::read(first).map_err(crate::errors::io("cannot read", first))?;
-    Ok(crate::format::Header::decode(&data).ok().map(|h| h.file_id))
+    // The header alone: a segment may be 64 MiB.
+    use std::io::Read;
+    let mut head = Vec::with_capacity(crate::format::HEADER_LEN);
+    let file = std::fs::File::open(first).map_err(crate::errors::io("cannot read", first))?;
+    file.take(crate::format::HEADER_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(crate::errors::io("cannot read", first))?;
+    Ok(crate::format::Header::decode(&head).ok().map(|h| h.file_id))
 }
 
 fn remove(path: &Path) -> Result<()> {

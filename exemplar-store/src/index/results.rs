@@ -57,13 +57,24 @@ fn entry_len(b: &[u8]) -> usize {
     (14 + 32 * hashes).min(b.len())
 }
 
+/// Every result packed in `bytes`, in order, a test's repeats included; a truncated tail (a
+/// damaged value) ends the list.
+pub(crate) fn all(bytes: &[u8]) -> Vec<TestResult> {
+    let mut out = Vec::with_capacity(bytes.len() / 14);
+    let mut rest = bytes;
+    while let Some((r, tail)) = one(rest) {
+        out.push(r);
+        rest = tail;
+    }
+    out
+}
+
 /// Every result packed in `bytes`, in order, each test's last one only; a truncated tail (a
 /// damaged value) ends the list.
 pub(crate) fn unpack(bytes: &[u8]) -> Vec<TestResult> {
     let mut out: Vec<TestResult> = Vec::new();
     let mut at: HashMap<u64, usize> = HashMap::new();
-    let mut rest = bytes;
-    while let Some((r, tail)) = one(rest) {
+    for r in all(bytes) {
         match at.get(&r.test) {
             Some(i) => out[*i] = r,
             None => {
@@ -71,7 +82,6 @@ pub(crate) fn unpack(bytes: &[u8]) -> Vec<TestResult> {
                 out.push(r);
             }
         }
-        rest = tail;
     }
     out
 }

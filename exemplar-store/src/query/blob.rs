@@ -18,16 +18,14 @@ impl Index {
             return Ok(None);
         };
         let path = journal.join("wal").join(crate::wal::segment_name(seg));
-        let data = std::fs::read(&path).map_err(crate::errors::io("cannot read", &path))?;
-        let header = format::Header::decode(&data).map_err(|_| StoreError::Corrupt {
+        let (head, data) = read_frame(&path, offset)?;
+        let header = format::Header::decode(&head).map_err(|_| StoreError::Corrupt {
             segment: path.clone(),
             offset: 0,
             detail: "the segment header does not validate".into(),
         })?;
-        let frame = data
-            .get(offset..)
-            .and_then(|b| format::decode_frame(b, &header.file_id).ok())
-            .ok_or_else(|| StoreError::Corrupt {
+        let frame =
+            format::decode_frame(&data, &header.file_id).map_err(|_| StoreError::Corrupt {
                 segment: path.clone(),
                 offset: offset as u64,
                 detail: "the blob record does not validate".into(),
@@ -70,4 +68,26 @@ impl Index {
             .blob(journal, hash)?
             .map(|b| String::from_utf8_lossy(&b).into_owned()))
     }
+}
+
+/// The header of the segment at `path` and the frame at `offset`, read alone (a segment may be
+/// 64 MiB; a message is a few hundred bytes). A frame cut short comes back short, and fails
+/// to decode.
+fn read_frame(path: &Path, offset: usize) -> Result<(Vec<u8>, Vec<u8>)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let io = |e| crate::errors::io("cannot read", path)(e);
+    let mut f = std::fs::File::open(path).map_err(&io)?;
+    let mut head = vec![0u8; format::HEADER_LEN];
+    f.read_exact(&mut head).map_err(&io)?;
+    f.seek(SeekFrom::Start(offset as u64)).map_err(&io)?;
+    let mut frame = vec![0u8; format::FRAME_HEAD];
+    f.read_exact(&mut frame).map_err(&io)?;
+    let len = u32::from_le_bytes(frame[0..4].try_into().unwrap_or_default()) as usize;
+    let total = format::frame_len(len.min(format::MAX_PAYLOAD));
+    let mut rest = Vec::with_capacity(total - format::FRAME_HEAD);
+    f.take((total - format::FRAME_HEAD) as u64)
+        .read_to_end(&mut rest)
+        .map_err(&io)?;
+    frame.extend_from_slice(&rest);
+    Ok((head, frame))
 }

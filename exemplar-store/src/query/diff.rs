@@ -7,8 +7,13 @@ use exemplar_formats::journal::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 
+use redb::{ReadableDatabase, ReadableTable};
+
+use super::err;
+
 use crate::errors::Result;
-use crate::index::{Index, RunRow};
+use crate::index::commits::{ABSENT, CommitCodes};
+use crate::index::{COMMITS, Index, RunRow};
 
 /// What changed between two runs: the diff document's parts.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -34,6 +39,13 @@ impl RunDiff {
 
 /// A (mission, test ref) or (mission, node id) pair.
 type Key = (String, String);
+
+/// A test whose outcome differed between runs of a commit: (run id, outcome code) of each.
+struct Differing {
+    commit: String,
+    test: u64,
+    seen: Vec<(String, u8)>,
+}
 
 /// The outcomes of each test in a group of runs: (run id, outcome code), in run order.
 type PerTest = BTreeMap<Key, Vec<(String, u8)>>;
@@ -77,35 +89,48 @@ impl Index {
     }
 
     /// Tests whose outcome (ignoring `ignored`) changed between runs of the same clean commit.
-    /// Runs of a dirty tree (`+dirty`) are left out: their code may differ.
+    /// Runs of a dirty tree (`+dirty`) are left out: their code may differ. Read from the
+    /// flaky scan the index keeps per commit; only the flaky tests' definitions are looked up.
     pub fn flaky(&self) -> Result<Vec<FlakyTest>> {
-        let runs = self.runs()?;
-        let mut out = Vec::new();
-        for (commit, rs) in runs_by_clean_commit(&runs) {
-            if rs.len() < 2 {
-                continue;
+        let run_ids = self.run_ids()?;
+        let tx = tri!(self, self.db.begin_read());
+        let t = tri!(self, tx.open_table(COMMITS));
+        let mut found: Vec<Differing> = Vec::new();
+        for item in tri!(self, t.iter()) {
+            let (k, v) = tri!(self, item);
+            let ignored = TestOutcome::Ignored.code();
+            let (runs, differing) = CommitCodes::differing(v.value(), ignored);
+            for (id, per_run) in differing {
+                let seen: Vec<(String, u8)> = runs
+                    .iter()
+                    .zip(per_run)
+                    .filter(|(_, c)| **c != ABSENT && **c != ignored)
+                    .filter_map(|(seq, c)| Some((run_ids.get(seq)?.clone(), *c)))
+                    .collect();
+                found.push(Differing {
+                    commit: k.value().to_owned(),
+                    test: id,
+                    seen,
+                });
             }
-            let per_test = self.outcomes_per_test(&rs)?;
-            out.extend(flaky_tests(&commit, per_test));
         }
-        Ok(out)
-    }
-
-    /// The outcomes, other than `ignored`, of each test in `runs`.
-    fn outcomes_per_test(&self, runs: &[&RunRow]) -> Result<PerTest> {
-        let mut per_test = PerTest::new();
-        for r in runs {
-            for o in self.outcomes(&r.run_id)? {
-                if o.outcome == TestOutcome::Ignored.code() {
-                    continue;
-                }
-                per_test
-                    .entry((o.mission.clone(), o.reference.clone()))
+        let defs = self.defs(found.iter().map(|f| f.test))?;
+        let mut by_commit: BTreeMap<String, PerTest> = BTreeMap::new();
+        for Differing { commit, test, seen } in found {
+            if let Some(def) = defs.get(&test) {
+                let key = (def.mission.clone(), def.reference.clone());
+                by_commit
+                    .entry(commit)
                     .or_default()
-                    .push((r.run_id.clone(), o.outcome));
+                    .entry(key)
+                    .or_default()
+                    .extend(seen);
             }
         }
-        Ok(per_test)
+        Ok(by_commit
+            .into_iter()
+            .flat_map(|(commit, per_test)| flaky_tests(&commit, per_test))
+            .collect())
     }
 }
 
@@ -173,19 +198,6 @@ fn design_changes(a: &RunRow, b: &RunRow) -> DesignChanges {
         }
     }
     d
-}
-
-/// The runs of each clean commit (not ending in `+dirty`), in run order.
-fn runs_by_clean_commit(runs: &[RunRow]) -> BTreeMap<String, Vec<&RunRow>> {
-    let mut by_commit: BTreeMap<String, Vec<&RunRow>> = BTreeMap::new();
-    for r in runs {
-        if let Some(c) = &r.commit
-            && !c.ends_with("+dirty")
-        {
-            by_commit.entry(c.clone()).or_default().push(r);
-        }
-    }
-    by_commit
 }
 
 /// The tests of `per_test` with more than one distinct outcome in runs of `commit`.

@@ -7,7 +7,7 @@
 use exemplar_formats::{Outcome as TestOutcome, OutcomeCounts};
 use std::path::Path;
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use crate::errors::{Result, StoreError};
 use crate::index::{Index, RESULTS, RUN_ORDER, RUNS, RunRow, TEST_DEFS, results, test_def};
@@ -65,9 +65,41 @@ impl Index {
         Ok(out)
     }
 
+    /// The run `back` runs before the latest (0: the latest), read alone.
+    fn latest(&self, back: usize) -> Result<Option<RunRow>> {
+        let id = {
+            let tx = tri!(self, self.db.begin_read());
+            let order = tri!(self, tx.open_table(RUN_ORDER));
+            let mut rev = tri!(self, order.iter()).rev();
+            match rev.nth(back) {
+                Some(item) => tri!(self, item).1.value().to_owned(),
+                None => return Ok(None),
+            }
+        };
+        self.run(&id)
+    }
+
+    /// The id of each run, by the sequence of its start.
+    pub(crate) fn run_ids(&self) -> Result<std::collections::HashMap<u64, String>> {
+        let tx = tri!(self, self.db.begin_read());
+        let order = tri!(self, tx.open_table(RUN_ORDER));
+        let mut out = std::collections::HashMap::new();
+        for item in tri!(self, order.iter()) {
+            let (k, v) = tri!(self, item);
+            out.insert(k.value(), v.value().to_owned());
+        }
+        Ok(out)
+    }
+
+    /// How many runs the journal holds.
+    fn run_count(&self) -> Result<u64> {
+        let tx = tri!(self, self.db.begin_read());
+        let order = tri!(self, tx.open_table(RUN_ORDER));
+        Ok(tri!(self, order.len()))
+    }
+
     /// A run by id, unique prefix, or `latest`.
     pub fn find_run(&self, spec: &str) -> Result<RunRow> {
-        let runs = self.runs()?;
         let back = match spec.split_once('~') {
             Some(("latest" | "last", n)) => Some(n.parse::<usize>().map_err(|_| {
                 StoreError::NotFound(format!("`{spec}`: expected latest~N with N a number"))
@@ -76,20 +108,13 @@ impl Index {
             _ => None,
         };
         if let Some(back) = back {
-            if runs.is_empty() {
-                return Err(StoreError::NotFound("the journal has no runs yet".into()));
-            }
-            return back
-                .checked_add(1)
-                .and_then(|b| runs.len().checked_sub(b))
-                .map(|i| runs[i].clone())
-                .ok_or_else(|| {
-                    StoreError::NotFound(format!(
-                        "`{spec}`: the journal has only {} runs",
-                        runs.len()
-                    ))
-                });
+            return self.latest(back)?.ok_or_else(|| match self.run_count() {
+                Ok(0) => StoreError::NotFound("the journal has no runs yet".into()),
+                Ok(n) => StoreError::NotFound(format!("`{spec}`: the journal has only {n} runs")),
+                Err(e) => e,
+            });
         }
+        let runs = self.runs()?;
         if let Some(r) = runs.iter().find(|r| r.run_id == spec) {
             return Ok(r.clone());
         }

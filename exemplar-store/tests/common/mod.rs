@@ -71,7 +71,7 @@ pub fn end(run: &str, at: i64, loss: f64) -> Record {
 /// Every record of the journal, in order.
 pub fn all_records(dir: &Path) -> Vec<(u64, Record)> {
     let mut out = Vec::new();
-    exemplar_store::wal::read_from(&dir.join("wal"), 1, &mut |scan, loc| {
+    exemplar_store::wal::read_from(&dir.join("wal"), 1, None, &mut |scan, loc| {
         if let Some(r) = Record::decode(loc.kind, loc.seq, scan.payload(loc)).unwrap() {
             out.push((loc.seq, r));
         }
