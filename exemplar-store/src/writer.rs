@@ -2,10 +2,13 @@
 //!
 //! [`Writer::append`] gives a record its sequence number and queues it; a flusher thread takes
 //! everything queued — up to [`WriterOptions::batch_max_records`] — encodes the batch into one
-//! buffer, writes it with one `write`, calls `fdatasync` once, and only then marks the whole
-//! batch durable. [`Writer::wait`] returns when a record is durable. A batch is whatever queued
-//! while the previous fsync ran; [`WriterOptions::batch_max_wait`] > 0 makes the first record
-//! of a batch linger that long for company.
+//! buffer and writes it with one `write` at once (so a process killed after that loses none of
+//! it), then calls `fdatasync` and only then marks every record written so far durable.
+//! [`Writer::wait`] returns when a record is durable. A batch is whatever queued while the
+//! previous write ran; [`WriterOptions::batch_max_wait`] > 0 makes the first record of a batch
+//! linger that long for company. While records stream in and nobody waits, one `fdatasync`
+//! covers at most [`WriterOptions::sync_interval`] of them (a run's thousands of outcomes cost
+//! a hundred fsyncs a second, not thousands); a waiter gets its fsync at once.
 //!
 //! When a segment reaches [`WriterOptions::segment_size`], the next batch starts a new segment:
 //! header written and fsynced, then the folder fsynced, before any record goes into it.
@@ -35,8 +38,12 @@ pub struct WriterOptions {
     pub batch_max_wait: Duration,
     /// Size at which a new segment starts. Default 64 MiB.
     pub segment_size: u64,
-    /// `fdatasync` each batch. Always on in use; off only to measure the ceiling in benchmarks.
+    /// `fdatasync` what was written. Always on in use; off only to measure the ceiling in
+    /// benchmarks.
     pub sync: bool,
+    /// While nobody waits for durability, fsync at most this often. Default 10 ms; zero: after
+    /// every batch.
+    pub sync_interval: Duration,
 }
 
 impl Default for WriterOptions {
@@ -46,6 +53,7 @@ impl Default for WriterOptions {
             batch_max_wait: Duration::ZERO,
             segment_size: 64 << 20,
             sync: true,
+            sync_interval: Duration::from_millis(10),
         }
     }
 }
@@ -57,6 +65,8 @@ struct State {
     durable: u64,
     failed: Option<String>,
     closing: bool,
+    /// Callers blocked in [`Writer::wait`]: their records are fsynced without delay.
+    waiters: usize,
 }
 
 struct Shared {
@@ -104,6 +114,7 @@ impl Writer {
                 durable: recovery.next_seq.saturating_sub(1),
                 failed: None,
                 closing: false,
+                waiters: 0,
             }),
             work: Condvar::new(),
             done: Condvar::new(),
@@ -153,7 +164,10 @@ impl Writer {
             if let Some(f) = &st.failed {
                 return Err(StoreError::WriterStopped(f.clone()));
             }
+            st.waiters += 1;
+            self.shared.work.notify_one();
             st = self.shared.done.wait(st).unwrap_or_else(|e| e.into_inner());
+            st.waiters -= 1;
         }
     }
 
@@ -245,49 +259,88 @@ fn getrandom(out: &mut [u8; 16]) {
     out.copy_from_slice(&h.as_bytes()[..16]);
 }
 
+/// Written but not yet fsynced: the last such record, and when the first was written.
+type Unsynced = Option<(u64, Instant)>;
+
 fn flusher(shared: Arc<Shared>, mut tail: Tail, opts: WriterOptions) {
     let mut buf: Vec<u8> = Vec::new();
+    let mut unsynced: Unsynced = None;
     loop {
-        let batch = {
-            let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
-            while st.queue.is_empty() && !st.closing {
-                st = shared.work.wait(st).unwrap_or_else(|e| e.into_inner());
-            }
-            if st.queue.is_empty() {
-                return;
-            }
-            let deadline = st.first_queued.unwrap_or_else(Instant::now) + opts.batch_max_wait;
-            while st.queue.len() < opts.batch_max_records && !st.closing {
-                let now = Instant::now();
-                if now >= deadline {
-                    break;
-                }
-                st = shared
-                    .work
-                    .wait_timeout(st, deadline - now)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
-            }
-            let n = st.queue.len().min(opts.batch_max_records.max(1));
-            let batch: Vec<_> = st.queue.drain(..n).collect();
-            st.first_queued = if st.queue.is_empty() {
-                None
-            } else {
-                Some(Instant::now())
-            };
-            batch
+        let Some(batch) = next_batch(&shared, &opts, unsynced) else {
+            return;
         };
-        let last = batch.last().map(|b| b.0).unwrap_or(0);
-        if let Err(e) = write_batch(&mut tail, &mut buf, &batch, &opts) {
-            let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut result = Ok(());
+        if let Some(last) = batch.last().map(|b| b.0) {
+            result = write_batch(&mut tail, &mut buf, &batch, &opts);
+            unsynced = Some((last, unsynced.map_or_else(Instant::now, |u| u.1)));
+        }
+        let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Ok(()), Some((last, since))) = (&result, unsynced) {
+            let due = st.waiters > 0 || st.closing || since.elapsed() >= opts.sync_interval;
+            if due {
+                drop(st);
+                result = sync(&mut tail, &opts);
+                st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+                if result.is_ok() {
+                    st.durable = last;
+                    unsynced = None;
+                }
+            }
+        }
+        if let Err(e) = result {
             st.failed = Some(e.to_string());
             shared.done.notify_all();
             return;
         }
-        let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.durable = last;
         shared.done.notify_all();
     }
+}
+
+/// The next records to write (perhaps none, when only an fsync is due); `None` when the writer
+/// is closing with nothing left to write or sync.
+fn next_batch(
+    shared: &Shared,
+    opts: &WriterOptions,
+    unsynced: Unsynced,
+) -> Option<Vec<(u64, u16, Vec<u8>)>> {
+    let mut st = shared.state.lock().unwrap_or_else(|e| e.into_inner());
+    while st.queue.is_empty() {
+        match unsynced {
+            None if st.closing => return None,
+            None => st = shared.work.wait(st).unwrap_or_else(|e| e.into_inner()),
+            Some((_, since)) => {
+                let left = opts.sync_interval.saturating_sub(since.elapsed());
+                if st.waiters > 0 || st.closing || left.is_zero() {
+                    return Some(Vec::new());
+                }
+                st = shared
+                    .work
+                    .wait_timeout(st, left)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+        }
+    }
+    let deadline = st.first_queued.unwrap_or_else(Instant::now) + opts.batch_max_wait;
+    while st.queue.len() < opts.batch_max_records && !st.closing {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        st = shared
+            .work
+            .wait_timeout(st, deadline - now)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+    let n = st.queue.len().min(opts.batch_max_records.max(1));
+    let batch: Vec<_> = st.queue.drain(..n).collect();
+    st.first_queued = if st.queue.is_empty() {
+        None
+    } else {
+        Some(Instant::now())
+    };
+    Some(batch)
 }
 
 fn write_batch(
@@ -301,27 +354,33 @@ fn write_batch(
         let frame = format::frame_len(payload.len()) as u64;
         let has_records = tail.len > format::HEADER_LEN as u64 || !buf.is_empty();
         if has_records && tail.len + buf.len() as u64 + frame > opts.segment_size {
-            flush_buf(tail, buf, opts)?;
+            // A full segment is fsynced before the log moves on to the next one.
+            write_buf(tail, buf)?;
+            sync(tail, opts)?;
             *tail = new_segment(&tail.dir.clone(), *seq)?;
         }
         format::encode_frame(buf, &tail.header.file_id, *kind, *seq, payload);
     }
-    flush_buf(tail, buf, opts)
+    write_buf(tail, buf)
 }
 
-fn flush_buf(tail: &mut Tail, buf: &mut Vec<u8>, opts: &WriterOptions) -> Result<()> {
+fn write_buf(tail: &mut Tail, buf: &mut Vec<u8>) -> Result<()> {
     if buf.is_empty() {
         return Ok(());
     }
     tail.file
         .write_all(buf)
         .map_err(io("cannot write", &tail.path))?;
+    tail.len += buf.len() as u64;
+    buf.clear();
+    Ok(())
+}
+
+fn sync(tail: &mut Tail, opts: &WriterOptions) -> Result<()> {
     if opts.sync {
         tail.file
             .sync_data()
             .map_err(io("cannot fsync", &tail.path))?;
     }
-    tail.len += buf.len() as u64;
-    buf.clear();
     Ok(())
 }

@@ -38,6 +38,7 @@ fn child_writer() {
         batch_max_wait: Duration::from_micros(200),
         segment_size: 8 * 1024,
         sync: true,
+        sync_interval: Duration::from_millis(10),
     };
     let mut w = JournalWriter::open(&dir, Contention::Wait, opts, &mut |_| {}).unwrap();
     let mut next = outcomes(&dir).len() as u64;
