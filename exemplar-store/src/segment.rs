@@ -96,9 +96,17 @@ pub fn scan_from(path: &Path, offset: u64, next_seq: u64) -> Result<Option<Scan>
         return Ok(None);
     }
     let mut data = vec![0u8; len as usize];
-    f.read_exact(&mut data[..HEADER_LEN]).map_err(io)?;
-    f.seek(SeekFrom::Start(offset)).map_err(io)?;
-    f.read_exact(&mut data[offset as usize..]).map_err(io)?;
+    // The file may shrink meanwhile (a writer truncating a torn tail): then the point does
+    // not hold.
+    let read = f.read_exact(&mut data[..HEADER_LEN]).and_then(|()| {
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(&mut data[offset as usize..])
+    });
+    match read {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(io(e)),
+    }
     let header = decode_header(path, &data)?;
     let at = offset as usize;
     let holds = at == data.len()

@@ -104,6 +104,12 @@ impl Writer {
                 header: *header,
                 len: *len,
             },
+            // An old segment that holds only its header would have the new one's name: it
+            // holds nothing, so it goes.
+            Some((path, _, len)) if *len <= format::HEADER_LEN as u64 => {
+                std::fs::remove_file(path).map_err(io("cannot remove", path))?;
+                new_segment(dir, recovery.next_seq)?
+            }
             _ => new_segment(dir, recovery.next_seq)?,
         };
         let shared = Arc::new(Shared {

@@ -400,3 +400,31 @@ fn results_after_a_gap_belong_to_no_run() {
         .collect();
     assert_eq!(refs, vec!["tests/kv.rs::a".to_owned()]);
 }
+
+#[test]
+fn an_empty_segment_of_the_first_format_gives_way_to_a_new_one() {
+    // What a run that never executed a test left under format 1.0: a segment, header only.
+    let dir = tempfile::tempdir().unwrap();
+    writer(dir.path()).close().unwrap();
+    let seg = segment(dir.path());
+    let data = std::fs::read(&seg).unwrap();
+    assert_eq!(data.len(), 64, "header only");
+    let mut header = exemplar_store::format::Header::decode(&data).unwrap();
+    header.major = 1;
+    std::fs::write(&seg, header.encode()).unwrap();
+
+    let mut w = writer(dir.path());
+    w.append(&start("r", 1, "c")).unwrap();
+    let (def, r) = result("tests/kv.rs::wal", 0);
+    w.append_result(&r, || def.clone()).unwrap();
+    w.close().unwrap();
+    exemplar_store::verify(dir.path()).unwrap();
+    let segments = exemplar_store::wal::segments(&dir.path().join("wal")).unwrap();
+    assert_eq!(segments.len(), 1);
+    let now = exemplar_store::format::Header::decode(&std::fs::read(&segments[0].1).unwrap());
+    assert_eq!(now.unwrap().major, exemplar_store::format::MAJOR);
+    assert_eq!(
+        open_index(dir.path()).unwrap().outcomes("r").unwrap().len(),
+        1
+    );
+}

@@ -200,10 +200,12 @@ fn work(
 ) -> Result<(), Error> {
     while let Some(batch) = schedule.next() {
         let failed = run_batch(jobs, pool, &batch, tx);
-        schedule.done(&batch);
-        if failed? && pool.fail_fast {
+        // Stopped before the batch is released: a worker it held back starts nothing.
+        if pool.fail_fast && matches!(failed, Ok(true)) {
             schedule.stop();
         }
+        schedule.done(&batch);
+        failed?;
     }
     Ok(())
 }

@@ -254,7 +254,6 @@ impl Index {
         let from = self.applied()? + 1;
         let mut pending: Vec<Pending> = Vec::new();
         let mut total = 0u64;
-        let mut err = None;
         let path = self.path.clone();
         let mut resume = None;
         {
@@ -270,9 +269,8 @@ impl Index {
                 pending.push((loc.seq, rec, seg, loc.offset));
                 if pending.len() >= 20_000 {
                     total += pending.len() as u64;
-                    if let Err(e) = apply(&self.db, &path, &pending, (loc.seq, resume), wal_id) {
-                        err = Some(e);
-                    }
+                    // A batch that fails stops the reading: no later batch may build on it.
+                    apply(&self.db, &path, &pending, (loc.seq, resume), wal_id)?;
                     pending.clear();
                 }
                 Ok(())
@@ -297,17 +295,11 @@ impl Index {
                 return Ok(());
             }
             if let Some(last) = (end.last_seq >= from).then_some(end.last_seq) {
-                if let Some(e) = err {
-                    return Err(e);
-                }
                 total += pending.len() as u64;
                 apply(&self.db, &self.path, &pending, (last, resume), wal_id)?;
                 self.applied_now = total;
                 return Ok(());
             }
-        }
-        if let Some(e) = err {
-            return Err(e);
         }
         if self.meta()?.0.is_none() {
             apply(&self.db, &self.path, &[], (0, None), wal_id)?;
