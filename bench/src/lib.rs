@@ -1,5 +1,6 @@
 //! Shared helpers of the benchmark binaries: timing and realistic records.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use exemplar_store::Record;
@@ -7,6 +8,32 @@ use exemplar_store::records::{
     MissionLoss, MissionStamp, NodeLoss, NodeStamp, Outcome, RunEnd, RunStart, TestDef, TestResult,
 };
 use minicbor::bytes::ByteArray;
+
+/// The root of this checkout (generated projects depend on its crates by path).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the bench crate lives in the workspace")
+        .to_owned()
+}
+
+/// The release build of this checkout's `cargo-exemplar`, built first (cargo does nothing
+/// when it is up to date).
+pub fn release_cli() -> PathBuf {
+    let st = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--release", "-p", "cargo-exemplar"])
+        .current_dir(repo())
+        .status()
+        .unwrap();
+    assert!(st.success(), "cargo build --release -p cargo-exemplar");
+    repo().join("target/release/cargo-exemplar")
+}
+
+/// Write `text` to `path`, creating its folder.
+pub fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().expect("a file in a folder")).unwrap();
+    std::fs::write(path, text).unwrap();
+}
 
 /// Time a closure.
 pub fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {

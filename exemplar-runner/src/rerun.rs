@@ -16,6 +16,7 @@ use exemplar_store::RunRow;
 use exemplar_store::records::RunScope;
 
 use crate::errors::Error;
+use crate::execute::binary::split_threads;
 use crate::plan::{RunPlan, TargetFilter};
 
 /// A test as the journal names it.
@@ -149,24 +150,6 @@ pub fn scope(design: &Option<String>, plan: &RunPlan) -> RunScope {
         targets,
         rerun_of: None,
     }
-}
-
-/// `args` without `--test-threads N`, and that flag (how many run at once is each run's own
-/// choice).
-fn split_threads(args: &[String]) -> (Vec<String>, Vec<String>) {
-    let (mut rest, mut threads) = (Vec::new(), Vec::new());
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if a == "--test-threads" {
-            threads.push(a.clone());
-            threads.extend(it.next().cloned());
-        } else if a.starts_with("--test-threads=") {
-            threads.push(a.clone());
-        } else {
-            rest.push(a.clone());
-        }
-    }
-    (rest, threads)
 }
 
 /// The target filter a scope's `targets` spell.

@@ -254,18 +254,8 @@ fn harness_args(plan: &RunPlan) -> Vec<String> {
     if !plan.no_capture {
         return plan.harness_args.clone();
     }
-    let mut args = Vec::new();
-    let mut it = plan.harness_args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--test-threads" => {
-                it.next();
-            }
-            "--nocapture" | "--no-capture" => {}
-            _ if a.starts_with("--test-threads=") => {}
-            _ => args.push(a.clone()),
-        }
-    }
+    let (mut args, _) = crate::execute::binary::split_threads(&plan.harness_args);
+    args.retain(|a| a != "--nocapture" && a != "--no-capture");
     args.extend(["--test-threads".to_owned(), "1".to_owned()]);
     args
 }

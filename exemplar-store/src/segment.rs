@@ -114,15 +114,7 @@ pub fn scan_from(path: &Path, offset: u64, next_seq: u64) -> Result<Option<Scan>
     if !holds {
         return Ok(None);
     }
-    let (records, next_seq, end) = walk_frames(&data, &header, at, next_seq);
-    Ok(Some(Scan {
-        path: path.to_owned(),
-        header: Some(header),
-        data,
-        records,
-        next_seq,
-        end,
-    }))
+    Ok(Some(walked(path, data, header, at, next_seq)))
 }
 
 /// Scan segment bytes already in memory.
@@ -131,15 +123,32 @@ pub fn scan_bytes(path: &Path, data: Vec<u8>) -> Result<Scan> {
         return torn_at_creation(path, data);
     }
     let header = decode_header(path, &data)?;
-    let (records, next_seq, end) = walk_frames(&data, &header, HEADER_LEN, header.first_seq);
-    Ok(Scan {
+    Ok(walked(path, data, header, HEADER_LEN, header.first_seq))
+}
+
+/// The scan of `data` from byte `from`, where record `first_seq` must begin.
+fn walked(path: &Path, data: Vec<u8>, header: Header, from: usize, first_seq: u64) -> Scan {
+    let (records, next_seq, end) = walk_frames(&data, &header, from, first_seq);
+    Scan {
         path: path.to_owned(),
         header: Some(header),
         data,
         records,
         next_seq,
         end,
-    })
+    }
+}
+
+/// The first bytes of the file at `path`, up to a header's length (fewer when the file is
+/// shorter): a segment may be 64 MiB, and its header is all some readers need.
+pub fn read_head(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(HEADER_LEN);
+    let file = std::fs::File::open(path).map_err(io("cannot open", path))?;
+    file.take(HEADER_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(io("cannot read", path))?;
+    Ok(head)
 }
 
 /// The scan of a file shorter than a header: torn at creation, unless what it has of the

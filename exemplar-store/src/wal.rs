@@ -139,20 +139,8 @@ fn tail_of(scan: Scan) -> Result<Recovery> {
 /// (checked precisely while reading, where each segment's end is known).
 fn check_chain(segs: &[(u64, PathBuf)]) -> Result<()> {
     for (seq, path) in segs {
-        let mut buf = [0u8; crate::format::HEADER_LEN];
-        let n = {
-            use std::io::Read;
-            let mut f = File::open(path).map_err(io("cannot open", path))?;
-            let mut n = 0;
-            while n < buf.len() {
-                match f.read(&mut buf[n..]).map_err(io("cannot read", path))? {
-                    0 => break,
-                    k => n += k,
-                }
-            }
-            n
-        };
-        if n < buf.len() {
+        let buf = segment::read_head(path)?;
+        if buf.len() < crate::format::HEADER_LEN {
             continue; // judged by the scan of the last segment
         }
         match Header::decode(&buf) {

@@ -14,20 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
+use exemplar_bench::{release_cli, repo, write};
 
 fn target_dir() -> PathBuf {
     repo().join("target/bench-adopt/target")
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
 }
 
 /// A crate with `files` integration test files and unit tests in `src/`, `per_file` tests
@@ -102,12 +92,7 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() {
-    let st = Command::new(env!("CARGO"))
-        .args(["build", "--release", "-p", "cargo-exemplar"])
-        .current_dir(repo())
-        .status()
-        .unwrap();
-    assert!(st.success());
+    release_cli();
     let root = repo().join("target/bench-adopt");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("default-harness binaries, {cores} cores, build up to date, median of 5 runs:");

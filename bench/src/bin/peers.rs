@@ -10,21 +10,11 @@
 //! this checkout. `cargo nextest` must be installed (`cargo xtask test` installs it).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
+use exemplar_bench::{release_cli, repo, write};
 
 /// A crate of `tests` trivial tests in four binaries, over 1,000 directives.
 fn project(dir: &Path, tests: usize) {
@@ -128,12 +118,7 @@ fn report(label: &str, [test, nextest, ours]: [Duration; 3]) {
 }
 
 fn main() {
-    let st = Command::new(env!("CARGO"))
-        .args(["build", "--release", "-p", "cargo-exemplar"])
-        .current_dir(repo())
-        .status()
-        .unwrap();
-    assert!(st.success());
+    release_cli();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let root = repo().join("target/bench-peers");
     let target = root.join("target");

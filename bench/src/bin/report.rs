@@ -1,5 +1,5 @@
-//! Report benchmark (`cargo run --release -p exemplar-bench --bin report`, after
-//! `cargo build --release -p cargo-exemplar`): generation time and file sizes of every report
+//! Report benchmark (`cargo run --release -p exemplar-bench --bin report`; it builds the
+//! release `cargo-exemplar` first): generation time and file sizes of every report
 //! format for a journal of 1,000 runs × 200 directives × 2,000 tests; and the overhead of
 //! `check` over `run` on the bundled missions.
 
@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use exemplar_bench::time;
+use exemplar_bench::{release_cli, repo, time};
 use exemplar_store::records::{
     MissionLoss, MissionStamp, NodeLoss, NodeStamp, RunEnd, RunStart, TestDef, TestResult,
 };
@@ -19,15 +19,8 @@ const NODES: usize = 200;
 const TESTS: usize = 2000;
 
 fn main() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned();
-    let cx = repo.join("target/release/cargo-exemplar");
-    assert!(
-        cx.exists(),
-        "build it first: cargo build --release -p cargo-exemplar"
-    );
+    let repo = repo();
+    let cx = release_cli();
     let dir = tempfile::Builder::new()
         .prefix("exemplar-bench-report-")
         .tempdir_in(&repo)

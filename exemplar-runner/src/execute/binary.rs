@@ -452,6 +452,24 @@ impl BinaryRun<'_> {
     }
 }
 
+/// `args` without `--test-threads N`, and that flag (how many run at once is each run's own
+/// choice).
+pub(crate) fn split_threads(args: &[String]) -> (Vec<String>, Vec<String>) {
+    let (mut rest, mut threads) = (Vec::new(), Vec::new());
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--test-threads" {
+            threads.push(a.clone());
+            threads.extend(it.next().cloned());
+        } else if a.starts_with("--test-threads=") {
+            threads.push(a.clone());
+        } else {
+            rest.push(a.clone());
+        }
+    }
+    (rest, threads)
+}
+
 pub(crate) fn test_threads(args: &[String]) -> Option<String> {
     let mut it = args.iter();
     while let Some(a) = it.next() {

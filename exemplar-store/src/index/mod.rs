@@ -338,13 +338,7 @@ fn first_file_id(wal_dir: &Path) -> Result<Option<[u8; 16]>> {
     let Some((_, first)) = segs.first() else {
         return Ok(None);
     };
-    // The header alone: a segment may be 64 MiB.
-    use std::io::Read;
-    let mut head = Vec::with_capacity(crate::format::HEADER_LEN);
-    let file = std::fs::File::open(first).map_err(crate::errors::io("cannot read", first))?;
-    file.take(crate::format::HEADER_LEN as u64)
-        .read_to_end(&mut head)
-        .map_err(crate::errors::io("cannot read", first))?;
+    let head = crate::segment::read_head(first)?;
     Ok(crate::format::Header::decode(&head).ok().map(|h| h.file_id))
 }
 

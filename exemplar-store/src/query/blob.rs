@@ -76,9 +76,8 @@ impl Index {
 fn read_frame(path: &Path, offset: usize) -> Result<(Vec<u8>, Vec<u8>)> {
     use std::io::{Read, Seek, SeekFrom};
     let io = |e| crate::errors::io("cannot read", path)(e);
+    let head = crate::segment::read_head(path)?;
     let mut f = std::fs::File::open(path).map_err(&io)?;
-    let mut head = vec![0u8; format::HEADER_LEN];
-    f.read_exact(&mut head).map_err(&io)?;
     f.seek(SeekFrom::Start(offset as u64)).map_err(&io)?;
     let mut frame = vec![0u8; format::FRAME_HEAD];
     f.read_exact(&mut frame).map_err(&io)?;
