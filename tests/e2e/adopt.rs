@@ -402,6 +402,30 @@ fn a_test_that_passes_on_a_retry_is_flaky_and_never_clean_evidence() {
     let bad = fx.exemplar(&["run"]);
     assert_eq!(bad.status.code(), Some(4), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("retries"), "{}", stderr(&bad));
+
+    // A test group's retries win over the package's; a malformed group is named (exit 4).
+    std::fs::remove_file(fx.path().join("settled")).unwrap();
+    let group = "[package.metadata.exemplar.test-groups.unsettled]";
+    fx.write(
+        "Cargo.toml",
+        &format!(
+            "{manifest}\n[package.metadata.exemplar]\nretries = 0\n\n{group}\nfilter = \"settles\"\nretries = 1\n"
+        ),
+    );
+    let grouped = fx.exemplar(&["run", "--", "settles"]);
+    assert_eq!(grouped.status.code(), Some(0), "{}", stderr(&grouped));
+    assert!(stdout(&grouped).contains("1 flaky"), "{}", stdout(&grouped));
+    fx.write(
+        "Cargo.toml",
+        &format!("{manifest}\n{group}\nfilter = \"settles\"\nthreads = 1\n"),
+    );
+    let bad = fx.exemplar(&["run"]);
+    assert_eq!(bad.status.code(), Some(4), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("test-groups.unsettled.threads"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 /// `--slow-timeout`: a test still running is told of at each multiple of the threshold, for
