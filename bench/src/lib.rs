@@ -29,6 +29,14 @@ pub fn release_cli() -> PathBuf {
     repo().join("target/release/cargo-exemplar")
 }
 
+/// How many tests the build-time benchmarks tag: `EXEMPLAR_BENCH_BUILD_TESTS`, else 10,000.
+pub fn build_tests() -> usize {
+    std::env::var("EXEMPLAR_BENCH_BUILD_TESTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
+
 /// Write `text` to `path`, creating its folder.
 pub fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().expect("a file in a folder")).unwrap();

@@ -40,27 +40,37 @@ pub const FRAME: usize = MAGIC.len() + 2;
 /// Field separator of the payload.
 pub const SEPARATOR: char = '\u{1f}';
 
-/// The record for `payload`, as a constant: `N` must be `payload.len() + FRAME`. Used by the
-/// code `#[design]` expands to; a payload over 65,535 bytes fails to compile.
-pub const fn record<const N: usize>(payload: &str) -> [u8; N] {
-    let bytes = payload.as_bytes();
-    assert!(bytes.len() + FRAME == N, "link record of the wrong size");
-    assert!(bytes.len() <= u16::MAX as usize, "link record too long");
-    let mut out = [0u8; N];
-    let mut i = 0;
-    while i < MAGIC.len() {
-        out[i] = MAGIC[i];
-        i += 1;
+/// A record as the code `#[design]` expands to places it in the link section: `N` is the
+/// payload's length in bytes. Built in a constant by [`Record::new`] with one copy of the
+/// payload (a byte loop would cost the compiler's constant evaluator a step per byte, per
+/// test).
+#[repr(C)]
+pub struct Record<const N: usize> {
+    magic: [u8; 4],
+    len: [u8; 2],
+    payload: [u8; N],
+}
+
+impl<const N: usize> Record<N> {
+    /// The record of `payload`, whose length must be `N`; a payload over 65,535 bytes fails
+    /// to compile.
+    pub const fn new(payload: &str) -> Self {
+        assert!(N <= u16::MAX as usize, "link record too long");
+        let Some(bytes) = payload.as_bytes().first_chunk::<N>() else {
+            panic!("link record of the wrong size");
+        };
+        assert!(payload.len() == N, "link record of the wrong size");
+        Record {
+            magic: MAGIC,
+            len: (N as u16).to_le_bytes(),
+            payload: *bytes,
+        }
     }
-    let len = (bytes.len() as u16).to_le_bytes();
-    out[4] = len[0];
-    out[5] = len[1];
-    let mut j = 0;
-    while j < bytes.len() {
-        out[FRAME + j] = bytes[j];
-        j += 1;
+
+    /// The record's bytes, as the section holds them.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        [&self.magic[..], &self.len, &self.payload].concat()
     }
-    out
 }
 
 /// One test's link to directives.
@@ -216,11 +226,11 @@ mod tests {
 
     #[test]
     fn records_round_trip_through_a_section_with_padding() {
-        let a: [u8; A.len() + FRAME] = record(A);
-        let b: [u8; B.len() + FRAME] = record(B);
-        let mut section = a.to_vec();
+        const RA: Record<{ A.len() }> = Record::new(A);
+        const RB: Record<{ B.len() }> = Record::new(B);
+        let mut section = RA.to_bytes();
         section.extend([0, 0, 0]);
-        section.extend(b);
+        section.extend(RB.to_bytes());
         let links = parse_section(&section).unwrap();
         assert_eq!(links.len(), 2);
         assert_eq!(links[0].test_name(), "tests::appends");
@@ -242,7 +252,9 @@ mod tests {
 
     #[test]
     fn a_damaged_section_names_the_offset() {
-        let a: [u8; A.len() + FRAME] = record(A);
+        const RA: Record<{ A.len() }> = Record::new(A);
+        let a = RA.to_bytes();
+        assert_eq!(a, record_bytes(A));
         let mut section = a.to_vec();
         section.extend(b"junk");
         let err = parse_section(&section).unwrap_err();

@@ -50,7 +50,7 @@ fn stacked(p: &Parsed) -> TokenStream {
 
         #(#cfgs)*
         #test_build
-        const _: () = { #link };
+        #link
     }
 }
 
@@ -67,40 +67,25 @@ fn test_build(yes: bool) -> TokenStream {
     }
 }
 
-/// The static that places the test's link record in the binary's link section.
+/// The test's link record in the binary's link section, written by the library's `__link!`
+/// (a `macro_rules!` the compiler expands itself: the fewer tokens a proc macro makes, the
+/// cheaper a tag is to build).
 fn link_record(p: &Parsed) -> TokenStream {
     let krate = crate::krate::path();
-    let name = &p.func.sig.ident;
+    let name = p.func.sig.ident.to_string();
     let ids = p
         .ids
         .iter()
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
         .join(",");
-    let line = name.span().unwrap().line() as u32;
+    let line = p.func.sig.ident.span().unwrap().line();
     let cases = match p.mode {
         Mode::Stacked { cases: true } => "\u{1f}cases",
         _ => "",
     };
-    quote! {
-        const RECORD: &str = ::core::concat!(
-            ::core::module_path!(), "\u{1f}",
-            ::core::stringify!(#name), "\u{1f}",
-            ::core::file!(), "\u{1f}",
-            #line, "\u{1f}",
-            #ids,
-            #cases
-        );
-        #[used]
-        #[cfg_attr(target_vendor = "apple", unsafe(link_section = "__DATA,__exemplar"))]
-        #[cfg_attr(windows, unsafe(link_section = ".exlinks"))]
-        #[cfg_attr(
-            not(any(target_vendor = "apple", windows)),
-            unsafe(link_section = "exemplar_links")
-        )]
-        static LINK: [u8; { RECORD.len() + #krate::__private::LINK_FRAME }] =
-            #krate::__private::link_record(RECORD);
-    }
+    let tail = format!("{line}\u{1f}{ids}{cases}");
+    quote!(#krate::__link!(#name, #tail);)
 }
 
 /// The function registered with the `exemplar::main!()` harness.

@@ -1,16 +1,60 @@
 //! Parsing `#[design(S1, S3)]` and the function it is on.
 
 use exemplar_formats::links::{CASE_ATTRIBUTES, TEST_ATTRIBUTES};
+use proc_macro2::Group;
 use proc_macro2::TokenStream;
+use quote::{ToTokens, TokenStreamExt};
 use syn::parse::Parser;
+use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Attribute, Expr, ExprLit, Ident, ItemFn, Lit, LitStr, Meta, ReturnType, Token};
+use syn::{
+    Attribute, Expr, ExprLit, Ident, Lit, LitStr, Meta, ReturnType, Signature, Token, Visibility,
+};
 
 /// What `#[should_panic]` asks.
 pub(crate) enum ShouldPanic {
     No,
     Yes,
     Expected(LitStr),
+}
+
+/// A function as `#[design]` needs it: attributes, visibility and signature parsed, the body
+/// kept as the compiler's tokens. Parsing (and re-emitting) every statement of every test, in
+/// a proc macro that a dev build compiles without optimisation, would cost most of a tag's
+/// build time.
+pub(crate) struct TestFn {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub sig: Signature,
+    /// The `{ ... }` block, unparsed.
+    pub body: Group,
+}
+
+impl Parse for TestFn {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        let sig = input.parse()?;
+        let body: Group = input.parse()?;
+        if body.delimiter() != proc_macro2::Delimiter::Brace {
+            return Err(syn::Error::new(body.span(), "expected the function's body"));
+        }
+        Ok(TestFn {
+            attrs,
+            vis,
+            sig,
+            body,
+        })
+    }
+}
+
+impl ToTokens for TestFn {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.append_all(&self.attrs);
+        self.vis.to_tokens(tokens);
+        self.sig.to_tokens(tokens);
+        self.body.to_tokens(tokens);
+    }
 }
 
 /// Which harness runs the test.
@@ -33,7 +77,7 @@ pub(crate) struct Parsed {
     /// The ids, in order, with their spans.
     pub ids: Vec<Ident>,
     /// The function with `#[ignore]` and `#[should_panic]` removed.
-    pub func: ItemFn,
+    pub func: TestFn,
     /// `None`: not ignored; `Some(None)`: ignored; `Some(Some(reason))` (harness mode only:
     /// another harness reads its own attributes).
     pub ignore: Option<Option<LitStr>>,
@@ -55,7 +99,7 @@ pub(crate) fn parse(attr: TokenStream, item: TokenStream) -> syn::Result<Parsed>
             ));
         }
     }
-    let mut func: ItemFn = syn::parse2(item)?;
+    let mut func: TestFn = syn::parse2(item)?;
     if func.attrs.iter().any(is_test_attribute) {
         if let Some(e) = errors.0 {
             return Err(e);

@@ -3,7 +3,8 @@
 //!
 //! - wall time of `cargo exemplar run` against `cargo test` on the same targets, build up to
 //!   date, side by side: trivial tests, and tests that take about a millisecond;
-//! - build time of 1,000 `#[design]` + `#[test]` functions against 1,000 `#[test]` alone;
+//! - build time of 10,000 `#[design]` + `#[test]` functions against 10,000 `#[test]` alone
+//!   (`EXEMPLAR_BENCH_BUILD_TESTS` sets another count);
 //! - the build after a run rewrote the mission file (it should build nothing).
 //!
 //! Projects are generated under `target/bench-adopt/` with path dependencies on this checkout;
@@ -125,20 +126,22 @@ fn main() {
     build_time(&root);
 }
 
-/// 1,000 tagged against 1,000 plain `#[test]`s: the unit-test target's build, and the build
-/// after a run rewrote the mission file.
+/// Tagged against plain `#[test]`s (10,000 of each unless `EXEMPLAR_BENCH_BUILD_TESTS` says
+/// otherwise): the unit-test target's build, and the build after a run rewrote the mission
+/// file.
 fn build_time(root: &Path) {
-    println!("\nbuild of 1,000 unit tests (dependencies built; median of 3):");
-    let tagged = root.join("tagged1k");
-    let plain = root.join("plain1k");
+    let n = exemplar_bench::build_tests();
+    println!("\nbuild of {n} unit tests (dependencies built; median of 3):");
+    let tagged = root.join("tagged-build");
+    let plain = root.join("plain-build");
     let body = "std::hint::black_box(1);";
-    project(&tagged, 1, 1000, body, true);
-    project(&plain, 1, 1000, body, false);
+    project(&tagged, 1, n, body, true);
+    project(&plain, 1, n, body, false);
     let rebuild = |dir: &Path, tagged_tests: bool| {
         cargo(dir, &["test", "--no-run"]);
         median(3, || {
             // A change to the library's file rebuilds its unit-test target.
-            project(dir, 1, 1000, body, tagged_tests);
+            project(dir, 1, n, body, tagged_tests);
             let lib = dir.join("src/lib.rs");
             let text = std::fs::read_to_string(&lib).unwrap();
             write(&lib, &format!("{text}\n// {:?}\n", Instant::now()));
@@ -148,7 +151,7 @@ fn build_time(root: &Path) {
     let p = rebuild(&plain, false);
     let d = rebuild(&tagged, true);
     println!(
-        "  1,000 #[test]: {}   1,000 #[design] + #[test]: {}   ratio {:.2}",
+        "  {n} #[test]: {}   {n} #[design] + #[test]: {}   ratio {:.2}",
         ms(p),
         ms(d),
         d.as_secs_f64() / p.as_secs_f64()

@@ -3,7 +3,8 @@
 //! - harness overhead: 10,000 trivial `#[design]` tests through `exemplar::main!()` against the
 //!   same bodies as plain libtest-mimic trials, in-process, with and without the event stream;
 //! - `cargo exemplar run` wall time against running the built test binary directly;
-//! - extra build time of 1,000 `#[design]` tests against 1,000 `#[test]` functions.
+//! - extra build time of 10,000 `#[design]` tests against 10,000 `#[test]` functions
+//!   (`EXEMPLAR_BENCH_BUILD_TESTS` sets another count).
 //!
 //! Projects are generated under `target/bench-spine/` with path dependencies on this checkout.
 
@@ -210,14 +211,15 @@ fn runner_overhead(root: &Path, n: usize, t_dir: &Path, t_exe: &Path) {
     }
 }
 
-/// The extra build time of 1,000 `#[design]` tests over 1,000 `#[test]` functions.
+/// The extra build time of `#[design]` tests under `exemplar::main!()` over as many `#[test]`
+/// functions.
 fn build_time(root: &Path) {
+    let k = exemplar_bench::build_tests();
     println!(
-        "\nbuild time of 1,000 tests (dependencies already built; the test target alone, median of 3):"
+        "\nbuild time of {k} tests (dependencies already built; the test target alone, median of 3):"
     );
-    let k = 1000;
-    let d_dir = root.join("tagged1k");
-    let p_dir = root.join("plain1k");
+    let d_dir = root.join("tagged-build");
+    let p_dir = root.join("plain-build");
     project(&d_dir, "tagged1k", &tagged(k), false, false);
     project(&p_dir, "plain1k", &plain(k), true, false);
     cargo(&d_dir, &["test", "--no-run"]);
@@ -235,9 +237,10 @@ fn build_time(root: &Path) {
     let d = rebuild(&d_dir, &tagged(k));
     let p = rebuild(&p_dir, &plain(k));
     println!(
-        "  1,000 #[test]: {}   1,000 #[design]: {}   extra: {} ({:.2} ms per test)",
+        "  {k} #[test]: {}   {k} #[design]: {}   ratio {:.2}   extra: {} ({:.2} ms per test)",
         ms(p),
         ms(d),
+        d.as_secs_f64() / p.as_secs_f64(),
         ms(d.saturating_sub(p)),
         (d.as_secs_f64() - p.as_secs_f64()) * 1000.0 / k as f64
     );
