@@ -140,7 +140,7 @@ fn walked(path: &Path, data: Vec<u8>, header: Header, from: usize, first_seq: u6
 }
 
 /// The first bytes of the file at `path`, up to a header's length (fewer when the file is
-/// shorter): a segment may be 64 MiB, and its header is all some readers need.
+/// shorter): a segment may be megabytes, and its header is all some readers need.
 pub fn read_head(path: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
     let mut head = Vec::with_capacity(HEADER_LEN);

@@ -103,13 +103,22 @@ fn follow(
         if let Some(t) = &stream.inflight {
             slow.check(&t.name, t.started, on);
         }
-        match rx.recv_timeout(Duration::from_millis(20)) {
-            Ok((at, chunk)) => stream.feed(at, &chunk, on, results),
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        // The pipe closes when the child exits, unless a process it started keeps it open:
+        // the child's status is asked only while the pipe is quiet (a wait4 per chunk would
+        // cost a system call per test).
+        let quiet = match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok((at, chunk)) => {
+                stream.feed(at, &chunk, on, results);
+                while let Ok((at, chunk)) = rx.try_recv() {
+                    stream.feed(at, &chunk, on, results);
+                }
+                false
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => true,
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 return Ok((child.wait()?, None));
             }
-        }
+        };
         if let Some(limit) = timeout
             && let Some(t) = &stream.inflight
             && t.started.elapsed() > limit
@@ -117,7 +126,7 @@ fn follow(
             let timed_out = (t.name.clone(), t.started.elapsed().as_secs_f64());
             return Ok((kill(child)?, Some(timed_out)));
         }
-        if let Some(status) = child.try_wait()? {
+        if quiet && let Some(status) = child.try_wait()? {
             return Ok((status, None));
         }
     }
