@@ -1,10 +1,11 @@
 //! Parsing `#[design(S1, S3)]` and the function it is on.
 
 use exemplar_formats::links::{CASE_ATTRIBUTES, TEST_ATTRIBUTES};
-use proc_macro2::Group;
 use proc_macro2::TokenStream;
+use proc_macro2::{Delimiter, Group};
 use quote::{ToTokens, TokenStreamExt};
 use syn::parse::Parser;
+use syn::parse::discouraged::Speculative;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{
@@ -35,10 +36,7 @@ impl Parse for TestFn {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis = input.parse()?;
         let sig = input.parse()?;
-        let body: Group = input.parse()?;
-        if body.delimiter() != proc_macro2::Delimiter::Brace {
-            return Err(syn::Error::new(body.span(), "expected the function's body"));
-        }
+        let body = body(input)?;
         Ok(TestFn {
             attrs,
             vis,
@@ -46,6 +44,23 @@ impl Parse for TestFn {
             body,
         })
     }
+}
+
+/// The `{ ... }` block, as the compiler's tokens when it stands as written; a body handed over
+/// by a macro's `$body:block` comes in an invisible group, and is taken out of it.
+fn body(input: ParseStream) -> syn::Result<Group> {
+    let fork = input.fork();
+    if let Ok(group) = fork.parse::<Group>()
+        && group.delimiter() == Delimiter::Brace
+    {
+        input.advance_to(&fork);
+        return Ok(group);
+    }
+    let content;
+    let brace = syn::braced!(content in input);
+    let mut group = Group::new(Delimiter::Brace, content.parse()?);
+    group.set_span(brace.span.join());
+    Ok(group)
 }
 
 impl ToTokens for TestFn {

@@ -78,8 +78,9 @@ macro_rules! main {
 }
 
 /// The link record of one test, placed in the binary's link section (see
-/// `exemplar_formats::links`): `#[design]` writes `__link!("name", "line\u{1f}ids")`, and the
-/// module path and file come from where it stands. Not public API.
+/// `exemplar_formats::links`): `#[design]` writes `__link!("name", "line\u{1f}ids")`, or
+/// `"line\u{1f}ids\u{1f}cases"` for a parameterised test, and the module path and file come
+/// from where it stands. Not public API.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __link {

@@ -265,7 +265,7 @@ fn only_a_change_of_the_design_ids_rebuilds_the_tagged_tests() {
 }
 
 /// A default-harness test that aborts its process is `crashed` and one past `--timeout` is
-/// `timeout`, each by name, and every other test of the binary still runs; alike in one
+/// `timeout` (also one that floods its output), each by name, and every other test of the binary still runs; alike in one
 /// process per test (`--isolate`).
 #[test]
 fn default_harness_crashes_and_timeouts_are_named_and_the_rest_still_run() {
@@ -295,6 +295,7 @@ fn default_harness_crashes_and_timeouts_are_named_and_the_rest_still_run() {
         );
         assert_eq!(outcome("hangs")["outcome"], "timeout", "{extra:?}");
         assert!(outcome("hangs")["duration"].as_f64().unwrap() >= 3.0);
+        assert_eq!(outcome("floods")["outcome"], "timeout", "{extra:?}");
         for name in ["before", "survives", "zzz_after"] {
             assert_eq!(outcome(name)["outcome"], "passed", "{name} {extra:?}");
         }

@@ -13,7 +13,7 @@
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::errors::Error;
 use crate::execute::binary::{ExecOptions, Finished, Progress};
@@ -51,7 +51,8 @@ pub(crate) fn spawn(
     // A process the test started may hold the pipe open after the test binary ended: what it
     // wrote so far is read, and the reader is not waited for longer.
     output.join_within(Duration::from_secs(1));
-    for (at, chunk) in rx.try_iter() {
+    // (Bounded: a process left writing would keep the channel from ever running dry.)
+    for (at, chunk) in rx.try_iter().take(1024) {
         stream.feed(at, &chunk, on, results);
     }
     stream.end(on, &mut results[first..]);
@@ -99,17 +100,21 @@ fn follow(
     on: &mut dyn FnMut(Progress<'_>),
     results: &mut Vec<Finished>,
 ) -> std::io::Result<(ExitStatus, Option<(String, f64)>)> {
+    // The pipe closes when the child exits, unless a process it started keeps it open: the
+    // child's status is asked while the pipe is quiet, and at least every `POLL` while output
+    // streams (a wait4 per chunk would cost a system call per test).
+    const POLL: Duration = Duration::from_millis(20);
+    let mut asked = Instant::now();
     loop {
         if let Some(t) = &stream.inflight {
             slow.check(&t.name, t.started, on);
         }
-        // The pipe closes when the child exits, unless a process it started keeps it open:
-        // the child's status is asked only while the pipe is quiet (a wait4 per chunk would
-        // cost a system call per test).
-        let quiet = match rx.recv_timeout(Duration::from_millis(20)) {
+        let quiet = match rx.recv_timeout(POLL) {
             Ok((at, chunk)) => {
                 stream.feed(at, &chunk, on, results);
-                while let Ok((at, chunk)) = rx.try_recv() {
+                // What else is waiting, but not without end: a test that floods its output
+                // must still meet its timeout.
+                for (at, chunk) in rx.try_iter().take(64) {
                     stream.feed(at, &chunk, on, results);
                 }
                 false
@@ -126,8 +131,11 @@ fn follow(
             let timed_out = (t.name.clone(), t.started.elapsed().as_secs_f64());
             return Ok((kill(child)?, Some(timed_out)));
         }
-        if quiet && let Some(status) = child.try_wait()? {
-            return Ok((status, None));
+        if quiet || asked.elapsed() >= POLL {
+            asked = Instant::now();
+            if let Some(status) = child.try_wait()? {
+                return Ok((status, None));
+            }
         }
     }
 }

@@ -88,13 +88,15 @@ impl Stream {
             scan = from;
         }
         self.partial.drain(..from);
-        if self.partial.len() > KEEP {
+        // A line without end keeps its last KEEP bytes, cut when it has grown by as much
+        // again (not at every chunk: each cut moves them all).
+        if self.partial.len() > 2 * KEEP {
             let cut = self.partial.len() - KEEP;
             self.partial.drain(..cut);
         }
         // A start line is written without its newline: the test's output or its verdict
         // completes it.
-        if !self.done {
+        if !self.done && self.partial.starts_with(b"test ") && self.partial.ends_with(b" ... ") {
             let partial = String::from_utf8_lossy(&self.partial).into_owned();
             if let Some((name, "")) = split_start(&partial)
                 && self.expected.contains(&name)
@@ -155,12 +157,9 @@ impl Stream {
             t.text.push_str(rest);
             t.text.push('\n');
             t.last_at = at;
-            if t.text.len() > KEEP {
-                let cut = t.text.len() - KEEP;
-                let cut = (cut..t.text.len())
-                    .find(|i| t.text.is_char_boundary(*i))
-                    .unwrap_or(t.text.len());
-                t.text.drain(..cut);
+            // Cut to the last KEEP bytes once it holds twice as many (each cut moves them).
+            if t.text.len() > 2 * KEEP {
+                keep_tail(&mut t.text);
             }
         }
     }
@@ -217,12 +216,26 @@ impl Stream {
         let t = self.inflight.as_ref()?;
         let partial = String::from_utf8_lossy(&self.partial).into_owned();
         let partial = split_start(&partial).map_or(partial.as_str(), |(_, after)| after);
-        Some(t.text.clone() + partial)
+        let mut text = t.text.clone() + partial;
+        keep_tail(&mut text);
+        Some(text)
+    }
+}
+
+/// Keep the last [`KEEP`] bytes of `text` (from a character boundary).
+fn keep_tail(text: &mut String) {
+    if text.len() > KEEP {
+        let cut = text.len() - KEEP;
+        let cut = (cut..text.len())
+            .find(|i| text.is_char_boundary(*i))
+            .unwrap_or(text.len());
+        text.drain(..cut);
     }
 }
 
 /// A test that ended, from what it wrote: its verdict ends its last line.
-fn ended(t: Running) -> Finished {
+fn ended(mut t: Running) -> Finished {
+    keep_tail(&mut t.text);
     let duration = t.last_at.duration_since(t.started).as_secs_f64();
     // libtest writes a blank line before its summary; the verdict ends the last line with text.
     let body = t.text.trim_end_matches('\n');

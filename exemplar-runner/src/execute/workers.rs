@@ -30,8 +30,15 @@ const MAX_BATCH: usize = 1024;
 const FAIL_FAST_BATCH: usize = 1;
 
 /// The most bytes of test names on one worker's command line: Windows allows 32,767
-/// characters in all; Linux 2 MiB of arguments and environment.
-const MAX_BATCH_BYTES: usize = if cfg!(windows) { 16 * 1024 } else { 256 * 1024 };
+/// characters in all; Linux a quarter of the stack limit (2 MiB by default) for arguments and
+/// environment together; other Unix systems as little as 256 KiB.
+const MAX_BATCH_BYTES: usize = if cfg!(windows) {
+    16 * 1024
+} else if cfg!(target_os = "linux") {
+    256 * 1024
+} else {
+    64 * 1024
+};
 
 /// An event of a worker, owned, to cross to the caller's thread.
 enum Message {
@@ -294,7 +301,8 @@ fn batches(
         let mut names: Vec<String> = Vec::new();
         let mut bytes = 0;
         for t in planned.iter().filter(|t| t.group == group) {
-            if !names.is_empty() && (names.len() == size || bytes + t.name.len() > MAX_BATCH_BYTES)
+            if !names.is_empty()
+                && (names.len() == size || bytes + t.name.len() + 1 > MAX_BATCH_BYTES)
             {
                 let names = std::mem::take(&mut names);
                 out.push(Batch { job, names, group });
@@ -352,9 +360,12 @@ mod tests {
                 .iter()
                 .all(|b| b.names.len() == 1)
         );
-        let long: Vec<String> = (0..200).map(|i| format!("{i:0>200}")).collect();
+        // Names long enough that the byte limit, not the count, cuts the batches.
+        let count = MAX_BATCH_BYTES / 2_000 * 3;
+        let long: Vec<String> = (0..count).map(|i| format!("{i:0>2000}")).collect();
         let b = batches(0, &planned(&long, None), 1, false, MAX_BATCH);
         let bytes = |b: &Batch| b.names.iter().map(|n| n.len() + 1).sum::<usize>();
+        assert!(b.len() >= 3, "{} batches", b.len());
         assert!(b.iter().all(|b| bytes(b) <= MAX_BATCH_BYTES));
         assert_eq!(flat(&b), long);
     }

@@ -71,7 +71,7 @@ impl Index {
 }
 
 /// The header of the segment at `path` and the frame at `offset`, read alone (a segment may be
-/// 64 MiB; a message is a few hundred bytes). A frame cut short comes back short, and fails
+/// megabytes; a message is a few hundred bytes). A frame cut short comes back short, and fails
 /// to decode.
 fn read_frame(path: &Path, offset: usize) -> Result<(Vec<u8>, Vec<u8>)> {
     use std::io::{Read, Seek, SeekFrom};

@@ -46,4 +46,13 @@ mod inner {
     pub(crate) fn in_a_module() {}
 }
 
+// A test made by a macro: its body comes as a `$body:block`, in an invisible group.
+macro_rules! made {
+    ($name:ident $body:block) => {
+        #[design(S1)]
+        fn $name() $body
+    };
+}
+made!(made_by_a_macro { assert_eq!(2 + 2, 4) });
+
 exemplar::main!();

@@ -23,4 +23,14 @@ fn panics() {
 #[ignore = "slow"]
 fn slow() {}
 
+// A test made by a macro: its body comes as a `$body:block`, in an invisible group.
+macro_rules! made {
+    ($name:ident $body:block) => {
+        #[design(S1)]
+        #[test]
+        fn $name() $body
+    };
+}
+made!(made_by_a_macro { assert_eq!(2 + 2, 4) });
+
 fn main() {}
