@@ -152,12 +152,9 @@ impl<'b> Execution<'_> {
                 });
                 planned.push(PlannedTest { name, group });
             }
-            jobs.push(PoolJob::new(
-                &b.bin.path,
-                b.inventory.harness,
-                b.opts,
-                planned,
-            ));
+            let mut job = PoolJob::new(&b.bin.path, b.inventory.harness, b.opts, planned);
+            job.whole = job.planned.len() == b.inventory.tests.len();
+            jobs.push(job);
         }
         let mut failure = None;
         let unrun = workers::run_many(&jobs, &pool, &mut |job, p| {

@@ -238,7 +238,10 @@ fn spawn_any(
 ) -> Result<Proc, Error> {
     match harness {
         Harness::Exemplar => spawn(exe, opts, args, only, false, on, results),
-        Harness::Libtest => libtest_process::spawn(exe, opts, only.unwrap_or(&[]), on, results),
+        Harness::Libtest => {
+            let names = only.unwrap_or(&[]);
+            libtest_process::spawn(exe, opts, names, true, on, results)
+        }
     }
 }
 
@@ -262,6 +265,13 @@ impl BinaryRun<'_> {
             self.on,
             &mut self.results,
         )
+    }
+
+    /// Start a libtest process of all the binary's tests without naming them (they are
+    /// `every` test it has), and follow it to its end.
+    pub(crate) fn spawn_unnamed(&mut self, every: &[String]) -> Result<Proc, Error> {
+        let (exe, opts) = (self.exe, self.opts);
+        libtest_process::spawn(exe, opts, every, false, self.on, &mut self.results)
     }
 
     /// Run processes until every planned test has an outcome: after each process that died,

@@ -23,16 +23,18 @@ use crate::execute::process::{Chunk, Proc, SlowWatch, Tail, io_error, kill};
 
 /// Run `names` of `exe` in one process, following it to its end: each test's start and
 /// outcome (a failing one with its message and output) go to `on` as they happen, and the
-/// outcomes into `results`.
+/// outcomes into `results`. Without `name_them`, `names` are all the binary's tests and the
+/// process is started without naming any.
 pub(crate) fn spawn(
     exe: &Path,
     opts: &ExecOptions,
     names: &[String],
+    name_them: bool,
     on: &mut dyn FnMut(Progress<'_>),
     results: &mut Vec<Finished>,
 ) -> Result<Proc, Error> {
     let (reader, writer) = std::io::pipe().map_err(io_error("open a pipe for", exe))?;
-    let mut cmd = command(exe, opts, names);
+    let mut cmd = command(exe, opts, if name_them { names } else { &[] });
     let both = writer
         .try_clone()
         .map_err(io_error("open a pipe for", exe))?;

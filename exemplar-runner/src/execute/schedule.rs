@@ -28,6 +28,9 @@ pub(crate) struct Batch {
     pub(crate) names: Vec<String>,
     /// Its test group's index in the schedule's limits.
     pub(crate) group: Option<usize>,
+    /// It holds every test of its binary: the process is started without names (libtest
+    /// compares each of its tests with every name it is given).
+    pub(crate) whole: bool,
 }
 
 /// What is waiting and what is running.
@@ -134,6 +137,7 @@ mod tests {
 
     fn batch(job: usize, group: Option<usize>) -> Batch {
         Batch {
+            whole: false,
             job,
             names: vec![format!("t{job}")],
             group,

@@ -61,6 +61,9 @@ pub(crate) struct PoolJob<'a> {
     pub(crate) opts: &'a ExecOptions,
     /// The tests to run, each with its test group's index in the pool's limits.
     pub(crate) planned: Vec<PlannedTest>,
+    /// `planned` is every test the binary has (a libtest binary), so a process may run them
+    /// all without naming them.
+    pub(crate) whole: bool,
     /// Failing tests of the job run again alone to capture their output (exemplar harness).
     pub(crate) captured: AtomicUsize,
 }
@@ -126,6 +129,7 @@ impl<'a> PoolJob<'a> {
             harness,
             opts,
             planned,
+            whole: false,
             captured: AtomicUsize::new(0),
         }
     }
@@ -151,7 +155,18 @@ pub(crate) fn run_many(
         } else {
             MAX_BATCH
         };
-        queue.extend(batches(i, &job.planned, workers, job.opts.isolate, most));
+        let share = total.div_ceil(workers);
+        if whole_batch(job, share, most) {
+            let names = job.planned.iter().map(|t| t.name.clone()).collect();
+            queue.push(Batch {
+                job: i,
+                names,
+                group: None,
+                whole: true,
+            });
+        } else {
+            queue.extend(batches(i, &job.planned, workers, job.opts.isolate, most));
+        }
     }
     let schedule = Schedule::new(queue, pool.groups.clone());
     let (tx, rx) = mpsc::channel();
@@ -255,7 +270,10 @@ fn run_batch(
             run.alone(name)?;
         }
     } else {
-        let first = run.spawn(&alone_args(), Some(names))?;
+        let first = match batch.whole {
+            true => run.spawn_unnamed(names)?,
+            false => run.spawn(&alone_args(), Some(names))?,
+        };
         run.until_done(first, names, Some("1"))?;
     }
     run.retry_failures(0)?;
@@ -276,6 +294,19 @@ fn worker_count(opts: &ExecOptions) -> usize {
         .and_then(|t| t.parse().ok())
         .filter(|n: &usize| *n > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Whether `job` runs as one batch of all its binary's tests, started without names: a
+/// libtest binary whose every test is planned, in no test group, and no more than a worker's
+/// fair `share` of the run (a larger one is cut, so that the workers share it), when batches
+/// may hold more than one test (not under `--fail-fast` or `--isolate`).
+fn whole_batch(job: &PoolJob<'_>, share: usize, most: usize) -> bool {
+    job.whole
+        && job.harness == Harness::Libtest
+        && !job.opts.isolate
+        && most > 1
+        && job.planned.len() <= share
+        && job.planned.iter().all(|t| t.group.is_none())
 }
 
 /// Job `job`'s `planned` tests cut into batches, in order and by test group: about two per
@@ -305,14 +336,24 @@ fn batches(
                 && (names.len() == size || bytes + t.name.len() + 1 > MAX_BATCH_BYTES)
             {
                 let names = std::mem::take(&mut names);
-                out.push(Batch { job, names, group });
+                out.push(Batch {
+                    job,
+                    names,
+                    group,
+                    whole: false,
+                });
                 bytes = 0;
             }
             bytes += t.name.len() + 1;
             names.push(t.name.clone());
         }
         if !names.is_empty() {
-            out.push(Batch { job, names, group });
+            out.push(Batch {
+                job,
+                names,
+                group,
+                whole: false,
+            });
         }
     }
     out
@@ -368,6 +409,46 @@ mod tests {
         assert!(b.len() >= 3, "{} batches", b.len());
         assert!(b.iter().all(|b| bytes(b) <= MAX_BATCH_BYTES));
         assert_eq!(flat(&b), long);
+    }
+
+    #[test]
+    fn a_binary_runs_unnamed_only_when_all_its_tests_fit_a_fair_share() {
+        let names: Vec<String> = (0..10).map(|i| format!("t{i}")).collect();
+        let (opts, isolated) = (
+            ExecOptions::default(),
+            ExecOptions {
+                isolate: true,
+                ..ExecOptions::default()
+            },
+        );
+        let exe = Path::new("bin");
+        let job = |opts, whole, harness| {
+            let mut j = PoolJob::new(exe, harness, opts, planned(&names, None));
+            j.whole = whole;
+            j
+        };
+        let libtest = job(&opts, true, Harness::Libtest);
+        assert!(whole_batch(&libtest, 10, MAX_BATCH));
+        assert!(!whole_batch(&libtest, 9, MAX_BATCH), "more than a share");
+        assert!(!whole_batch(&libtest, 10, FAIL_FAST_BATCH));
+        assert!(!whole_batch(
+            &job(&opts, false, Harness::Libtest),
+            10,
+            MAX_BATCH
+        ));
+        assert!(!whole_batch(
+            &job(&opts, true, Harness::Exemplar),
+            10,
+            MAX_BATCH
+        ));
+        assert!(!whole_batch(
+            &job(&isolated, true, Harness::Libtest),
+            10,
+            MAX_BATCH
+        ));
+        let mut grouped = job(&opts, true, Harness::Libtest);
+        grouped.planned[3].group = Some(0);
+        assert!(!whole_batch(&grouped, 10, MAX_BATCH));
     }
 
     #[test]
