@@ -22,6 +22,9 @@ use crate::execute::libtest::{split_panic, split_start, verdict};
 /// The most a test's own output is kept to (its end).
 const KEEP: usize = 256 * 1024;
 
+/// The longest start line (`test NAME ... `) looked for in a line not yet ended.
+const START_LINE_MOST: usize = 64 * 1024;
+
 /// The test in flight.
 #[derive(Debug, Clone)]
 pub(crate) struct Running {
@@ -95,13 +98,17 @@ impl Stream {
             self.partial.drain(..cut);
         }
         // A start line is written without its newline: the test's output or its verdict
-        // completes it.
-        if !self.done && self.partial.starts_with(b"test ") && self.partial.ends_with(b" ... ") {
-            let partial = String::from_utf8_lossy(&self.partial).into_owned();
-            if let Some((name, "")) = split_start(&partial)
-                && self.expected.contains(&name)
-            {
-                self.start(name, at, on, results);
+        // completes it. The test starts as soon as its start is read, whatever follows it in
+        // the same read (a test that writes without a newline must still meet its timeout).
+        if !self.done && self.partial.starts_with(b"test ") {
+            let head = &self.partial[..self.partial.len().min(START_LINE_MOST)];
+            if let Some(end) = head.windows(5).position(|w| w == b" ... ") {
+                let start = String::from_utf8_lossy(&head[..end + 5]).into_owned();
+                if let Some((name, _)) = split_start(&start)
+                    && self.expected.contains(&name)
+                {
+                    self.start(name, at, on, results);
+                }
             }
         }
     }
@@ -341,6 +348,25 @@ mod tests {
         );
         assert_eq!(stream.inflight.as_ref().unwrap().name, "c");
         assert_eq!(stream.inflight_output().as_deref(), Some("partial"));
+    }
+
+    #[test]
+    fn a_test_that_writes_without_a_newline_starts_in_the_same_read() {
+        // The start line and the test's first output come in one read, and no newline
+        // follows for a long time: the test is in flight (so its timeout can apply).
+        let (started, results, stream) =
+            read(&["a", "b"], &["test a ... ok\ntest b ... ....", "...."]);
+        assert_eq!(started, ["a", "b"]);
+        assert_eq!(outcomes(&results), [("a", Outcome::Passed)]);
+        assert_eq!(stream.inflight.as_ref().unwrap().name, "b");
+        assert_eq!(stream.inflight_output().as_deref(), Some("........"));
+        // Its line ends later, with its verdict: the start is not read twice.
+        let (started, results, _) = read(
+            &["b"],
+            &["test b ... ..", "..ok\n", "\ntest result: ok. 1 passed\n"],
+        );
+        assert_eq!(started, ["b"]);
+        assert_eq!(outcomes(&results), [("b", Outcome::Passed)]);
     }
 
     #[test]
