@@ -3,10 +3,8 @@
 //! (`ex = { package = "exemplar-test", ... }` makes it `ex`), written in the package or
 //! inherited from its workspace.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
-use std::time::SystemTime;
+use std::sync::OnceLock;
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -17,22 +15,11 @@ const PACKAGE: &str = "exemplar-test";
 /// Its library name, used when the dependency is not renamed.
 const LIBRARY: &str = "exemplar";
 
-/// `::exemplar` (or the renamed dependency's name), cached per package and manifest
-/// modification time (a long-lived proc-macro server sees an edited `Cargo.toml`).
+/// `::exemplar`, or the renamed dependency's name (read once per manifest, see
+/// [`crate::manifest`]).
 pub(crate) fn path() -> TokenStream {
-    type Names = HashMap<(String, Option<SystemTime>), String>;
-    static NAMES: OnceLock<Mutex<Names>> = OnceLock::new();
     let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
-    let manifest = Path::new(&dir).join("Cargo.toml");
-    let stamp = std::fs::metadata(&manifest).and_then(|m| m.modified()).ok();
-    let mut names = NAMES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    let name = names
-        .entry((dir.clone(), stamp))
-        .or_insert_with(|| extern_name(&manifest))
-        .clone();
+    let name = crate::manifest::of(Path::new(&dir)).extern_name.clone();
     let ident = Ident::new(&name, Span::call_site());
     quote!(::#ident)
 }
@@ -40,7 +27,7 @@ pub(crate) fn path() -> TokenStream {
 /// Read the package's manifest for a renamed `exemplar-test` dependency: in
 /// `[dev-dependencies]`, `[dependencies]` or their `[target.'cfg(..)']` forms, the rename
 /// written there or inherited from the workspace (`key = { workspace = true }`).
-fn extern_name(manifest: &Path) -> String {
+pub(crate) fn extern_name(manifest: &Path) -> String {
     let Some(doc) = read_toml(manifest) else {
         return LIBRARY.to_owned();
     };

@@ -30,6 +30,7 @@
 
 mod expand;
 mod krate;
+mod manifest;
 mod mission;
 mod parse;
 mod validate;

@@ -59,30 +59,11 @@ pub(crate) fn load() -> Cached {
             "CARGO_MANIFEST_DIR is not set: #[design] must be compiled by cargo".into(),
         ));
     };
-    let (path, display) = match configured_path(PathBuf::from(dir)) {
+    let (path, display) = match crate::manifest::of(Path::new(&dir)).mission.clone() {
         Ok(p) => p,
         Err(e) => return Arc::new(Err(e)),
     };
     cached(path, display)
-}
-
-/// [`mission_path`] of the package in `dir`, read once per manifest modification time (the
-/// manifest is parsed with `toml`, which a proc macro built without optimisation makes costly
-/// to repeat for each of a crate's thousand tests).
-fn configured_path(dir: PathBuf) -> Result<(PathBuf, String), String> {
-    type Paths = HashMap<(PathBuf, Option<SystemTime>), Result<(PathBuf, String), String>>;
-    static PATHS: OnceLock<Mutex<Paths>> = OnceLock::new();
-    let stamp = std::fs::metadata(dir.join("Cargo.toml"))
-        .and_then(|m| m.modified())
-        .ok();
-    let mut paths = PATHS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    paths
-        .entry((dir, stamp))
-        .or_insert_with_key(|(dir, _)| mission_path(dir))
-        .clone()
 }
 
 fn cached(path: PathBuf, display: String) -> Cached {
@@ -106,7 +87,8 @@ fn cached(path: PathBuf, display: String) -> Cached {
     value
 }
 
-fn mission_path(dir: &Path) -> Result<(PathBuf, String), String> {
+/// Where the package in `dir` keeps its mission, and how messages name it.
+pub(crate) fn mission_path(dir: &Path) -> Result<(PathBuf, String), String> {
     let manifest = dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest)
         .map_err(|e| format!("cannot read {}: {e}", manifest.display()))?;

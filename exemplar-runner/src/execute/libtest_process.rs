@@ -103,15 +103,15 @@ fn follow(
     results: &mut Vec<Finished>,
 ) -> std::io::Result<(ExitStatus, Option<(String, f64)>)> {
     // The pipe closes when the child exits, unless a process it started keeps it open: the
-    // child's status is asked while the pipe is quiet, and at least every `POLL` while output
-    // streams (a wait4 per chunk would cost a system call per test).
+    // child's status is asked every `POLL` (not after each chunk: a wait4 per chunk would
+    // cost a system call per test).
     const POLL: Duration = Duration::from_millis(20);
     let mut asked = Instant::now();
     loop {
         if let Some(t) = &stream.inflight {
             slow.check(&t.name, t.started, on);
         }
-        let quiet = match rx.recv_timeout(POLL) {
+        match rx.recv_timeout(POLL) {
             Ok((at, chunk)) => {
                 stream.feed(at, &chunk, on, results);
                 // What else is waiting, but not without end: a test that floods its output
@@ -119,13 +119,12 @@ fn follow(
                 for (at, chunk) in rx.try_iter().take(64) {
                     stream.feed(at, &chunk, on, results);
                 }
-                false
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => true,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 return Ok((child.wait()?, None));
             }
-        };
+        }
         if let Some(limit) = timeout
             && let Some(t) = &stream.inflight
             && t.started.elapsed() > limit
@@ -133,7 +132,7 @@ fn follow(
             let timed_out = (t.name.clone(), t.started.elapsed().as_secs_f64());
             return Ok((kill(child)?, Some(timed_out)));
         }
-        if quiet || asked.elapsed() >= POLL {
+        if asked.elapsed() >= POLL {
             asked = Instant::now();
             if let Some(status) = child.try_wait()? {
                 return Ok((status, None));
