@@ -74,15 +74,16 @@ fn existing_tests_carry_design_ids_and_run_under_exemplar_cargo_test_and_nextest
     }
     assert_eq!(got, want.exemplar, "cargo exemplar run");
 
-    // The durations are measured per test on stable Rust (from when libtest says a test
-    // starts to when it gives its verdict; a bound from below only).
+    // The durations are measured per test on stable Rust, from when the runner reads libtest's
+    // start line to when it reads the verdict: close to the test's own time, but each read may
+    // lag its write on a busy machine, so the bound has a tenfold margin.
     let slow = show["tests"]
         .as_array()
         .unwrap()
         .iter()
         .find(|t| t["ref"] == "src/lib.rs::tests::takes_fifty_milliseconds")
         .unwrap();
-    assert!(slow["duration"].as_f64().unwrap() >= 0.05, "{slow}");
+    assert!(slow["duration"].as_f64().unwrap() >= 0.005, "{slow}");
 
     // A failure without a panic report has libtest's reason as its message.
     let no_panic = show["tests"]
