@@ -6,11 +6,20 @@
 //! the section from the file, so it knows every linked test of a binary before running any,
 //! and without running anything the binary did not ask for.
 //!
-//! A record is [`MAGIC`], the payload's length as a little-endian `u16`, and the payload:
-//! UTF-8 fields separated by U+001F (unit separator) — the `module_path!()`, the function's
-//! name, `file!()`, the line, the ids joined by commas, and for a parameterised test a sixth
-//! field, `cases`. Records are concatenated; zero bytes between them (alignment a linker may
-//! add) are skipped.
+//! A record is a magic number, the payload's length as a little-endian `u16`, and the payload:
+//! UTF-8 fields separated by U+001F (unit separator). Records are concatenated; zero bytes
+//! between them (alignment a linker may add) are skipped. Two formats are read:
+//!
+//! - [`MAGIC_V2`] (`EXL2`), what `#[design]` writes above another harness's test attribute:
+//!   the function's name, its file, the line of its name, the ids joined by commas, and for a
+//!   parameterised test a fifth field, `cases`. The whole record is a byte string the attribute
+//!   computes itself, in one `static` with no constant to evaluate: a tag costs little more
+//!   to build than the test. It does not carry the module path (no attribute macro can know
+//!   it), so the runner finds the test among the names its binary lists (see
+//!   [`Link::module_path`]).
+//! - [`MAGIC`] (`EXL1`), what `#[design]` writes where the record is built from
+//!   `module_path!()` (under the `exemplar::main!()` harness, and for functions handed over in
+//!   forms it does not read itself): the `module_path!()` first, then the same fields.
 
 use std::fmt;
 
@@ -31,8 +40,11 @@ pub const TEST_ATTRIBUTES: &[&str] = &[
 /// function: `name::case_1`).
 pub const CASE_ATTRIBUTES: &[&str] = &["rstest", "test_case", "test_matrix"];
 
-/// The first bytes of every record.
+/// The first bytes of a record that carries its module path.
 pub const MAGIC: [u8; 4] = *b"EXL1";
+
+/// The first bytes of a record without its module path.
+pub const MAGIC_V2: [u8; 4] = *b"EXL2";
 
 /// The bytes a record adds to its payload: the magic and the length.
 pub const FRAME: usize = MAGIC.len() + 2;
@@ -73,11 +85,23 @@ impl<const N: usize> Record<N> {
     }
 }
 
+/// The bytes of a [`MAGIC_V2`] record: the frame and `payload` (`function`, file, line, ids
+/// and perhaps `cases`, separated by [`SEPARATOR`]); `None` for a payload over 65,535 bytes.
+pub fn record_v2(payload: &str) -> Option<Vec<u8>> {
+    let len = u16::try_from(payload.len()).ok()?;
+    let mut bytes = Vec::with_capacity(FRAME + payload.len());
+    bytes.extend(MAGIC_V2);
+    bytes.extend(len.to_le_bytes());
+    bytes.extend(payload.as_bytes());
+    Some(bytes)
+}
+
 /// One test's link to directives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
-    /// `module_path!()` where the function is (starts with the crate's name).
-    pub module_path: String,
+    /// `module_path!()` where the function is (starts with the crate's name). `None` for a
+    /// record that does not carry it ([`MAGIC_V2`]) until the runner has found its test.
+    pub module_path: Option<String>,
     /// The function's name.
     pub function: String,
     /// `file!()`: the source file, relative to the package.
@@ -94,7 +118,7 @@ pub struct Link {
 impl Link {
     /// The test's libtest name: the module path without the crate, then the function.
     pub fn test_name(&self) -> String {
-        match self.module_path.split_once("::") {
+        match self.module_path.as_deref().and_then(|m| m.split_once("::")) {
             Some((_, rest)) => format!("{rest}::{}", self.function),
             None => self.function.clone(),
         }
@@ -172,8 +196,13 @@ pub fn parse_section(bytes: &[u8]) -> Result<Vec<Link>, LinkError> {
             offset: at,
             problem,
         };
-        if bytes.len() < at + FRAME || bytes[at..at + 4] != MAGIC {
-            return Err(err("no record starts here"));
+        let with_module = match bytes.get(at..at + 4) {
+            Some(m) if m == MAGIC => true,
+            Some(m) if m == MAGIC_V2 => false,
+            _ => return Err(err("no record starts here")),
+        };
+        if bytes.len() < at + FRAME {
+            return Err(err("the record is cut short"));
         }
         let len = u16::from_le_bytes([bytes[at + 4], bytes[at + 5]]) as usize;
         let end = at + FRAME + len;
@@ -181,15 +210,23 @@ pub fn parse_section(bytes: &[u8]) -> Result<Vec<Link>, LinkError> {
             .get(at + FRAME..end)
             .ok_or(err("the record is cut short"))?;
         let text = std::str::from_utf8(payload).map_err(|_| err("the record is not UTF-8"))?;
-        links.push(parse_payload(text).ok_or(err("the record does not have five or six fields"))?);
+        links.push(parse_payload(text, with_module).ok_or(err(if with_module {
+            "the record does not have five or six fields"
+        } else {
+            "the record does not have four or five fields"
+        }))?);
         at = end;
     }
     Ok(links)
 }
 
-fn parse_payload(text: &str) -> Option<Link> {
+fn parse_payload(text: &str, with_module: bool) -> Option<Link> {
     let mut fields = text.split(SEPARATOR);
-    let module_path = fields.next()?.to_owned();
+    let module_path = if with_module {
+        Some(fields.next()?.to_owned())
+    } else {
+        None
+    };
     let function = fields.next()?.to_owned();
     let file = fields.next()?.to_owned();
     let line = fields.next()?.parse().ok()?;
@@ -266,5 +303,35 @@ mod tests {
         );
         let seven = format!("{A}\u{1f}cases\u{1f}more");
         assert!(parse_section(&record_bytes(&seven)).is_err());
+    }
+
+    #[test]
+    fn records_without_a_module_path_are_read_beside_the_others() {
+        const RA: Record<{ A.len() }> = Record::new(A);
+        let mut section = record_v2("appends\u{1f}src/lib.rs\u{1f}30\u{1f}S2").unwrap();
+        section.extend([0]);
+        section.extend(RA.to_bytes());
+        section.extend(record_v2("adds\u{1f}tests/cases.rs\u{1f}4\u{1f}S2,S4\u{1f}cases").unwrap());
+        let links = parse_section(&section).unwrap();
+        assert_eq!(links.len(), 3);
+        assert_eq!(links[0].module_path, None);
+        assert_eq!(
+            (
+                links[0].function.as_str(),
+                links[0].file.as_str(),
+                links[0].line
+            ),
+            ("appends", "src/lib.rs", 30)
+        );
+        assert_eq!(links[0].test_name(), "appends");
+        assert_eq!(links[1].module_path.as_deref(), Some("kv::tests"));
+        assert!(links[2].cases && links[2].ids == ["S2", "S4"]);
+        // Five fields without `cases`, or a module path in front, are not a record of this kind.
+        let five = record_v2("kv::tests\u{1f}appends\u{1f}src/lib.rs\u{1f}30\u{1f}S2").unwrap();
+        assert_eq!(
+            parse_section(&five).unwrap_err().problem,
+            "the record does not have four or five fields"
+        );
+        assert!(record_v2(&"x".repeat(70_000)).is_none());
     }
 }

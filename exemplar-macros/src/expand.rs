@@ -3,7 +3,9 @@
 //!
 //! - Stacked on another harness's test attribute, the function is left as written and a
 //!   *link record* is placed in the binary's `exemplar_links` section (see
-//!   `exemplar_formats::links`), where the runner reads it without running anything.
+//!   `exemplar_formats::links`), where the runner reads it without running anything. (This is
+//!   the path for forms [`stacked`](crate::stacked) does not read itself; its record carries
+//!   `module_path!()`.)
 //! - Under the `exemplar::main!()` harness, the function is registered through `inventory`
 //!   with its ids, `#[ignore]` and `#[should_panic]`, and the harness reports them.
 

@@ -10,7 +10,7 @@
 //! ```
 //!
 //! Stacked on a test attribute (`#[test]`, `#[tokio::test]`, `#[rstest]`, ...), the function is
-//! left as written and a link record (its path, file, line and ids) goes into the test binary,
+//! left as written and a link record (its name, file, line and ids) goes into the test binary,
 //! where `cargo exemplar` reads it. On a plain function in a `harness = false` target ending
 //! with `exemplar::main!()`, it registers the function with that harness (through
 //! `inventory`), taking over `#[ignore]` and `#[should_panic]`.
@@ -23,9 +23,11 @@
 //! Use it through the `exemplar-test` crate (`use exemplar::design;`), which re-exports it and
 //! provides the harness.
 //!
-//! The work is split the way a reader expects: [`parse`](mod@parse) the attribute and the
-//! function, [`validate`] the ids against the mission, [`expand`] into the function and its
-//! link or registration; `krate` finds the name the crate uses for `exemplar-test`.
+//! The common case — a test attribute below, ids the mission knows — is read and written by
+//! [`stacked`] from the compiler's tokens, without `syn`: that is most of what a tag costs to
+//! build. Everything else is split the way a reader expects: [`parse`](mod@parse) the attribute
+//! and the function, [`validate`] the ids against the mission, [`expand`] into the function and
+//! its link or registration; `krate` finds the name the crate uses for `exemplar-test`.
 #![warn(missing_docs)]
 
 mod expand;
@@ -33,6 +35,7 @@ mod krate;
 mod manifest;
 mod mission;
 mod parse;
+mod stacked;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -45,6 +48,9 @@ use proc_macro::TokenStream;
 /// `#[should_panic(expected = "text")]` work as they do under `#[test]`.
 #[proc_macro_attribute]
 pub fn design(attr: TokenStream, item: TokenStream) -> TokenStream {
+    if let Some(tokens) = stacked::expand(&attr, item.clone()) {
+        return tokens;
+    }
     let item2: proc_macro2::TokenStream = item.clone().into();
     let result = parse::parse(attr.into(), item2.clone())
         .and_then(|parsed| validate::validate(&parsed).map(|known| (parsed, known)))

@@ -95,8 +95,7 @@ impl<'b> Execution<'_> {
         };
         self.version_advice(pkg, &inventory);
         if let Some(e) = &inventory.links_error {
-            let text = format!("{e}; its tests run as untagged");
-            self.reporter.report(RunEvent::Warning(&text));
+            self.reporter.report(RunEvent::Warning(e));
         }
         let mut by_name = HashMap::with_capacity(inventory.tests.len());
         for (i, t) in inventory.tests.iter().enumerate() {

@@ -17,7 +17,7 @@ use exemplar_formats::links::LinkIndex;
 
 use crate::errors::Error;
 use crate::execute::binary::ExecOptions;
-use crate::execute::links::read_links;
+use crate::execute::links::{read_links, resolve};
 use crate::execute::process as exec;
 use crate::execute::strays::{stranded, untagged_strays};
 
@@ -110,15 +110,23 @@ pub fn list_binary(
     let mut args = vec!["--list".to_owned()];
     args.extend(selecting.iter().cloned());
     let proc = exec::spawn(exe, opts, &args, None, true, &mut |_| {}, &mut Vec::new())?;
-    let (links, links_error) = match read_links(exe) {
+    let (mut links, mut links_error) = match read_links(exe) {
         Ok(links) => (links, None),
-        Err(e) => (Vec::new(), Some(e.to_string())),
+        Err(e) => (Vec::new(), Some(format!("{e}; its tests run as untagged"))),
+    };
+    // Records without their module path are placed among the tests the binary lists.
+    let mut place_links = |names: &[String]| {
+        let problems = resolve(&mut links, names, &crate_name(exe), src_path);
+        if !problems.is_empty() {
+            links_error = Some(problems.join("\n"));
+        }
     };
     let design: Option<Vec<String>> = opts
         .design
         .as_deref()
         .map(|d| d.split(',').map(str::to_owned).collect());
     if let Some(tests) = proc.inventory {
+        place_links(&tests.iter().map(|t| t.name.clone()).collect::<Vec<_>>());
         let mut stranded = stranded(&links, &tests, &selecting, design.as_deref());
         if design.is_none() {
             stranded.extend(untagged_strays(src_path, &selecting));
@@ -148,6 +156,7 @@ pub fn list_binary(
     } else {
         list_libtest(exe, opts, &["--ignored"])?
     };
+    place_links(&all);
     let plan = LibtestPlan {
         selected: selected.into_iter().collect(),
         ignored: ignored.into_iter().collect(),
@@ -167,6 +176,19 @@ pub fn list_binary(
         harness_version: None,
         links_error,
     }))
+}
+
+/// The crate name of a test binary that cargo built: its file name without the hash cargo
+/// adds (`kv-0123abcd` is crate `kv`).
+fn crate_name(exe: &Path) -> String {
+    let stem = exe
+        .file_stem()
+        .map(|s| s.to_string_lossy())
+        .unwrap_or_default();
+    match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => name.to_owned(),
+        _ => stem.into_owned(),
+    }
 }
 
 /// One binary to list: its executable, its target's source file, how to run it.
@@ -244,7 +266,7 @@ fn libtest_info(name: String, links: &LinkIndex<'_>, file: &str, plan: &LibtestP
         Plan::Run
     };
     TestInfo {
-        module_path: link.map(|l| l.module_path.clone()).unwrap_or_default(),
+        module_path: link.and_then(|l| l.module_path.clone()).unwrap_or_default(),
         file: link.map_or_else(|| file.to_owned(), |l| l.file.clone()),
         line: link.map_or(0, |l| l.line),
         ids,
@@ -306,7 +328,7 @@ mod tests {
 
     fn link(module_path: &str, function: &str, ids: &[&str]) -> Link {
         Link {
-            module_path: module_path.into(),
+            module_path: Some(module_path.into()),
             function: function.into(),
             file: "src/lib.rs".into(),
             line: 7,

@@ -34,14 +34,32 @@ pub struct StrayTest {
 /// Every test function in the crate whose root file is `root`. Files that cannot be read or
 /// parsed are skipped: the compiler reports those.
 pub fn find(root: &Path) -> Vec<StrayTest> {
+    scan_crate(root, untagged_test)
+}
+
+/// Every `#[design]` function in the crate whose root file is `root`, with its path in the
+/// crate: where a link record that does not carry its module path stands (see
+/// [`resolve`](super::links::resolve)).
+pub fn find_tagged(root: &Path) -> Vec<StrayTest> {
+    scan_crate(root, tagged)
+}
+
+fn scan_crate(root: &Path, pick: fn(&[Attribute]) -> bool) -> Vec<StrayTest> {
     let mut out = Vec::new();
     let dir = root.parent().unwrap_or(Path::new(".")).to_owned();
-    scan_file(root, &dir, "", &mut out, 0);
+    scan_file(root, &dir, "", pick, &mut out, 0);
     out
 }
 
 /// Scan `file`, whose `mod name;` children live in `child_dir`.
-fn scan_file(file: &Path, child_dir: &Path, prefix: &str, out: &mut Vec<StrayTest>, depth: u32) {
+fn scan_file(
+    file: &Path,
+    child_dir: &Path,
+    prefix: &str,
+    pick: fn(&[Attribute]) -> bool,
+    out: &mut Vec<StrayTest>,
+    depth: u32,
+) {
     if depth > 32 {
         return;
     }
@@ -55,6 +73,7 @@ fn scan_file(file: &Path, child_dir: &Path, prefix: &str, out: &mut Vec<StrayTes
         file,
         child_dir,
         prefix,
+        pick,
         depth,
     };
     scan_items(&parsed.items, &here, out);
@@ -65,13 +84,15 @@ struct Place<'a> {
     file: &'a Path,
     child_dir: &'a Path,
     prefix: &'a str,
+    /// Which functions are wanted, by their attributes.
+    pick: fn(&[Attribute]) -> bool,
     depth: u32,
 }
 
 fn scan_items(items: &[Item], at: &Place<'_>, out: &mut Vec<StrayTest>) {
     for item in items {
         match item {
-            Item::Fn(f) if is_test(&f.attrs) => out.push(StrayTest {
+            Item::Fn(f) if (at.pick)(&f.attrs) => out.push(StrayTest {
                 name: format!("{}{}", at.prefix, f.sig.ident),
                 file: at.file.to_owned(),
                 line: f.sig.ident.span().start().line as u32,
@@ -86,6 +107,7 @@ fn scan_items(items: &[Item], at: &Place<'_>, out: &mut Vec<StrayTest>) {
                             file: at.file,
                             child_dir: &child_dir,
                             prefix: &prefix,
+                            pick: at.pick,
                             depth: at.depth + 1,
                         };
                         scan_items(items, &inner, out);
@@ -99,7 +121,7 @@ fn scan_items(items: &[Item], at: &Place<'_>, out: &mut Vec<StrayTest>) {
                         } else {
                             dir
                         };
-                        scan_file(&file, &dir, &prefix, out, at.depth + 1);
+                        scan_file(&file, &dir, &prefix, at.pick, out, at.depth + 1);
                     }
                 }
             }
@@ -129,14 +151,23 @@ fn module_file(attrs: &[Attribute], file_dir: &Path, dir: &Path, name: &str) -> 
     }
 }
 
+fn last_segment(a: &Attribute) -> Option<String> {
+    a.path().segments.last().map(|s| s.ident.to_string())
+}
+
 /// A test attribute, and no `#[design]` (whose link record reports it).
-fn is_test(attrs: &[Attribute]) -> bool {
-    let last = |a: &Attribute| a.path().segments.last().map(|s| s.ident.to_string());
-    let tagged = attrs.iter().any(|a| last(a).as_deref() == Some("design"));
-    !tagged
+fn untagged_test(attrs: &[Attribute]) -> bool {
+    !tagged(attrs)
         && attrs
             .iter()
-            .any(|a| last(a).is_some_and(|l| TEST_ATTRIBUTES.contains(&l.as_str())))
+            .any(|a| last_segment(a).is_some_and(|l| TEST_ATTRIBUTES.contains(&l.as_str())))
+}
+
+/// A `#[design]` attribute (by its last segment: `exemplar::design` too).
+fn tagged(attrs: &[Attribute]) -> bool {
+    attrs
+        .iter()
+        .any(|a| last_segment(a).as_deref() == Some("design"))
 }
 
 /// The links that cover none of `tests`, as tests that nothing runs; planned to run (to be
@@ -175,7 +206,7 @@ pub(crate) fn stranded(
         .map(|(l, plan)| TestInfo {
             name: l.test_name(),
             ids: l.ids.clone(),
-            module_path: l.module_path.clone(),
+            module_path: l.module_path.clone().unwrap_or_default(),
             file: l.file.clone(),
             line: l.line,
             ignored: false,
