@@ -24,7 +24,7 @@
 //! provides the harness.
 //!
 //! The common case — a test attribute below, ids the mission knows — is read and written by
-//! [`stacked`] from the compiler's tokens, without `syn`: that is most of what a tag costs to
+//! `stacked` from the compiler's tokens, without `syn`: that is most of what a tag costs to
 //! build. Everything else is split the way a reader expects: [`parse`](mod@parse) the attribute
 //! and the function, [`validate`] the ids against the mission, [`expand`] into the function and
 //! its link or registration; `krate` finds the name the crate uses for `exemplar-test`.
