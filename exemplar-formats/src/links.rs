@@ -2,7 +2,7 @@
 //!
 //! `#[design(S1, S3)]` stacked on another harness's test attribute (`#[test]`,
 //! `#[tokio::test]`, `#[rstest]`, ...) places one record in a section of the compiled binary
-//! (`exemplar_links` on ELF, `__DATA,__exemplar` on Mach-O, `.exlinks` on PE). The runner reads
+//! (`__DATA,__exemplar` on ELF and Mach-O, `.exlinks` on PE; `exemplar_links` on ELF before). The runner reads
 //! the section from the file, so it knows every linked test of a binary before running any,
 //! and without running anything the binary did not ask for.
 //!
@@ -10,16 +10,15 @@
 //! UTF-8 fields separated by U+001F (unit separator). Records are concatenated; zero bytes
 //! between them (alignment a linker may add) are skipped. Two formats are read:
 //!
-//! - [`MAGIC_V2`] (`EXL2`), what `#[design]` writes above another harness's test attribute:
-//!   the function's name, its file, the line of its name, the ids joined by commas, and for a
-//!   parameterised test a fifth field, `cases`. The whole record is a byte string the attribute
-//!   computes itself, in one `static` with no constant to evaluate: a tag costs little more
-//!   to build than the test. It does not carry the module path (no attribute macro can know
-//!   it), so the runner finds the test among the names its binary lists (see
-//!   [`Link::module_path`]).
-//! - [`MAGIC`] (`EXL1`), what `#[design]` writes where the record is built from
-//!   `module_path!()` (under the `exemplar::main!()` harness, and for functions handed over in
-//!   forms it does not read itself): the `module_path!()` first, then the same fields.
+//! - [`MAGIC_V2`] (`EXL2`), what `#[design]` writes: the function's name, its file, the line
+//!   of its name, the ids joined by commas, and for a parameterised test a fifth field,
+//!   `cases`. The whole record is a byte string the attribute computes itself, in one
+//!   `static` with no constant to evaluate: a tag costs little more to build than the test.
+//!   It does not carry the module path (no attribute macro can know it), so the runner finds
+//!   the test among the names its binary lists (see [`Link::module_path`]).
+//! - [`MAGIC`] (`EXL1`), what `#[design]` wrote before, built from `module_path!()` in a
+//!   constant: the `module_path!()` first, then the same fields. Binaries built with it are
+//!   still read.
 
 use std::fmt;
 
@@ -51,39 +50,6 @@ pub const FRAME: usize = MAGIC.len() + 2;
 
 /// Field separator of the payload.
 pub const SEPARATOR: char = '\u{1f}';
-
-/// A record as the code `#[design]` expands to places it in the link section: `N` is the
-/// payload's length in bytes. Built in a constant by [`Record::new`] with one copy of the
-/// payload (a byte loop would cost the compiler's constant evaluator a step per byte, per
-/// test).
-#[repr(C)]
-pub struct Record<const N: usize> {
-    magic: [u8; 4],
-    len: [u8; 2],
-    payload: [u8; N],
-}
-
-impl<const N: usize> Record<N> {
-    /// The record of `payload`, whose length must be `N`; a payload over 65,535 bytes fails
-    /// to compile.
-    pub const fn new(payload: &str) -> Self {
-        assert!(N <= u16::MAX as usize, "link record too long");
-        let Some(bytes) = payload.as_bytes().first_chunk::<N>() else {
-            panic!("link record of the wrong size");
-        };
-        assert!(payload.len() == N, "link record of the wrong size");
-        Record {
-            magic: MAGIC,
-            len: (N as u16).to_le_bytes(),
-            payload: *bytes,
-        }
-    }
-
-    /// The record's bytes, as the section holds them.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        [&self.magic[..], &self.len, &self.payload].concat()
-    }
-}
 
 /// The bytes of a [`MAGIC_V2`] record: the frame and `payload` (`function`, file, line, ids
 /// and perhaps `cases`, separated by [`SEPARATOR`]); `None` for a payload over 65,535 bytes.
@@ -263,11 +229,9 @@ mod tests {
 
     #[test]
     fn records_round_trip_through_a_section_with_padding() {
-        const RA: Record<{ A.len() }> = Record::new(A);
-        const RB: Record<{ B.len() }> = Record::new(B);
-        let mut section = RA.to_bytes();
+        let mut section = record_bytes(A);
         section.extend([0, 0, 0]);
-        section.extend(RB.to_bytes());
+        section.extend(record_bytes(B));
         let links = parse_section(&section).unwrap();
         assert_eq!(links.len(), 2);
         assert_eq!(links[0].test_name(), "tests::appends");
@@ -289,9 +253,7 @@ mod tests {
 
     #[test]
     fn a_damaged_section_names_the_offset() {
-        const RA: Record<{ A.len() }> = Record::new(A);
-        let a = RA.to_bytes();
-        assert_eq!(a, record_bytes(A));
+        let a = record_bytes(A);
         let mut section = a.to_vec();
         section.extend(b"junk");
         let err = parse_section(&section).unwrap_err();
@@ -307,10 +269,9 @@ mod tests {
 
     #[test]
     fn records_without_a_module_path_are_read_beside_the_others() {
-        const RA: Record<{ A.len() }> = Record::new(A);
         let mut section = record_v2("appends\u{1f}src/lib.rs\u{1f}30\u{1f}S2").unwrap();
         section.extend([0]);
-        section.extend(RA.to_bytes());
+        section.extend(record_bytes(A));
         section.extend(record_v2("adds\u{1f}tests/cases.rs\u{1f}4\u{1f}S2,S4\u{1f}cases").unwrap());
         let links = parse_section(&section).unwrap();
         assert_eq!(links.len(), 3);

@@ -2,7 +2,7 @@
 //! and (once per crate) the build's dependency on the mission's ids.
 //!
 //! - Stacked on another harness's test attribute, the function is left as written and a
-//!   *link record* is placed in the binary's `exemplar_links` section (see
+//!   *link record* is placed in the binary's link section (see
 //!   `exemplar_formats::links`), where the runner reads it without running anything. (This is
 //!   the path for forms [`stacked`](crate::stacked) does not read itself; its record carries
 //!   `module_path!()`.)
@@ -40,18 +40,12 @@ pub(crate) fn expand(p: &Parsed, mission: &Result<KnownIds, String>) -> TokenStr
     }
 }
 
-/// The function as written, and its link record (test builds only: the test attribute
-/// removes the function from any other build).
+/// The function as written, and its link record.
 fn stacked(p: &Parsed) -> TokenStream {
     let func = &p.func;
-    let cfgs = &p.cfgs;
     let link = link_record(p);
-    let test_build = test_build(true);
     quote! {
         #func
-
-        #(#cfgs)*
-        #test_build
         #link
     }
 }
@@ -69,25 +63,26 @@ fn test_build(yes: bool) -> TokenStream {
     }
 }
 
-/// The test's link record in the binary's link section, written by the library's `__link!`
-/// (a `macro_rules!` the compiler expands itself: the fewer tokens a proc macro makes, the
-/// cheaper a tag is to build).
+/// The test's link record in the binary's link section (see [`link`](crate::link)), in test
+/// builds that keep the function (its `#[cfg]`s repeated).
 fn link_record(p: &Parsed) -> TokenStream {
-    let krate = crate::krate::path();
-    let name = p.func.sig.ident.to_string();
-    let ids = p
-        .ids
-        .iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
-    let line = p.func.sig.ident.span().unwrap().line();
-    let cases = match p.mode {
-        Mode::Stacked { cases: true } => "\u{1f}cases",
-        _ => "",
-    };
-    let tail = format!("{line}\u{1f}{ids}{cases}");
-    quote!(#krate::__link!(#name, #tail);)
+    let name = &p.func.sig.ident;
+    let ids: Vec<String> = p.ids.iter().map(|i| i.to_string()).collect();
+    let cfgs = &p.cfgs;
+    let cfgs = quote!(#(#cfgs)*);
+    let cases = matches!(p.mode, Mode::Stacked { cases: true });
+    match crate::link::record(
+        &name.to_string(),
+        name.span().unwrap(),
+        cfgs.into(),
+        &ids,
+        cases,
+    ) {
+        Some(record) => record.into(),
+        None => quote_spanned!(name.span()=>
+            ::core::compile_error!("the test's name and file are too long for its link record");
+        ),
+    }
 }
 
 /// The function registered with the `exemplar::main!()` harness.
@@ -132,10 +127,11 @@ fn registered(p: &Parsed) -> TokenStream {
         #not_test_build
         const _: () = { #outside };
 
+        #link
+
         #(#cfgs)*
         #test_build
         const _: () = {
-            #link
             fn __exemplar_run() -> ::core::result::Result<(), ::std::string::String> {
                 #call
             }

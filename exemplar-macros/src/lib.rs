@@ -32,6 +32,7 @@
 
 mod expand;
 mod krate;
+mod link;
 mod manifest;
 mod mission;
 mod parse;

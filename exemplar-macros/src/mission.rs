@@ -121,7 +121,10 @@ fn read(path: &Path, display: &str) -> Result<KnownIds, String> {
             path.display()
         ));
     }
-    let m = exemplar_mission::parse_file(path)
+    // The design alone: `signal:` and `history:` may be most of the file.
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let m = exemplar_mission::parse_design_str(path, &text)
         .map_err(|e| format!("the mission file is invalid:\n{e}"))?;
     Ok(KnownIds {
         path: path.to_owned(),

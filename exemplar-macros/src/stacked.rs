@@ -9,11 +9,12 @@
 //! does not expect — returns `None`, and the full path (`parse`, `validate`, `expand`) takes
 //! over, with its errors spanned where they belong.
 
-use proc_macro::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
+use proc_macro::{Delimiter, Group, Ident, TokenStream, TokenTree};
 
-use exemplar_formats::links::{CASE_ATTRIBUTES, SEPARATOR, TEST_ATTRIBUTES, record_v2};
+use exemplar_formats::links::{CASE_ATTRIBUTES, TEST_ATTRIBUTES};
 use exemplar_mission::Status;
 
+use crate::link::{self, colons, group, ident, parens, punct, string};
 use crate::mission;
 
 /// The function and its link record, or `None` to take the full path.
@@ -35,21 +36,13 @@ pub(crate) fn expand(attr: &TokenStream, item: TokenStream) -> Option<TokenStrea
         return None;
     }
     let name = head.name.to_string();
-    let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
-    let span = head.name.span();
-    let cases = if head.cases { "\u{1f}cases" } else { "" };
-    let payload = format!(
-        "{name}{SEPARATOR}{}{SEPARATOR}{}{SEPARATOR}{}{cases}",
-        span.file(),
-        span.line(),
-        ids.join(",")
-    );
-    let record = record_v2(&payload)?;
+    let cfgs = head.cfgs.into_iter().collect();
+    let record = link::record(&name, head.name.span(), cfgs, &ids, head.cases)?;
     let mut out = item;
     if let Some(path) = mission::track_once(known) {
         out.extend(track(&path.to_string_lossy()));
     }
-    out.extend(link_static(&name, &head.cfgs, &record));
+    out.extend(record);
     Some(out)
 }
 
@@ -151,89 +144,4 @@ fn track(path: &str) -> TokenStream {
     out.push(parens([string(path)]));
     out.push(punct(';'));
     out.into_iter().collect()
-}
-
-/// The record in the binary's link section, in test builds only (the test attribute removes
-/// the function from any other build); the section's name depends on the object format, as in
-/// `exemplar::__link!`.
-fn link_static(name: &str, cfgs: &[TokenTree], record: &[u8]) -> TokenStream {
-    let mut out: Vec<TokenTree> = cfgs.to_vec();
-    // A tool that compiles test files as plain binaries sets EXEMPLAR_MISSION; those builds
-    // count as test builds.
-    if std::env::var_os("EXEMPLAR_MISSION").is_none() {
-        out.extend(attribute([ident("cfg"), parens([ident("test")])]));
-    }
-    out.extend(attribute([ident("used")]));
-    let vendor_apple = || [ident("target_vendor"), punct('='), string("apple")];
-    let sections = [
-        (vendor_apple().to_vec(), "__DATA,__exemplar"),
-        (vec![ident("windows")], ".exlinks"),
-        (
-            vec![
-                ident("not"),
-                parens([
-                    ident("any"),
-                    parens(
-                        vendor_apple()
-                            .into_iter()
-                            .chain([punct(','), ident("windows")]),
-                    ),
-                ]),
-            ],
-            "exemplar_links",
-        ),
-    ];
-    for (cfg, section) in sections {
-        let place = [
-            ident("unsafe"),
-            parens([ident("link_section"), punct('='), string(section)]),
-        ];
-        let args = cfg.into_iter().chain([punct(',')]).chain(place);
-        out.extend(attribute([ident("cfg_attr"), parens(args)]));
-    }
-    out.extend(attribute([
-        ident("allow"),
-        parens([ident("non_upper_case_globals")]),
-    ]));
-    out.push(ident("static"));
-    out.push(ident(&format!("__exemplar_link_{name}")));
-    out.push(punct(':'));
-    let len = TokenTree::Literal(Literal::usize_unsuffixed(record.len()));
-    out.push(group(Delimiter::Bracket, [ident("u8"), punct(';'), len]));
-    out.extend([punct('='), punct('*')]);
-    out.push(TokenTree::Literal(Literal::byte_string(record)));
-    out.push(punct(';'));
-    out.into_iter().collect()
-}
-
-fn attribute(inner: impl IntoIterator<Item = TokenTree>) -> [TokenTree; 2] {
-    [punct('#'), group(Delimiter::Bracket, inner)]
-}
-
-fn parens(inner: impl IntoIterator<Item = TokenTree>) -> TokenTree {
-    group(Delimiter::Parenthesis, inner)
-}
-
-fn group(delimiter: Delimiter, inner: impl IntoIterator<Item = TokenTree>) -> TokenTree {
-    TokenTree::Group(Group::new(delimiter, inner.into_iter().collect()))
-}
-
-fn ident(s: &str) -> TokenTree {
-    TokenTree::Ident(Ident::new(s, Span::call_site()))
-}
-
-fn punct(c: char) -> TokenTree {
-    TokenTree::Punct(Punct::new(c, Spacing::Alone))
-}
-
-/// `::`, as two joined colons.
-fn colons() -> [TokenTree; 2] {
-    [
-        TokenTree::Punct(Punct::new(':', Spacing::Joint)),
-        punct(':'),
-    ]
-}
-
-fn string(s: &str) -> TokenTree {
-    TokenTree::Literal(Literal::string(s))
 }

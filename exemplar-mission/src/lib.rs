@@ -35,7 +35,7 @@ pub use model::{
     DesignDelta, Detail, DetailValue, HistoryEntry, Mission, Node, NodeKind, Outcome, Pos,
     SignalEntry, SignalResult, Status, TestId,
 };
-pub use parse::{parse_file, parse_str};
+pub use parse::{parse_design_str, parse_file, parse_str};
 
 /// The file name a package's mission has when `[package.metadata.exemplar] mission` is unset.
 pub const DEFAULT_MISSION_FILE: &str = "mission.yaml";

@@ -61,7 +61,6 @@ pub use registry::{Ignore, ShouldPanic, TestCase};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::registry::{Ignore, IntoOutcome, ShouldPanic, TestCase};
-    pub use exemplar_formats::links::Record as LinkRecord;
     pub use inventory;
 }
 
@@ -74,36 +73,5 @@ macro_rules! main {
         fn main() -> ::std::process::ExitCode {
             $crate::harness::run()
         }
-    };
-}
-
-/// The link record of one test, placed in the binary's link section (see
-/// `exemplar_formats::links`): `#[design]` writes `__link!("name", "line\u{1f}ids")`, or
-/// `"line\u{1f}ids\u{1f}cases"` for a parameterised test, and the module path and file come
-/// from where it stands. Not public API.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __link {
-    ($name:literal, $tail:literal) => {
-        const _: () = {
-            const RECORD: &str = ::core::concat!(
-                ::core::module_path!(),
-                "\u{1f}",
-                $name,
-                "\u{1f}",
-                ::core::file!(),
-                "\u{1f}",
-                $tail
-            );
-            #[used]
-            #[cfg_attr(target_vendor = "apple", unsafe(link_section = "__DATA,__exemplar"))]
-            #[cfg_attr(windows, unsafe(link_section = ".exlinks"))]
-            #[cfg_attr(
-                not(any(target_vendor = "apple", windows)),
-                unsafe(link_section = "exemplar_links")
-            )]
-            static LINK: $crate::__private::LinkRecord<{ RECORD.len() }> =
-                $crate::__private::LinkRecord::new(RECORD);
-        };
     };
 }

@@ -8,6 +8,7 @@
 //! - `validate`: the checks of the whole (ids, parents, cycles).
 
 mod design;
+mod design_only;
 mod history;
 mod reader;
 mod signal;
@@ -22,6 +23,8 @@ use crate::model::{Mission, Pos};
 
 use reader::{Cx, pos_of};
 use validate::validate;
+
+pub use design_only::parse_design_str;
 
 /// Read and parse the mission file at `path`.
 pub fn parse_file(path: &Path) -> Result<Mission, MissionErrors> {

@@ -15,8 +15,14 @@ use object::{Object, ObjectSection};
 use super::strays;
 use crate::errors::Error;
 
-/// The section's name in each object format (Mach-O names the section without its segment).
-const SECTION_NAMES: &[&str] = &["exemplar_links", "__exemplar", ".exlinks"];
+/// The section's names: `__DATA,__exemplar` on ELF (`exemplar_links` before), `__exemplar` on
+/// Mach-O (which names the section without its segment), `.exlinks` on PE.
+const SECTION_NAMES: &[&str] = &[
+    "__DATA,__exemplar",
+    "exemplar_links",
+    "__exemplar",
+    ".exlinks",
+];
 
 /// Every link record of `exe`, in section order; none for a binary without the section.
 pub fn read_links(exe: &Path) -> Result<Vec<Link>, Error> {
@@ -69,21 +75,32 @@ pub fn resolve(links: &mut Vec<Link>, names: &[String], krate: &str, root: &Path
         }
     }
     let mut tagged: Option<Vec<strays::StrayTest>> = None;
-    let mut paths: Vec<(usize, Option<String>)> = Vec::new();
+    // Where each record's test is; a record not in `paths` keeps no module path.
+    let mut paths: Vec<(usize, String)> = Vec::new();
+    let mut drop = Vec::new();
     let mut problems = Vec::new();
     for ((function, cases), group) in groups {
         let candidates = fits.paths(&function, cases);
         if candidates.is_empty() {
-            continue; // No test runs it: stranded.
+            // No test runs it (stranded): named by where the source has it, if it says.
+            let tagged = tagged.get_or_insert_with(|| strays::find_tagged(root));
+            for i in group {
+                if let Some(path) = locate(&links[i], tagged) {
+                    paths.push((i, path.to_owned()));
+                }
+            }
+            continue;
         }
         if let ([one_link], [one_test]) = (group.as_slice(), candidates.as_slice()) {
-            paths.push((*one_link, Some(one_test.clone())));
+            paths.push((*one_link, one_test.clone()));
             continue;
         }
         let tagged = tagged.get_or_insert_with(|| strays::find_tagged(root));
         let placed = place(links, &group, &candidates, tagged);
         for (i, path) in placed {
-            if path.is_none() {
+            if let Some(path) = path {
+                paths.push((i, path));
+            } else {
                 let l = &links[i];
                 problems.push(format!(
                     "the link record of `{function}` ({}:{}) fits {} tests ({}) and the source \
@@ -93,16 +110,12 @@ pub fn resolve(links: &mut Vec<Link>, names: &[String], krate: &str, root: &Path
                     candidates.len(),
                     candidates.join(", ")
                 ));
+                drop.push(i);
             }
-            paths.push((i, path));
         }
     }
-    let mut drop = Vec::new();
     for (i, path) in paths {
-        match path {
-            Some(path) => links[i].module_path = Some(module_path(krate, &path)),
-            None => drop.push(i),
-        }
+        links[i].module_path = Some(module_path(krate, &path));
     }
     let mut i = 0;
     links.retain(|_| {
@@ -175,6 +188,19 @@ impl<'a> Fits<'a> {
     }
 }
 
+/// The path of the `#[design]` function that `link` was made for, as the crate's source has
+/// it: the function of that name at that file and line.
+fn locate<'t>(link: &Link, tagged: &'t [strays::StrayTest]) -> Option<&'t str> {
+    tagged
+        .iter()
+        .find(|t| {
+            t.line == link.line
+                && t.file.ends_with(&link.file)
+                && t.name.rsplit_once("::").map_or(t.name.as_str(), |(_, f)| f) == link.function
+        })
+        .map(|t| t.name.as_str())
+}
+
 /// The test each record of `group` (one function name) names among `candidates`: by where
 /// the source defines the `#[design]` function of that file and line; then, for records the
 /// source does not place, in order when they all link the same ids. `None` for the rest.
@@ -188,14 +214,12 @@ fn place(
     let mut out = Vec::new();
     let mut unplaced = Vec::new();
     for &i in group {
-        let l = &links[i];
-        let found = tagged.iter().find(|t| {
-            t.line == l.line
-                && t.file.ends_with(&l.file)
-                && t.name.rsplit_once("::").map_or(t.name.as_str(), |(_, f)| f) == l.function
-        });
-        match found.and_then(|t| free.iter().position(|c| **c == t.name)) {
-            Some(at) => out.push((i, Some(free.remove(at).clone()))),
+        match locate(&links[i], tagged) {
+            // A record the source places outside the candidates names a test nothing runs.
+            Some(path) => {
+                free.retain(|c| c.as_str() != path);
+                out.push((i, Some(path.to_owned())));
+            }
             None => unplaced.push(i),
         }
     }
