@@ -11,8 +11,8 @@
 //! between them (alignment a linker may add) are skipped. Two formats are read:
 //!
 //! - [`MAGIC_V2`] (`EXL2`), what `#[design]` writes: the function's name, its file, the line
-//!   of its name, the ids joined by commas, and for a parameterised test a fifth field,
-//!   `cases`. The whole record is a byte string the attribute computes itself, in one
+//!   of its name, the ids joined by commas, and perhaps a fifth field: `cases` for a
+//!   parameterised test, `plain` for a function on which `#[design]` saw no test attribute. The whole record is a byte string the attribute computes itself, in one
 //!   `static` with no constant to evaluate: a tag costs little more to build than the test.
 //!   It does not carry the module path (no attribute macro can know it), so the runner finds
 //!   the test among the names its binary lists (see [`Link::module_path`]).
@@ -52,7 +52,8 @@ pub const FRAME: usize = MAGIC.len() + 2;
 pub const SEPARATOR: char = '\u{1f}';
 
 /// The bytes of a [`MAGIC_V2`] record: the frame and `payload` (`function`, file, line, ids
-/// and perhaps `cases`, separated by [`SEPARATOR`]); `None` for a payload over 65,535 bytes.
+/// and perhaps `cases` or `plain`, separated by [`SEPARATOR`]); `None` for a payload over
+/// 65,535 bytes.
 pub fn record_v2(payload: &str) -> Option<Vec<u8>> {
     let len = u16::try_from(payload.len()).ok()?;
     let mut bytes = Vec::with_capacity(FRAME + payload.len());
@@ -79,6 +80,10 @@ pub struct Link {
     /// A parameterised test (`#[rstest]`, `#[test_case]`): its cases are the tests named
     /// under it.
     pub cases: bool,
+    /// `#[design]` saw no test attribute on the function: a test of the `exemplar::main!()`
+    /// harness, a libtest test whose `#[test]` came before `#[design]`, or a function nothing
+    /// runs. Only records without a module path say so.
+    pub plain: bool,
 }
 
 impl Link {
@@ -202,9 +207,10 @@ fn parse_payload(text: &str, with_module: bool) -> Option<Link> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    let cases = match fields.next() {
-        None => false,
-        Some("cases") => true,
+    let (cases, plain) = match fields.next() {
+        None => (false, false),
+        Some("cases") => (true, false),
+        Some("plain") if !with_module => (false, true),
         Some(_) => return None,
     };
     if fields.next().is_some() {
@@ -217,6 +223,7 @@ fn parse_payload(text: &str, with_module: bool) -> Option<Link> {
         line,
         ids,
         cases,
+        plain,
     })
 }
 
@@ -287,6 +294,11 @@ mod tests {
         assert_eq!(links[0].test_name(), "appends");
         assert_eq!(links[1].module_path.as_deref(), Some("kv::tests"));
         assert!(links[2].cases && links[2].ids == ["S2", "S4"]);
+        let plain = record_v2("alone\u{1f}src/lib.rs\u{1f}3\u{1f}S1\u{1f}plain").unwrap();
+        let plain = &parse_section(&plain).unwrap()[0];
+        assert!(plain.plain && !plain.cases);
+        let v1_plain = record_bytes(&format!("{A}\u{1f}plain"));
+        assert!(parse_section(&v1_plain).is_err());
         // Five fields without `cases`, or a module path in front, are not a record of this kind.
         let five = record_v2("kv::tests\u{1f}appends\u{1f}src/lib.rs\u{1f}30\u{1f}S2").unwrap();
         assert_eq!(

@@ -70,14 +70,13 @@ fn link_record(p: &Parsed) -> TokenStream {
     let ids: Vec<String> = p.ids.iter().map(|i| i.to_string()).collect();
     let cfgs = &p.cfgs;
     let cfgs = quote!(#(#cfgs)*);
-    let cases = matches!(p.mode, Mode::Stacked { cases: true });
-    match crate::link::record(
-        &name.to_string(),
-        name.span().unwrap(),
-        cfgs.into(),
-        &ids,
-        cases,
-    ) {
+    let kind = match p.mode {
+        Mode::Stacked { cases: true } => "cases",
+        Mode::Stacked { cases: false } => "",
+        Mode::Harness => "plain",
+    };
+    let span = name.span().unwrap();
+    match crate::link::record(&name.to_string(), span, cfgs.into(), &ids, kind) {
         Some(record) => record.into(),
         None => quote_spanned!(name.span()=>
             ::core::compile_error!("the test's name and file are too long for its link record");

@@ -8,20 +8,25 @@ use proc_macro::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenSt
 use exemplar_formats::links::{SEPARATOR, record_v2};
 
 /// The link record of the test function `name` (`span`, its name's, gives the file and line),
-/// for `ids`; `cases` for a parameterised test. `cfgs` are the function's `#[cfg]`
-/// attributes, repeated on the record. `None` when the record would be over 65,535 bytes.
+/// for `ids`; `kind` is `""`, `"cases"` for a parameterised test, or `"plain"` for a
+/// function without a test attribute. `cfgs` are the function's `#[cfg]` attributes, repeated
+/// on the record. `None` when the record would be over 65,535 bytes.
 pub(crate) fn record(
     name: &str,
     span: Span,
     cfgs: TokenStream,
     ids: &[String],
-    cases: bool,
+    kind: &str,
 ) -> Option<TokenStream> {
     let text = name.strip_prefix("r#").unwrap_or(name);
-    let cases = if cases { "\u{1f}cases" } else { "" };
+    let span_file = span.file();
+    let kind = if kind.is_empty() {
+        String::new()
+    } else {
+        format!("{SEPARATOR}{kind}")
+    };
     let payload = format!(
-        "{text}{SEPARATOR}{}{SEPARATOR}{}{SEPARATOR}{}{cases}",
-        span.file(),
+        "{text}{SEPARATOR}{span_file}{SEPARATOR}{}{SEPARATOR}{}{kind}",
         span.line(),
         ids.join(",")
     );

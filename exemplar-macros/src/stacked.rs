@@ -37,7 +37,8 @@ pub(crate) fn expand(attr: &TokenStream, item: TokenStream) -> Option<TokenStrea
     }
     let name = head.name.to_string();
     let cfgs = head.cfgs.into_iter().collect();
-    let record = link::record(&name, head.name.span(), cfgs, &ids, head.cases)?;
+    let kind = if head.cases { "cases" } else { "" };
+    let record = link::record(&name, head.name.span(), cfgs, &ids, kind)?;
     let mut out = item;
     if let Some(path) = mission::track_once(known) {
         out.extend(track(&path.to_string_lossy()));

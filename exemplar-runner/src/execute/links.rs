@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::path::Path;
 
+use exemplar_formats::events::TestInfo;
 use exemplar_formats::links::{self, Link};
 use object::read::ReadCache;
 use object::{Object, ObjectSection};
@@ -50,19 +51,49 @@ pub fn read_links(exe: &Path) -> Result<Vec<Link>, Error> {
 }
 
 /// Give every link record that does not carry its module path (`links::MAGIC_V2`) the path of
-/// the test it names among `names`, the tests the binary lists; `krate` is the crate's name,
-/// which starts every module path, and `root` the target's root source file.
+/// the test it names among `names`, the tests the binary lists; `located` are those of them
+/// whose harness says where they are (the exemplar harness does, libtest does not); `krate`
+/// is the crate's name, which starts every module path, and `root` the target's root source
+/// file.
 ///
-/// A record names its function: among the binary's tests not claimed by a record that
-/// carries its path, the one whose name ends with that function (for a parameterised test,
-/// the path its cases are under). Where several functions of that name are tagged or several
-/// tests fit, the crate's source says which (the module each `#[design]` function stands in,
-/// found by its file and line, `mod` files and `#[path]` followed). Records that still fit
-/// several tests are told apart only when they link the same ids (macro-made tests); any
-/// other is removed, and a message says which record and which tests.
-pub fn resolve(links: &mut Vec<Link>, names: &[String], krate: &str, root: &Path) -> Vec<String> {
+/// A record names its function, file and line. A located test of that function, file and
+/// line is its test. Else a record of a function without a test attribute (`plain`) is placed
+/// where the crate's source defines that `#[design]` function, if it does: the module it
+/// stands in, found by its file and line (`mod` files and `#[path]` followed). Else, among the
+/// binary's tests not claimed by another record, the one whose name ends with that function
+/// (for a parameterised test, the path its cases are under); where several fit, the source
+/// says which. Records that still fit several tests are told apart only when they link the
+/// same ids (macro-made tests); any other is removed, and a message says which record and
+/// which tests.
+pub fn resolve(
+    links: &mut Vec<Link>,
+    names: &[String],
+    located: &[TestInfo],
+    krate: &str,
+    root: &Path,
+) -> Vec<String> {
     if links.iter().all(|l| l.module_path.is_some()) {
         return Vec::new();
+    }
+    for l in links.iter_mut().filter(|l| l.module_path.is_none()) {
+        if let Some(t) = located
+            .iter()
+            .find(|t| t.line == l.line && t.file == l.file && last_segment(&t.name) == l.function)
+        {
+            l.module_path = Some(module_path(krate, &t.name));
+        }
+    }
+    let mut tagged: Option<Vec<strays::StrayTest>> = None;
+    if links.iter().any(|l| l.plain && l.module_path.is_none()) {
+        let tagged = tagged.get_or_insert_with(|| strays::find_tagged(root));
+        for l in links
+            .iter_mut()
+            .filter(|l| l.plain && l.module_path.is_none())
+        {
+            if let Some(path) = locate(l, tagged) {
+                l.module_path = Some(module_path(krate, path));
+            }
+        }
     }
     let fits = Fits::new(links, names);
     let mut groups: BTreeMap<(String, bool), Vec<usize>> = BTreeMap::new();
@@ -74,7 +105,6 @@ pub fn resolve(links: &mut Vec<Link>, names: &[String], krate: &str, root: &Path
                 .push(i);
         }
     }
-    let mut tagged: Option<Vec<strays::StrayTest>> = None;
     // Where each record's test is; a record not in `paths` keeps no module path.
     let mut paths: Vec<(usize, String)> = Vec::new();
     let mut drop = Vec::new();
@@ -123,6 +153,11 @@ pub fn resolve(links: &mut Vec<Link>, names: &[String], krate: &str, root: &Path
         !drop.contains(&(i - 1))
     });
     problems
+}
+
+/// The last segment of a path: the function of a test's name.
+fn last_segment(path: &str) -> &str {
+    path.rsplit_once("::").map_or(path, |(_, last)| last)
 }
 
 /// The module path of the test at `path` (`tests::appends` in crate `kv`: `kv::tests`).
@@ -196,7 +231,7 @@ fn locate<'t>(link: &Link, tagged: &'t [strays::StrayTest]) -> Option<&'t str> {
         .find(|t| {
             t.line == link.line
                 && t.file.ends_with(&link.file)
-                && t.name.rsplit_once("::").map_or(t.name.as_str(), |(_, f)| f) == link.function
+                && last_segment(&t.name) == link.function
         })
         .map(|t| t.name.as_str())
 }
@@ -251,6 +286,7 @@ mod tests {
             line,
             ids: ids.iter().map(|i| (*i).into()).collect(),
             cases: false,
+            plain: false,
         }
     }
 
@@ -273,7 +309,7 @@ mod tests {
             v2("nowhere", "src/lib.rs", 12, &["S3"]),
         ];
         let all = names(&["a::works", "b::works", "c::works", "deep::alone"]);
-        let problems = resolve(&mut links, &all, "kv", &src.join("lib.rs"));
+        let problems = resolve(&mut links, &all, &[], "kv", &src.join("lib.rs"));
         assert!(problems.is_empty(), "{problems:?}");
         let named: Vec<String> = links.iter().map(Link::test_name).collect();
         assert_eq!(named, ["a::works", "b::works", "deep::alone", "nowhere"]);
@@ -292,7 +328,7 @@ mod tests {
             v2("divides", "src/m.rs", 4, &["S2"]),
         ];
         let all = names(&["x::divides", "y::divides"]);
-        assert!(resolve(&mut same, &all, "kv", &root).is_empty());
+        assert!(resolve(&mut same, &all, &[], "kv", &root).is_empty());
         assert_eq!(
             same.iter().map(Link::test_name).collect::<Vec<_>>(),
             ["x::divides", "y::divides"]
@@ -302,7 +338,7 @@ mod tests {
             v2("divides", "src/m.rs", 4, &["S2"]),
             v2("divides", "src/m.rs", 4, &["S3"]),
         ];
-        let problems = resolve(&mut differ, &all, "kv", &root);
+        let problems = resolve(&mut differ, &all, &[], "kv", &root);
         assert_eq!(problems.len(), 2);
         assert!(
             problems[0].contains("`divides` (src/m.rs:4) fits 2 tests (x::divides, y::divides)"),
@@ -317,7 +353,7 @@ mod tests {
             },
             v2("divides", "src/n.rs", 8, &["S3"]),
         ];
-        assert!(resolve(&mut claimed, &all, "kv", &root).is_empty());
+        assert!(resolve(&mut claimed, &all, &[], "kv", &root).is_empty());
         assert_eq!(claimed[1].test_name(), "y::divides");
     }
 
@@ -328,8 +364,38 @@ mod tests {
             ..v2("adds", "tests/t.rs", 3, &["S1"])
         }];
         let all = names(&["adds::case_1", "adds::case_2", "other"]);
-        assert!(resolve(&mut links, &all, "t", Path::new("tests/t.rs")).is_empty());
+        assert!(resolve(&mut links, &all, &[], "t", Path::new("tests/t.rs")).is_empty());
         assert_eq!(links[0].module_path.as_deref(), Some("t"));
         assert_eq!(links[0].test_name(), "adds");
+    }
+
+    #[test]
+    fn a_plain_record_is_placed_by_its_harness_or_its_source_never_by_a_namesake() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("lib.rs");
+        let lib = "mod b {\n    #[design(S1)]\n    fn stray() {}\n}\n";
+        std::fs::write(&root, lib).unwrap();
+        let plain = |function: &str, line: u32| Link {
+            plain: true,
+            ..v2(function, "lib.rs", line, &["S1"])
+        };
+        // `c::stray` is an untagged test of the same name: the source puts the record in `b`,
+        // where nothing runs it.
+        let mut links = vec![plain("stray", 3), plain("registered", 9)];
+        let all = names(&["c::stray", "a::registered", "z::registered"]);
+        let located = [TestInfo {
+            name: "z::registered".into(),
+            ids: vec!["S1".into()],
+            module_path: "kv::z".into(),
+            file: "lib.rs".into(),
+            line: 9,
+            ignored: false,
+            ignore_reason: None,
+            should_panic: false,
+            plan: exemplar_formats::events::Plan::Run,
+        }];
+        assert!(resolve(&mut links, &all, &located, "kv", &root).is_empty());
+        assert_eq!(links[0].test_name(), "b::stray");
+        assert_eq!(links[1].test_name(), "z::registered");
     }
 }

@@ -115,8 +115,8 @@ pub fn list_binary(
         Err(e) => (Vec::new(), Some(format!("{e}; its tests run as untagged"))),
     };
     // Records without their module path are placed among the tests the binary lists.
-    let mut place_links = |names: &[String]| {
-        let problems = resolve(&mut links, names, &crate_name(exe), src_path);
+    let mut place_links = |names: &[String], located: &[TestInfo]| {
+        let problems = resolve(&mut links, names, located, &crate_name(exe), src_path);
         if !problems.is_empty() {
             links_error = Some(problems.join("\n"));
         }
@@ -126,7 +126,10 @@ pub fn list_binary(
         .as_deref()
         .map(|d| d.split(',').map(str::to_owned).collect());
     if let Some(tests) = proc.inventory {
-        place_links(&tests.iter().map(|t| t.name.clone()).collect::<Vec<_>>());
+        place_links(
+            &tests.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+            &tests,
+        );
         let mut stranded = stranded(&links, &tests, &selecting, design.as_deref());
         if design.is_none() {
             stranded.extend(untagged_strays(src_path, &selecting));
@@ -156,7 +159,7 @@ pub fn list_binary(
     } else {
         list_libtest(exe, opts, &["--ignored"])?
     };
-    place_links(&all);
+    place_links(&all, &[]);
     let plan = LibtestPlan {
         selected: selected.into_iter().collect(),
         ignored: ignored.into_iter().collect(),
@@ -334,6 +337,7 @@ mod tests {
             line: 7,
             ids: ids.iter().map(|s| s.to_string()).collect(),
             cases: function == "cases",
+            plain: false,
         }
     }
 
