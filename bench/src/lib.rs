@@ -138,6 +138,7 @@ pub fn run_end(run: &str, at: i64, nodes: usize) -> Record {
                 })
                 .collect(),
         }],
+        other_shards: Vec::new(),
     })
 }
 

@@ -358,6 +358,10 @@ pub struct ListArgs {
     /// human or json.
     #[arg(long, value_name = "FMT", default_value = "human")]
     pub message_format: MessageFormat,
+    /// Show the tests of the other shards as such: hash:K/N, count:K/N or slice:K/N, as
+    /// `run --partition`.
+    #[arg(long, value_name = "KIND:K/N")]
+    pub partition: Option<exemplar_runner::Partition>,
     /// Harness arguments that choose tests (filters, --exact, --skip, --ignored,
     /// --include-ignored), as `run` would pass them.
     #[arg(last = true, value_name = "HARNESS ARGS")]
@@ -371,6 +375,7 @@ impl From<&RunArgs> for ListArgs {
             selection: run.selection.clone(),
             design: run.design.clone(),
             message_format: run.message_format,
+            partition: run.partition,
             harness_args: run.harness_args.clone(),
         }
     }
@@ -407,6 +412,11 @@ pub struct RunArgs {
     /// with its packages, directives, targets and filters (exit 6 while some remain).
     #[arg(long, conflicts_with_all = ["design", "changed"])]
     pub rerun_failed: bool,
+    /// Run one shard of the suite, as nextest deals them: hash:K/N (by test name), count:K/N
+    /// (round robin in each binary) or slice:K/N (round robin over the whole run). The other
+    /// shards' tests are recorded as such; a shard does not rewrite the mission files.
+    #[arg(long, value_name = "KIND:K/N")]
+    pub partition: Option<exemplar_runner::Partition>,
     /// Start no test after one has failed (after its retries); the tests left are shown as
     /// not run, and keep their directives' evidence as it was.
     #[arg(long, overrides_with = "no_fail_fast")]
@@ -483,6 +493,7 @@ impl From<&ListArgs> for exemplar_runner::ListPlan {
             selection: (&a.selection).into(),
             design: a.design.clone(),
             harness_args: a.harness_args.clone(),
+            partition: a.partition,
         }
     }
 }
@@ -524,6 +535,7 @@ impl RunArgs {
             isolate: self.isolate,
             fail_fast: self.fail_fast && !self.no_fail_fast,
             rerun_failed: self.rerun_failed,
+            partition: self.partition,
             retries: self.retries,
             slow_timeout,
             flaky_fails: self.flaky_result == FlakyResult::Fail,

@@ -70,6 +70,7 @@ pub fn render(doc: &ListDocument, style: Style) -> String {
                 Plan::Run => String::new(),
                 Plan::Ignored => style.warn("ignored"),
                 Plan::Filtered => style.dim("filtered"),
+                Plan::OtherShard => style.dim("in another shard"),
             };
             let line = format!("    {:<width$}  {:<10}  {plan}", t.name, t.ids.join(","));
             let _ = writeln!(out, "{}", line.trim_end());
@@ -113,8 +114,12 @@ fn summary(doc: &ListDocument) -> String {
     } else {
         String::new()
     };
+    let elsewhere = match count(Plan::OtherShard) {
+        0 => String::new(),
+        n => format!(", {n} in other shards"),
+    };
     format!(
-        "{} tests in {} binaries ({tagged} tagged, {} untagged): {} would run, {} filtered out, {} ignored{stranded}",
+        "{} tests in {} binaries ({tagged} tagged, {} untagged): {} would run, {} filtered out, {} ignored{elsewhere}{stranded}",
         tests.len(),
         doc.binaries.len(),
         tests.len() - tagged,

@@ -42,6 +42,9 @@ pub enum Plan {
     Ignored,
     /// A filter excludes it.
     Filtered,
+    /// `--partition` deals it to another shard of the run.
+    #[serde(rename = "other-shard")]
+    OtherShard,
 }
 
 /// A test as listed in the inventory.

@@ -35,6 +35,13 @@ pub struct RunDocument {
     /// `run --rerun-failed`: the run whose outstanding tests this one ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rerun_of: Option<String>,
+    /// `run --partition`: the shard this run is (`hash:1/3`); it did not rewrite the mission
+    /// files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
+    /// Tests dealt to the other shards: not run here, recorded as such.
+    #[serde(default)]
+    pub other_shards: u64,
 }
 
 /// One mission after a run.
@@ -149,6 +156,9 @@ pub struct FailingTest {
     /// Output captured for this test in this run, whole (`None`: none was captured).
     #[serde(default)]
     pub output: Option<String>,
+    /// `--partition` dealt it to another shard: it did not run here.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_other_shard: bool,
 }
 
 /// A selected package without a mission file.

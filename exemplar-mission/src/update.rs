@@ -3,7 +3,8 @@
 //! The rules:
 //! - A test keeps its `T` id for life; a new test gets the next id, which is never one a
 //!   deleted test had (the newest history entry remembers `next_test_id`).
-//! - A test that did not run this time (filtered out) keeps its previous result.
+//! - A test that did not run this time (filtered out) keeps its previous result; one dealt to
+//!   another shard (`--partition`) has none in this run's signal.
 //! - A test the run's inventory no longer lists is dropped, but only when the inventory is
 //!   complete (every test binary of the package reported its tests).
 //! - Evidence older than the last change of a node's fingerprint is stale for that node.
@@ -164,12 +165,15 @@ fn next_signal(mission: &Mission, run: &RunInput) -> (Vec<SignalEntry>, u32) {
     let tagged = || run.tests.iter().filter(|t| !t.ids.is_empty());
     let observed: HashMap<&str, &TestRecord> =
         tagged().map(|t| (t.reference.as_str(), t)).collect();
+    // A test of another shard is no evidence here, not even its last result: a shard's loss
+    // is of what it ran (and a shard never rewrites the file).
     let fresh = |t: &TestRecord, prev: Option<&SignalResult>| match t.outcome {
         Some(outcome) => Some(SignalResult {
             outcome,
             duration: round_duration(t.duration),
             timestamp: run.timestamp.clone(),
         }),
+        None if t.plan == exemplar_formats::events::Plan::OtherShard => None,
         None => prev.cloned(),
     };
     let mut signal: Vec<SignalEntry> = Vec::new();

@@ -139,3 +139,19 @@ pub enum Error {
     #[error(transparent)]
     Rewrite(#[from] exemplar_mission::RewriteError),
 }
+
+/// A `--partition` that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PartitionError {
+    /// Not one of the kinds.
+    #[error("partition '{0}' must begin with hash:, count: or slice:")]
+    Kind(String),
+    /// The kind, but not `K/N` with `1 <= K <= N`.
+    #[error("partition '{input}' must be in the form kind:K/N: {problem}")]
+    Format {
+        /// What was given.
+        input: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+}

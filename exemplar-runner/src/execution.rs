@@ -21,6 +21,7 @@ use crate::execute::workers::{self, PlannedTest, Pool, PoolJob};
 use crate::execute::{self, ExecOptions, Finished, Harness, Inventory, Listing, Progress};
 use crate::groups;
 use crate::journal::Recorder;
+use crate::partition::Deal;
 use crate::records::{filtered_record, test_record};
 use crate::reporter::{Reporter, RunEvent};
 use crate::rerun::Outstanding;
@@ -59,12 +60,18 @@ impl BinaryInRun<'_> {
         self.by_name.get(name).map(|i| &self.inventory.tests[*i])
     }
 
+    /// This binary's tests, to be dealt to the shards of a partitioned run.
+    pub(crate) fn deal(&mut self) -> Deal<'_> {
+        Deal::of(self.bin, &mut self.inventory.tests)
+    }
+
     /// Filter out the tests that passed in the chain of runs `o` looks back on
     /// (`--rerun-failed`): the rest are outstanding, and run.
     pub(crate) fn leave_done(&mut self, o: &Outstanding) {
         let (mission, binary) = (&self.pkg.mission.id, &self.bin.target);
         for t in &mut self.inventory.tests {
-            if t.plan != Plan::Filtered && o.is_done(mission, binary, &t.name) {
+            let dealt = matches!(t.plan, Plan::Run | Plan::Ignored);
+            if dealt && o.is_done(mission, binary, &t.name) {
                 t.plan = Plan::Filtered;
             }
         }
@@ -203,7 +210,9 @@ impl<'b> Execution<'_> {
     fn planned(&mut self, b: &BinaryInRun<'_>) {
         self.reporter.report(RunEvent::BinaryStarted(b.bin));
         let all = b.inventory.tests.iter().chain(&b.inventory.stranded);
-        let reported = all.filter(|t| t.plan != Plan::Filtered).count();
+        let reported = all
+            .filter(|t| !matches!(t.plan, Plan::Filtered | Plan::OtherShard))
+            .count();
         self.reporter.report(RunEvent::Planned(reported as u64));
     }
 
@@ -262,8 +271,13 @@ impl<'b> Execution<'_> {
         let tests = self.tests.entry(b.pkg.name.clone()).or_default();
         tests.append(&mut b.arrived);
         let all = inventory.tests.iter().chain(&inventory.stranded);
-        for info in all.filter(|i| i.plan == Plan::Filtered) {
-            tests.push(filtered_record(b.bin, b.pkg, root, info));
+        for info in all.filter(|i| matches!(i.plan, Plan::Filtered | Plan::OtherShard)) {
+            let mut record = filtered_record(b.bin, b.pkg, root, info);
+            if info.plan == Plan::OtherShard {
+                record.plan = Plan::OtherShard;
+                self.recorder.in_other_shard(&record)?;
+            }
+            tests.push(record);
         }
         Ok(())
     }

@@ -41,6 +41,8 @@ pub struct Recorder {
     start: Option<RunStart>,
     held: Vec<TestRecord>,
     begun: bool,
+    /// Tests dealt to other shards, written with the run's end.
+    other_shards: Vec<TestDef>,
 }
 
 impl Recorder {
@@ -72,6 +74,7 @@ impl Recorder {
             start: None,
             held: Vec::new(),
             begun: false,
+            other_shards: Vec::new(),
         }
     }
 
@@ -143,9 +146,23 @@ impl Recorder {
         self.begun
     }
 
+    /// A test of the run that `--partition` dealt to another shard: part of the run's
+    /// inventory, written with its end.
+    pub fn in_other_shard(&mut self, t: &TestRecord) -> Result<(), Error> {
+        if self.writer.is_some() {
+            let def = TestDef::new(&t.mission, &t.reference, &t.binary, t.line, &t.ids);
+            self.other_shards.push(def);
+        }
+        Ok(())
+    }
+
     /// The run ended: write its end record, when it began, and wait for durability.
-    pub fn end(&mut self, end: RunEnd) -> Result<(), Error> {
+    pub fn end(&mut self, mut end: RunEnd) -> Result<(), Error> {
         if let (true, Some(w)) = (self.begun, &mut self.writer) {
+            for def in std::mem::take(&mut self.other_shards) {
+                end.other_shards.push(def.id);
+                w.define_test(def)?;
+            }
             w.append(&Record::RunEnd(end))?;
             w.flush()?;
         }

@@ -13,7 +13,8 @@
 //! [`session`] chains the stages and folds the records into a [`Session`], which renderers
 //! (a table, JSON, JUnit, HTML) consume. [`gate`] compares a session with a baseline for
 //! `check`; [`listing`] lists tests without running them; [`rerun`] finds what the latest run
-//! left outstanding (`run --rerun-failed`).
+//! left outstanding (`run --rerun-failed`); [`partition`] deals a run's tests to the shards of
+//! a CI matrix (`run --partition`).
 #![warn(missing_docs)]
 
 pub mod build;
@@ -28,6 +29,7 @@ pub mod git;
 pub mod groups;
 pub mod journal;
 pub mod listing;
+pub mod partition;
 pub mod plan;
 mod records;
 pub mod reporter;
@@ -36,9 +38,10 @@ pub mod rows;
 pub mod session;
 pub mod signal;
 
-pub use errors::Error;
+pub use errors::{Error, PartitionError};
 pub use exemplar_formats::TestRecord;
 pub use groups::TestGroup;
+pub use partition::{Partition, PartitionKind};
 pub use plan::{CargoFlags, JournalChoice, ListPlan, RunPlan, Selection, TargetFilter};
 pub use reporter::{NoReporter, Reporter, RunEvent};
 pub use session::{MissionResult, Session, run};

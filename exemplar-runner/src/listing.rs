@@ -9,6 +9,7 @@ use crate::build::{self, TestBinary};
 use crate::discover::{self, Discovery};
 use crate::errors::Error;
 use crate::execute::{self, ExecOptions, Listing};
+use crate::partition::Deal;
 use crate::plan::{ListPlan, Selection};
 use crate::records::package_relative;
 use crate::session::design_filter;
@@ -19,7 +20,7 @@ pub fn list(plan: &ListPlan) -> Result<ListDocument, Error> {
     let design = design_filter(&discovery, &plan.design)?;
     let binaries = build::build(&plan.selection, &discovery.packages)?;
     let scratch = execute::scratch_dir()?;
-    let mut listed = Vec::new();
+    let mut listings = Vec::new();
     for bin in &binaries {
         let Some(pkg) = discovery.packages.iter().find(|p| p.name == bin.package) else {
             continue;
@@ -30,6 +31,20 @@ pub fn list(plan: &ListPlan) -> Result<ListDocument, Error> {
         };
         let listing =
             execute::list_binary(&bin.path, &bin.src_path, &opts, &plan.harness_args, false)?;
+        listings.push((bin, pkg, listing));
+    }
+    if let Some(partition) = &plan.partition {
+        let mut deals: Vec<Deal<'_>> = listings
+            .iter_mut()
+            .filter_map(|(bin, _, listing)| match listing {
+                Listing::Listed(inventory) => Some(Deal::of(bin, &mut inventory.tests)),
+                Listing::Failed { .. } => None,
+            })
+            .collect();
+        partition.deal(&mut deals);
+    }
+    let mut listed = Vec::new();
+    for (bin, pkg, listing) in listings {
         let relative = |file: &str| package_relative(file, &discovery.root, &pkg.dir);
         listed.push(listed_binary(bin, listing, &relative));
     }

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::partition::Partition;
+
 /// Which packages, and how cargo builds them.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -172,6 +174,9 @@ pub struct RunPlan {
     pub wait: bool,
     /// Arguments for the harness (filters, `--exact`, `--skip`, ...).
     pub harness_args: Vec<String>,
+    /// Run one shard of the suite (`--partition hash:1/3`); the tests of the other shards are
+    /// recorded as such. A shard never rewrites the mission files.
+    pub partition: Option<Partition>,
 }
 
 /// A listing: the tests a run with the same selection and arguments would see.
@@ -183,6 +188,8 @@ pub struct ListPlan {
     pub design: Vec<String>,
     /// The harness's selecting arguments.
     pub harness_args: Vec<String>,
+    /// Show the tests of other shards as such (`--partition`).
+    pub partition: Option<Partition>,
 }
 
 impl From<&RunPlan> for ListPlan {
@@ -191,6 +198,7 @@ impl From<&RunPlan> for ListPlan {
             selection: run.selection.clone(),
             design: run.design.clone(),
             harness_args: run.harness_args.clone(),
+            partition: run.partition,
         }
     }
 }

@@ -64,6 +64,10 @@ impl Outstanding {
         out.changed_since = None;
         out.harness_args = self.scope.harness_args.clone();
         out.harness_args.extend(split_threads(&plan.harness_args).1);
+        // A shard's rerun is of the same shard: its tests are dealt as they were.
+        if let Some(p) = self.scope.partition.as_deref().and_then(|p| p.parse().ok()) {
+            out.partition = Some(p);
+        }
         out
     }
 
@@ -149,6 +153,7 @@ pub fn scope(design: &Option<String>, plan: &RunPlan) -> RunScope {
         harness_args: split_threads(&plan.harness_args).0,
         targets,
         rerun_of: None,
+        partition: plan.partition.map(|p| p.to_string()),
     }
 }
 

@@ -125,6 +125,7 @@ fn failing_tests(look: &Lookup<'_>, node: &str) -> Vec<FailingTest> {
                 evidence: l.evidence,
                 message: seen.and_then(|t| t.message.clone()),
                 output: seen.and_then(|t| t.output.clone()),
+                in_other_shard: seen.is_some_and(|t| t.plan == Plan::OtherShard),
             }
         })
         .collect()

@@ -21,6 +21,7 @@ use crate::execute::list::ListJob;
 use crate::execute::{self, ExecOptions};
 use crate::execution::Execution;
 use crate::journal::{self, Recorder};
+use crate::partition::Partition;
 use crate::plan::RunPlan;
 use crate::reporter::{Reporter, RunEvent};
 use crate::rerun::{self, Outstanding};
@@ -66,6 +67,10 @@ pub struct Session {
     pub not_run: u64,
     /// `--rerun-failed`: the run whose outstanding tests this one ran.
     pub rerun_of: Option<String>,
+    /// `--partition`: the shard this run is; it did not rewrite the mission files.
+    pub partition: Option<Partition>,
+    /// Tests dealt to the other shards (recorded as such, not run here).
+    pub other_shards: u64,
     /// Wall time of the whole run, the build included.
     pub elapsed: Duration,
 }
@@ -196,14 +201,23 @@ fn run_recorded(
             opts,
         })
         .collect();
-    let listings = execute::list::list_binaries(&listing_jobs, &plan.harness_args, true);
+    // Only the tests that run are dealt to shards: a libtest binary is asked which of its
+    // tests are ignored (as nextest deals them, so an ignored test is ignored in every shard).
+    let for_run = plan.partition.is_none();
+    let listings = execute::list::list_binaries(&listing_jobs, &plan.harness_args, for_run);
     let mut started = Vec::new();
     for ((bin, pkg, opts), listing) in jobs.iter().zip(listings) {
-        if let Some(mut b) = run.start(bin, pkg, opts, listing?) {
-            if let Some(r) = rerun {
-                b.leave_done(r);
-            }
+        if let Some(b) = run.start(bin, pkg, opts, listing?) {
             started.push(b);
+        }
+    }
+    let other_shards = match &plan.partition {
+        Some(p) => p.deal(&mut started.iter_mut().map(|b| b.deal()).collect::<Vec<_>>()),
+        None => 0,
+    };
+    if let Some(r) = rerun {
+        for b in &mut started {
+            b.leave_done(r);
         }
     }
     run.execute(&mut started, &discovery.root, plan.fail_fast)?;
@@ -225,7 +239,7 @@ fn run_recorded(
         timestamp: clock.started_text(),
         commit,
         note: plan.note.clone(),
-        rewrite: plan.rewrite && executed,
+        rewrite: plan.rewrite && executed && plan.partition.is_none(),
         partial: plan.selection.is_partial(),
     };
     let mut missions =
@@ -244,6 +258,8 @@ fn run_recorded(
         flaky_fails: plan.flaky_fails,
         not_run,
         rerun_of: rerun.map(|r| r.latest.clone()),
+        partition: plan.partition,
+        other_shards,
         elapsed: clock.elapsed(), // the tests' time; `run` adds the rest
     })
 }

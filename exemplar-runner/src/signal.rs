@@ -107,5 +107,6 @@ pub fn run_end(
                     .collect(),
             })
             .collect(),
+        other_shards: Vec::new(), // the recorder adds them
     }
 }

@@ -99,6 +99,15 @@ impl JournalWriter {
         self.w().append(&Record::Result(*result))
     }
 
+    /// Queue the definition of a test, when the journal does not have it yet (a test a run
+    /// names without a result of it: one dealt to another shard).
+    pub fn define_test(&mut self, def: TestDef) -> Result<()> {
+        if self.tests.insert(def.id) {
+            self.w().append(&Record::Test(def))?;
+        }
+        Ok(())
+    }
+
     /// Store content once by its BLAKE3 address; returns the address.
     pub fn put_blob(&mut self, bytes: &[u8]) -> Result<Hash> {
         let hash = *blake3::hash(bytes).as_bytes();

@@ -95,6 +95,10 @@ pub struct RunScope {
     /// The run re-ran the outstanding tests of this run (`--rerun-failed`).
     #[n(3)]
     pub rerun_of: Option<String>,
+    /// The shard this run is of a partitioned run (`hash:1/3`), whose other tests ran
+    /// elsewhere (see [`RunEnd::other_shards`]).
+    #[n(4)]
+    pub partition: Option<String>,
 }
 
 /// A BLAKE3 content address.
@@ -310,6 +314,12 @@ pub struct RunEnd {
     /// Loss per mission.
     #[n(3)]
     pub losses: Vec<MissionLoss>,
+    /// The tests a partitioned run dealt to its other shards, by [`TestDef`] id (each test's
+    /// definition is in the journal before this record): with the outcomes of the run, its
+    /// whole inventory.
+    #[n(4)]
+    #[cbor(default)]
+    pub other_shards: Vec<u64>,
 }
 
 /// Written by repair in place of lost records: sequence numbers `from..=to` (the gap record's

@@ -12,6 +12,7 @@ mod honesty;
 mod init;
 mod journal;
 mod new;
+mod partition;
 mod report;
 mod rerun;
 mod run;

@@ -84,6 +84,7 @@ fn journal_with_runs(n: usize) -> Fixture {
                     })
                     .collect(),
             }],
+            other_shards: Vec::new(),
         }))
         .unwrap();
     }

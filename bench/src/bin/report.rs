@@ -122,6 +122,7 @@ fn big_journal(pkg: &Path) {
                         })
                         .collect(),
                 }],
+                other_shards: Vec::new(),
             }))
             .unwrap();
         }

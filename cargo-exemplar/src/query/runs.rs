@@ -103,10 +103,13 @@ pub(super) fn run_line(ix: &Index, r: &RunRow) -> String {
         } else {
             String::new()
         },
-        if r.complete() {
-            losses.join(", ")
-        } else {
-            "incomplete".into()
+        match (r.complete(), r.partition()) {
+            (false, _) => "incomplete".into(),
+            (true, None) => losses.join(", "),
+            (true, Some(p)) => format!(
+                "shard {p} ({} tests in other shards; its loss is of this shard alone)",
+                r.other_shards.len()
+            ),
         },
         r.note
             .as_deref()

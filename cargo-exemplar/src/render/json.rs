@@ -39,7 +39,11 @@ pub fn document(s: &Session) -> RunDocument {
                     untagged_filtered: m
                         .tests
                         .iter()
-                        .filter(|t| t.ids.is_empty() && t.outcome.is_none())
+                        .filter(|t| {
+                            t.ids.is_empty()
+                                && t.outcome.is_none()
+                                && t.plan != exemplar_formats::events::Plan::OtherShard
+                        })
                         .count(),
                     untagged_failures: m
                         .tests
@@ -60,6 +64,8 @@ pub fn document(s: &Session) -> RunDocument {
         other_binaries: s.others.clone(),
         not_run: s.not_run,
         rerun_of: s.rerun_of.clone(),
+        partition: s.partition.map(|p| p.to_string()),
+        other_shards: s.other_shards,
     }
 }
 

@@ -65,6 +65,12 @@ pub fn render(s: &Session, style: Style) -> String {
             s.not_run
         ));
     }
+    if let Some(p) = s.partition {
+        parts.push(format!(
+            "{} in other shards (this is shard {p})",
+            s.other_shards
+        ));
+    }
     if !s.executed {
         if let Some(latest) = &s.rerun_of {
             let _ = writeln!(
@@ -132,12 +138,19 @@ fn write_untagged(out: &mut String, m: &MissionResult, run_id: &str, style: Styl
         .iter()
         .filter(|t| t.ids.is_empty() && t.plan == exemplar_formats::events::Plan::Filtered)
         .count();
-    if c.executed() + c.ignored + filtered as u64 == 0 {
+    let elsewhere = m
+        .tests
+        .iter()
+        .filter(|t| t.ids.is_empty() && t.plan == exemplar_formats::events::Plan::OtherShard)
+        .count();
+    if c.executed() + c.ignored + (filtered + elsewhere) as u64 == 0 {
         return;
     }
-    let left_out = match filtered {
-        0 => String::new(),
-        n => format!(", {n} filtered out"),
+    let left_out = match (filtered, elsewhere) {
+        (0, 0) => String::new(),
+        (n, 0) => format!(", {n} filtered out"),
+        (0, e) => format!(", {e} in other shards"),
+        (n, e) => format!(", {n} filtered out, {e} in other shards"),
     };
     let _ = writeln!(
         out,
@@ -281,6 +294,11 @@ fn write_verdict(
         )
     } else if m.rewritten {
         format!("{} updated", m.package.display.display())
+    } else if let Some(p) = s.partition {
+        format!(
+            "{} not rewritten: shard {p} saw part of the suite (a shard never rewrites it)",
+            m.package.display.display()
+        )
     } else if u.changed {
         format!(
             "{} not rewritten (--no-rewrite)",
@@ -339,6 +357,7 @@ pub fn write_detail(out: &mut String, r: &DirectiveRow, run_id: &str, style: Sty
     }
     for t in &r.failing_tests {
         let what = match t.outcome {
+            _ if t.in_other_shard => "in another shard".into(),
             Some(o) if t.evidence == exemplar_mission::loss::Evidence::Failing => o.to_string(),
             Some(_) => "stale (ran before the directive changed)".into(),
             None => "never ran".into(),

@@ -153,6 +153,7 @@ impl<'txn, 'p> Batch<'txn, 'p> {
             losses: Vec::new(),
             start_seq: seq,
             scope: r.scope.clone(),
+            other_shards: Vec::new(),
         };
         let bytes = minicbor::to_vec(&row).unwrap_or_default();
         tri!(p, self.runs.insert(r.run_id.as_str(), bytes.as_slice()));
@@ -282,8 +283,13 @@ impl<'txn, 'p> Batch<'txn, 'p> {
         row.ended_at = Some(e.ended_at);
         row.counts = e.counts.clone();
         row.losses = e.losses.clone();
+        row.other_shards = e.other_shards.clone();
         let bytes = minicbor::to_vec(&row).unwrap_or_default();
         tri!(p, self.runs.insert(e.run_id.as_str(), bytes.as_slice()));
+        // A shard's loss is of part of the suite: no point of any loss curve.
+        if row.partition().is_some() {
+            return Ok(());
+        }
         for m in &e.losses {
             for n in &m.nodes {
                 let key = node_key(&m.mission, &n.id);

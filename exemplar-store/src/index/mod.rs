@@ -79,12 +79,21 @@ pub struct RunRow {
     /// Which tests the run meant to run.
     #[n(9)]
     pub scope: Option<RunScope>,
+    /// Tests a partitioned run dealt to its other shards (see `RunEnd::other_shards`).
+    #[n(10)]
+    #[cbor(default)]
+    pub other_shards: Vec<u64>,
 }
 
 impl RunRow {
     /// The run has its end record.
     pub fn complete(&self) -> bool {
         self.ended_at.is_some()
+    }
+
+    /// The shard this run is of a partitioned run (`hash:1/3`), if it is one.
+    pub fn partition(&self) -> Option<&str> {
+        self.scope.as_ref().and_then(|s| s.partition.as_deref())
     }
 }
 

@@ -65,6 +65,7 @@ pub fn end(run: &str, at: i64, loss: f64) -> Record {
                 loss,
             }],
         }],
+        other_shards: Vec::new(),
     })
 }
 

@@ -1,0 +1,126 @@
+//! `run --partition`: the shards of a suite, each on its own journal as CI jobs would keep
+//! them, run every test exactly once between them, with the outcomes of the suite run whole;
+//! each shard says which shard it is and how many tests ran elsewhere, and none rewrites the
+//! mission file.
+
+use std::collections::BTreeMap;
+
+use crate::support::{Fixture, json, kv_alone, stderr, stdout};
+
+type Outcomes = BTreeMap<(String, String), String>;
+
+/// (binary, ref) → outcome word, of the latest run in the journal at `journal`.
+fn outcomes(fx: &Fixture, journal: &str) -> Outcomes {
+    let args = [
+        "show",
+        "latest",
+        "--journal",
+        journal,
+        "--message-format",
+        "json",
+    ];
+    let show = json(&fx.exemplar(&args));
+    let mut out = BTreeMap::new();
+    for t in show["tests"].as_array().unwrap() {
+        let key = (
+            t["binary"].as_str().unwrap().to_owned(),
+            t["ref"].as_str().unwrap().to_owned(),
+        );
+        out.insert(key, t["outcome"].as_str().unwrap().to_owned());
+    }
+    out
+}
+
+/// Outcomes every shard records: tests that are not dealt (not run by any harness, or
+/// `#[ignore]`d and not run).
+fn in_every_shard(outcome: &str) -> bool {
+    matches!(outcome, "stranded" | "ignored")
+}
+
+#[test]
+fn the_shards_of_a_suite_run_each_test_once_and_never_rewrite_the_mission() {
+    let _heavy = kv_alone();
+    let fx = Fixture::new("adopt");
+    let whole = fx.exemplar(&["run", "--journal", "j-whole", "--no-rewrite"]);
+    assert_eq!(whole.status.code(), Some(1), "{}", stderr(&whole));
+    let expected = outcomes(&fx, "j-whole");
+    let mission = fx.read("mission.yaml");
+    let total_run = expected.values().filter(|o| !in_every_shard(o)).count();
+
+    for kind in ["hash", "count", "slice"] {
+        let mut union = Outcomes::new();
+        let mut ran_here = 0;
+        for k in 1..=3 {
+            let partition = format!("{kind}:{k}/3");
+            let journal = format!("j-{kind}-{k}");
+            let args = ["run", "--partition", &partition, "--journal", &journal];
+            let mut with_json = args.to_vec();
+            with_json.extend(["--message-format", "json"]);
+            let run = fx.exemplar(&with_json);
+            assert!(
+                matches!(run.status.code(), Some(0 | 1)),
+                "{partition}: {}",
+                stderr(&run)
+            );
+            let doc = json(&run);
+            assert_eq!(doc["partition"], partition.as_str());
+            assert_eq!(doc["missions"][0]["rewritten"], false, "{partition}");
+            let shard = if doc["executed"] == true {
+                outcomes(&fx, &journal)
+            } else {
+                Outcomes::new()
+            };
+            let dealt = shard.values().filter(|o| !in_every_shard(o)).count() as u64;
+            ran_here += dealt;
+            assert_eq!(
+                doc["other_shards"].as_u64().unwrap() + dealt,
+                total_run as u64,
+                "{partition}: this shard's tests and the others' are the suite"
+            );
+            for (key, outcome) in shard {
+                let before = union.insert(key.clone(), outcome.clone());
+                assert!(
+                    before.is_none() || in_every_shard(&outcome),
+                    "{partition}: {key:?} ran in two shards"
+                );
+            }
+        }
+        assert_eq!(union, expected, "{kind}: the shards together are the suite");
+        assert_eq!(ran_here, total_run as u64, "{kind}");
+    }
+    assert_eq!(
+        fx.read("mission.yaml"),
+        mission,
+        "no shard rewrote the mission"
+    );
+
+    // The table says which shard ran, what it left to the others, and why the file stays.
+    let table = fx.exemplar(&["run", "--partition", "hash:1/2", "--journal", "j-table"]);
+    let text = stdout(&table);
+    assert!(
+        text.contains("in other shards (this is shard hash:1/2)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not rewritten: shard hash:1/2 saw part of the suite"),
+        "{text}"
+    );
+    let log = fx.exemplar(&["show", "latest", "--journal", "j-table"]);
+    assert!(
+        stdout(&log).contains("shard hash:1/2 ("),
+        "{}",
+        stdout(&log)
+    );
+
+    // The listing marks the other shards' tests, and a bad partition is refused.
+    let list = stdout(&fx.exemplar(&["list", "--partition", "count:2/2"]));
+    assert!(list.contains("in another shard"), "{list}");
+    assert!(list.contains(" in other shards"), "{list}");
+    let bad = fx.exemplar(&["run", "--partition", "hash:4/3"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("between 1 and the total 3"),
+        "{}",
+        stderr(&bad)
+    );
+}
