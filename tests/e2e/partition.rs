@@ -94,6 +94,44 @@ fn the_shards_of_a_suite_run_each_test_once_and_never_rewrite_the_mission() {
         "no shard rewrote the mission"
     );
 
+    // A rerun of a shard is of the same shard: its failing tests, none of the others'.
+    let failing_in = |journal: &str| -> Vec<(String, String)> {
+        outcomes(&fx, journal)
+            .into_iter()
+            .filter(|(_, o)| !matches!(o.as_str(), "passed" | "ignored" | "flaky"))
+            .map(|(k, _)| k)
+            .collect()
+    };
+    let shard = (1..=3)
+        .map(|k| format!("j-count-{k}"))
+        .find(|j| fx.path().join(j).exists() && !failing_in(j).is_empty())
+        .expect("a shard with a failing test");
+    let before = failing_in(&shard);
+    let args = [
+        "run",
+        "--rerun-failed",
+        "--journal",
+        &shard,
+        "--message-format",
+        "json",
+    ];
+    let rerun = fx.exemplar(&args);
+    let doc = json(&rerun);
+    let k = shard.rsplit('-').next().unwrap();
+    assert_eq!(
+        doc["partition"],
+        format!("count:{k}/3"),
+        "{}",
+        stderr(&rerun)
+    );
+    let rerun_ran: Vec<_> = outcomes(&fx, &shard).into_keys().collect();
+    for key in &rerun_ran {
+        assert!(
+            before.contains(key),
+            "{key:?} was not outstanding in {shard}"
+        );
+    }
+
     // The table says which shard ran, what it left to the others, and why the file stays.
     let table = fx.exemplar(&["run", "--partition", "hash:1/2", "--journal", "j-table"]);
     let text = stdout(&table);
