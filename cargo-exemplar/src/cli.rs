@@ -264,6 +264,21 @@ pub enum JournalAction {
     Repair,
     /// Delete the index and rebuild it from the write-ahead log.
     RebuildIndex,
+    /// Write runs (all, or each --run) to one self-checking file, to carry them to another
+    /// journal (a CI shard's runs to the job that merges).
+    Export {
+        /// The bundle to write.
+        file: PathBuf,
+        /// A run to write (id, prefix or `latest`); repeat for more (default: every run).
+        #[arg(long = "run", value_name = "RUN")]
+        runs: Vec<String>,
+    },
+    /// Append the runs of a bundle that this journal does not have yet; a damaged or newer
+    /// bundle is refused whole, with its offset.
+    Import {
+        /// The bundle to read.
+        file: PathBuf,
+    },
 }
 
 /// Output format.

@@ -58,7 +58,9 @@ impl Error {
             | Store::NewerFormat { .. }
             | Store::Corrupt { .. }
             | Store::NewerIndex { .. }
-            | Store::Decode { .. } => ExitCode::Journal,
+            | Store::Decode { .. }
+            | Store::NotABundle { .. }
+            | Store::BundleDamaged { .. } => ExitCode::Journal,
             _ => ExitCode::Usage,
         };
         match self {

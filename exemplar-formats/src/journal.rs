@@ -346,3 +346,20 @@ pub struct RebuildDocument {
     /// Runs in the index.
     pub runs: u64,
 }
+
+/// `journal export` and `journal import`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleDocument {
+    /// `exemplar-journal-export` or `exemplar-journal-import`.
+    pub format: String,
+    /// Schema version (1).
+    pub version: u32,
+    /// The bundle.
+    pub file: PathBuf,
+    /// Export: the runs written. Import: the runs appended to the journal.
+    pub runs: Vec<String>,
+    /// Import: the runs the journal had already, left as they were (empty for an export).
+    pub present: Vec<String>,
+    /// The bundle's size in bytes.
+    pub bytes: u64,
+}

@@ -45,6 +45,15 @@ pub struct Recorder {
     other_shards: Vec<TestDef>,
 }
 
+/// The journal is this machine's history, never committed: its folder ignores itself, as
+/// cargo's target folder does (a `.gitignore` of `*`, written once).
+pub fn ignore_itself(dir: &Path) {
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        let _ = std::fs::write(&ignore, "# the signal journal of cargo exemplar\n*\n");
+    }
+}
+
 impl Recorder {
     /// Open the journal at `dir` as its writer; `on_wait` hears of another writer's lock
     /// (what its lock file says of it) while this one waits.
@@ -55,12 +64,7 @@ impl Recorder {
             Contention::Fail
         };
         let writer = JournalWriter::open(dir, contention, WriterOptions::default(), on_wait)?;
-        // The journal is this machine's history, never committed: its folder ignores itself,
-        // as cargo's target folder does.
-        let ignore = dir.join(".gitignore");
-        if !ignore.exists() {
-            let _ = std::fs::write(&ignore, "# the signal journal of cargo exemplar\n*\n");
-        }
+        ignore_itself(dir);
         Ok(Recorder {
             writer: Some(writer),
             ..Recorder::nowhere()

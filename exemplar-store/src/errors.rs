@@ -101,6 +101,22 @@ pub enum StoreError {
     /// A run id, test or directive that the journal does not have.
     #[error("{0}")]
     NotFound(String),
+    /// A file given as a bundle is not one.
+    #[error("{path} is not a bundle of cargo exemplar runs (bad magic)")]
+    NotABundle {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A bundle that fails its checks: nothing of it was imported.
+    #[error("bundle {path} is damaged at offset {offset}: {detail}; nothing was imported")]
+    BundleDamaged {
+        /// The file.
+        path: PathBuf,
+        /// Byte offset of the damage.
+        offset: u64,
+        /// What is wrong.
+        detail: String,
+    },
     /// A record too large to frame.
     #[error("a record of {0} bytes is larger than the 64 MiB limit")]
     TooLarge(usize),

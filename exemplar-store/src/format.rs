@@ -65,8 +65,13 @@ pub struct Header {
 impl Header {
     /// The 64 header bytes.
     pub fn encode(&self) -> [u8; HEADER_LEN] {
+        self.encode_as(MAGIC)
+    }
+
+    /// The 64 header bytes of a file of the same layout under another magic (a bundle).
+    pub fn encode_as(&self, magic: &[u8; 8]) -> [u8; HEADER_LEN] {
         let mut b = [0u8; HEADER_LEN];
-        b[0..8].copy_from_slice(MAGIC);
+        b[0..8].copy_from_slice(magic);
         b[8..10].copy_from_slice(&self.major.to_le_bytes());
         b[10..12].copy_from_slice(&self.minor.to_le_bytes());
         b[12..16].copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
@@ -80,7 +85,12 @@ impl Header {
 
     /// Parse header bytes: `Err(reason)` when they are not a valid header.
     pub fn decode(b: &[u8]) -> Result<Header, HeaderProblem> {
-        if b.len() < HEADER_LEN || &b[0..8] != MAGIC {
+        Header::decode_as(b, MAGIC)
+    }
+
+    /// [`Header::decode`] of a file of the same layout under another magic (a bundle).
+    pub fn decode_as(b: &[u8], magic: &[u8; 8]) -> Result<Header, HeaderProblem> {
+        if b.len() < HEADER_LEN || &b[0..8] != magic {
             return Err(HeaderProblem::Magic);
         }
         let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);

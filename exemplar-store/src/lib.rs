@@ -11,11 +11,13 @@
 //!   up on open and rebuilt from the WAL whenever it is missing, damaged or outdated.
 //! - `lock` — the writer [`lock`], with the holder's pid.
 //!
-//! Failure messages and captured output are stored once as content-addressed blobs.
+//! Failure messages and captured output are stored once as content-addressed blobs. Runs move
+//! between journals as [`bundle`]s.
 //! [`query`] answers questions over the history: runs, a test's or a directive's history, the
 //! state as of a run, a time or a commit, diffs, flaky tests.
 #![warn(missing_docs)]
 
+pub mod bundle;
 mod errors;
 pub mod format;
 pub mod index;

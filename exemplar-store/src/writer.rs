@@ -252,7 +252,7 @@ fn new_segment(dir: &Path, first_seq: u64) -> Result<Tail> {
 }
 
 /// 16 unpredictable bytes for a file id, from the OS's random source where there is one.
-fn getrandom(out: &mut [u8; 16]) {
+pub(crate) fn getrandom(out: &mut [u8; 16]) {
     use std::io::Read;
     if let Ok(mut f) = File::open("/dev/urandom")
         && f.read_exact(out).is_ok()

@@ -162,3 +162,75 @@ fn the_shards_of_a_suite_run_each_test_once_and_never_rewrite_the_mission() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn shard_journals_travel_as_bundles_into_one_journal() {
+    let _heavy = kv_alone();
+    let fx = Fixture::new("adopt");
+    let mut shards = Vec::new();
+    for k in 1..=3 {
+        let journal = format!("j-{k}");
+        let partition = format!("hash:{k}/3");
+        let run = fx.exemplar(&["run", "--partition", &partition, "--journal", &journal]);
+        assert!(matches!(run.status.code(), Some(0 | 1)), "{}", stderr(&run));
+        if fx.path().join(&journal).exists() {
+            let bundle = format!("shard-{k}.exbundle");
+            let args = ["journal", "export", &bundle, "--journal", &journal];
+            let export = fx.exemplar(&args);
+            assert_eq!(export.status.code(), Some(0), "{}", stderr(&export));
+            shards.push((journal, bundle));
+        }
+    }
+    assert!(shards.len() >= 2, "the shards ran tests");
+    let mut runs = Vec::new();
+    for (journal, bundle) in &shards {
+        let args = [
+            "journal",
+            "import",
+            bundle,
+            "--journal",
+            "merged",
+            "--message-format",
+        ];
+        let import = json(&fx.exemplar(&[&args[..], &["json"]].concat()));
+        assert_eq!(import["runs"].as_array().unwrap().len(), 1, "{import}");
+        runs.push(import["runs"][0].as_str().unwrap().to_owned());
+        // Each run arrives with every outcome it had.
+        let show = |j: &str, run: &str| {
+            let args = ["show", run, "--journal", j, "--message-format", "json"];
+            json(&fx.exemplar(&args))["tests"].clone()
+        };
+        assert_eq!(
+            show("merged", runs.last().unwrap()),
+            show(journal, "latest")
+        );
+    }
+    // Importing again adds nothing; the merged journal verifies.
+    let again = json(&fx.exemplar(&[
+        "journal",
+        "import",
+        &shards[0].1,
+        "--journal",
+        "merged",
+        "--message-format",
+        "json",
+    ]));
+    assert_eq!(again["runs"].as_array().unwrap().len(), 0, "{again}");
+    assert_eq!(again["present"].as_array().unwrap().len(), 1, "{again}");
+    let verify = fx.exemplar(&["journal", "verify", "--journal", "merged"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stderr(&verify));
+    // A damaged bundle is refused, naming its offset, and exits 5.
+    let path = fx.path().join(&shards[0].1);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.len() - 20;
+    bytes[at] ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    let bad = fx.exemplar(&["journal", "import", &shards[0].1, "--journal", "other"]);
+    assert_eq!(bad.status.code(), Some(5), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("is damaged at offset"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(!fx.path().join("other").exists(), "nothing was imported");
+}

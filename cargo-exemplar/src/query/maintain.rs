@@ -1,13 +1,17 @@
-//! `cargo exemplar journal verify|repair|rebuild-index`: looking after the journal.
+//! `cargo exemplar journal verify|repair|rebuild-index|export|import`: looking after the
+//! journal, and carrying runs between journals.
 
 use std::fmt::Write;
 use std::path::Path;
 
 use exemplar_formats::journal::{
-    MovedSegment, RebuildDocument, RepairDocument, SegmentOffset, SeqRange, VerifyDocument,
+    BundleDocument, MovedSegment, RebuildDocument, RepairDocument, SegmentOffset, SeqRange,
+    VerifyDocument,
 };
+use exemplar_store::Contention;
+use exemplar_store::bundle;
 
-use super::runs::{emit, journal_dir};
+use super::runs::{emit, journal_dir, open_index};
 use crate::cli::{JournalAction, JournalCommand, MessageFormat};
 use crate::errors::{Error, ExitCode};
 
@@ -15,10 +19,12 @@ use crate::errors::{Error, ExitCode};
 pub fn journal(cmd: &JournalCommand) -> Result<ExitCode, Error> {
     let dir = journal_dir(&cmd.journal)?;
     let fmt = cmd.journal.message_format;
-    match cmd.action {
+    match &cmd.action {
         JournalAction::Verify => verify(&dir, fmt)?,
         JournalAction::Repair => repair(&dir, fmt)?,
         JournalAction::RebuildIndex => rebuild(&dir, fmt)?,
+        JournalAction::Export { file, runs } => export(&dir, file, runs, fmt)?,
+        JournalAction::Import { file } => import(&dir, file, fmt)?,
     }
     Ok(ExitCode::Ok)
 }
@@ -118,6 +124,62 @@ fn rebuild(dir: &Path, fmt: MessageFormat) -> Result<(), Error> {
         version: 1,
         records: n,
         runs: ix.runs()?.len() as u64,
+    };
+    emit(fmt, out, &doc);
+    Ok(())
+}
+
+/// Write runs to a bundle.
+fn export(dir: &Path, file: &Path, specs: &[String], fmt: MessageFormat) -> Result<(), Error> {
+    let ix = open_index(dir)?;
+    let mut ids = Vec::new();
+    for spec in specs {
+        ids.push(ix.find_run(spec)?.run_id);
+    }
+    drop(ix);
+    let only = (!ids.is_empty()).then_some(ids.as_slice());
+    let report = bundle::write(&bundle::collect(dir, only)?, file)?;
+    let out = format!(
+        "wrote {} runs ({} records, {} bytes) to {}\n",
+        report.runs.len(),
+        report.records,
+        report.bytes,
+        file.display()
+    );
+    let doc = BundleDocument {
+        format: "exemplar-journal-export".into(),
+        version: 1,
+        file: file.to_owned(),
+        runs: report.runs,
+        present: Vec::new(),
+        bytes: report.bytes,
+    };
+    emit(fmt, out, &doc);
+    Ok(())
+}
+
+/// Append a bundle's runs that the journal does not have.
+fn import(dir: &Path, file: &Path, fmt: MessageFormat) -> Result<(), Error> {
+    let read = bundle::read(file)?;
+    let report = bundle::import(dir, &read, Contention::Wait)?;
+    exemplar_runner::journal::ignore_itself(dir);
+    let mut out = format!(
+        "imported {} runs from {} into {}",
+        report.imported.len(),
+        file.display(),
+        dir.display()
+    );
+    if !report.present.is_empty() {
+        let _ = write!(out, "; {} were there already", report.present.len());
+    }
+    out.push('\n');
+    let doc = BundleDocument {
+        format: "exemplar-journal-import".into(),
+        version: 1,
+        file: file.to_owned(),
+        runs: report.imported,
+        present: report.present,
+        bytes: std::fs::metadata(file).map_or(0, |m| m.len()),
     };
     emit(fmt, out, &doc);
     Ok(())

@@ -1,0 +1,354 @@
+//! Bundles: runs carried from one journal to another as one self-checking file, as a CI job
+//! hands its shard to the job that merges (`cargo exemplar journal export` / `journal
+//! import`).
+//!
+//! A bundle has the layout of a segment ([`format`]) under its own magic, `EXBUNDLE`: the
+//! 64-byte header (format major and minor, a random file id, BLAKE3 of the header), then
+//! records framed and checked as in a segment (BLAKE3 over the file id and the frame). It
+//! holds the definitions of the tests the runs' results name, the blobs (messages, output)
+//! they point to, then each run's own records — its start, its results, its end — in the
+//! order its journal had them. Sequence numbers count from 1 within the bundle.
+//!
+//! Import reads the whole file before it writes anything: damage anywhere (a frame whose
+//! checksum fails, a record that does not decode, a blob that does not match its address, a
+//! cut-off end) refuses the file with its offset, and a newer major format is refused with
+//! both versions. It then appends every run the journal does not have yet (by run id), with
+//! the definitions and blobs it lacks; a run it has is left as it is, so importing a file
+//! twice changes nothing.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
+use std::path::Path;
+
+use crate::errors::{Result, StoreError, io};
+use crate::format::{self, HEADER_LEN, Header, HeaderProblem};
+use crate::index::Index;
+use crate::journal::{JournalWriter, wal_dir};
+use crate::lock::Contention;
+use crate::records::{Hash, Record, TestDef};
+use crate::wal;
+use crate::writer::WriterOptions;
+
+/// The first bytes of a bundle.
+pub const BUNDLE_MAGIC: &[u8; 8] = b"EXBUNDLE";
+
+/// One run in a bundle: its id and its records (start, results, end), in log order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BundledRun {
+    /// The run's id.
+    pub run_id: String,
+    /// Its records.
+    pub records: Vec<Record>,
+}
+
+impl BundledRun {
+    /// The run has its end record.
+    pub fn complete(&self) -> bool {
+        self.records.iter().any(|r| matches!(r, Record::RunEnd(_)))
+    }
+}
+
+/// What a bundle holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Bundle {
+    /// The definitions of the tests the runs' results name.
+    pub tests: Vec<TestDef>,
+    /// The blobs the runs' results point to, by address.
+    pub blobs: HashMap<Hash, Vec<u8>>,
+    /// The runs.
+    pub runs: Vec<BundledRun>,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportReport {
+    /// The runs, in log order.
+    pub runs: Vec<String>,
+    /// Records written.
+    pub records: u64,
+    /// The file's size.
+    pub bytes: u64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportReport {
+    /// Runs appended to the journal.
+    pub imported: Vec<String>,
+    /// Runs the journal had already (left as they were).
+    pub present: Vec<String>,
+}
+
+/// Read the runs of the journal at `journal` (all of them, or those named by `only`) with the
+/// tests and blobs they need.
+pub fn collect(journal: &Path, only: Option<&[String]>) -> Result<Bundle> {
+    let wal = wal_dir(journal);
+    let wanted = |id: &str| only.is_none_or(|o| o.iter().any(|w| w == id));
+    let mut bundle = Bundle::default();
+    let mut defs: HashMap<u64, TestDef> = HashMap::new();
+    let mut needed_tests = BTreeSet::new();
+    let mut needed_blobs = BTreeSet::new();
+    let mut current: Option<usize> = None;
+    wal::read_from(&wal, 1, None, &mut |scan, located| {
+        let Some(record) = Record::decode(located.kind, located.seq, scan.payload(located))? else {
+            return Ok(());
+        };
+        match record {
+            Record::Test(def) => {
+                defs.insert(def.id, def);
+            }
+            Record::RunStart(ref start) => {
+                current = None;
+                if wanted(&start.run_id) {
+                    current = Some(bundle.runs.len());
+                    bundle.runs.push(BundledRun {
+                        run_id: start.run_id.clone(),
+                        records: vec![record],
+                    });
+                }
+            }
+            Record::Result(ref r) => {
+                if let Some(run) = current.map(|i| &mut bundle.runs[i]) {
+                    needed_tests.insert(r.test);
+                    needed_blobs.extend(r.message.iter().chain(&r.output).map(|h| **h));
+                    run.records.push(record);
+                }
+            }
+            Record::Outcome(ref o) => {
+                if let Some(run) = bundle.runs.iter_mut().find(|r| r.run_id == o.run_id) {
+                    needed_blobs.extend(o.message.iter().chain(&o.output).map(|h| **h));
+                    run.records.push(record);
+                }
+            }
+            Record::RunEnd(ref end) => {
+                if let Some(run) = bundle.runs.iter_mut().find(|r| r.run_id == end.run_id) {
+                    needed_tests.extend(end.other_shards.iter().copied());
+                    run.records.push(record);
+                }
+                current = None;
+            }
+            Record::Blob(_) | Record::Gap(_) => {}
+        }
+        Ok(())
+    })?;
+    if let Some(only) = only
+        && let Some(missing) = only
+            .iter()
+            .find(|id| !bundle.runs.iter().any(|r| &r.run_id == *id))
+    {
+        return Err(StoreError::NotFound(format!(
+            "no run {missing} in {}",
+            journal.display()
+        )));
+    }
+    bundle.tests = needed_tests
+        .iter()
+        .filter_map(|id| defs.remove(id))
+        .collect();
+    if !needed_blobs.is_empty() {
+        wal::read_from(&wal, 1, None, &mut |scan, located| {
+            if let Some(Record::Blob(b)) =
+                Record::decode(located.kind, located.seq, scan.payload(located))?
+                && needed_blobs.contains(&*b.hash)
+            {
+                bundle.blobs.insert(*b.hash, b.bytes);
+            }
+            Ok(())
+        })?;
+    }
+    Ok(bundle)
+}
+
+/// Write `bundle` to `path`, atomically (a temporary file beside it, fsync, rename, fsync of
+/// the folder).
+pub fn write(bundle: &Bundle, path: &Path) -> Result<ExportReport> {
+    let mut file_id = [0u8; 16];
+    crate::writer::getrandom(&mut file_id);
+    let header = Header {
+        major: format::MAJOR,
+        minor: format::MINOR,
+        file_id,
+        first_seq: 1,
+        created_nanos: now_nanos(),
+    };
+    let mut out = header.encode_as(BUNDLE_MAGIC).to_vec();
+    let mut seq = 0u64;
+    let mut frame = |out: &mut Vec<u8>, r: &Record| {
+        seq += 1;
+        format::encode_frame(out, &file_id, r.kind(), seq, &r.encode());
+    };
+    for def in &bundle.tests {
+        frame(&mut out, &Record::Test(def.clone()));
+    }
+    let mut hashes: Vec<&Hash> = bundle.blobs.keys().collect();
+    hashes.sort();
+    for h in hashes {
+        frame(&mut out, &crate::records::blob(&bundle.blobs[h]).1);
+    }
+    for run in &bundle.runs {
+        for r in &run.records {
+            frame(&mut out, r);
+        }
+    }
+    write_atomic(path, &out)?;
+    Ok(ExportReport {
+        runs: bundle.runs.iter().map(|r| r.run_id.clone()).collect(),
+        records: seq,
+        bytes: out.len() as u64,
+    })
+}
+
+/// Read and check the bundle at `path`, whole.
+pub fn read(path: &Path) -> Result<Bundle> {
+    let bytes = std::fs::read(path).map_err(io("cannot read", path))?;
+    let damaged = |offset: usize, detail: String| StoreError::BundleDamaged {
+        path: path.to_owned(),
+        offset: offset as u64,
+        detail,
+    };
+    let header = match Header::decode_as(&bytes, BUNDLE_MAGIC) {
+        Ok(h) => h,
+        Err(HeaderProblem::Magic) => {
+            return Err(StoreError::NotABundle {
+                path: path.to_owned(),
+            });
+        }
+        Err(HeaderProblem::Newer { major, minor }) => {
+            return Err(StoreError::NewerFormat {
+                path: path.to_owned(),
+                found_major: major,
+                found_minor: minor,
+                known_major: format::MAJOR,
+            });
+        }
+        Err(HeaderProblem::Checksum) => {
+            return Err(damaged(0, "the header's checksum fails".into()));
+        }
+    };
+    let mut bundle = Bundle::default();
+    let mut at = HEADER_LEN;
+    let mut expected_seq = 1;
+    while at < bytes.len() {
+        let frame = format::decode_frame(&bytes[at..], &header.file_id)
+            .map_err(|p| damaged(at, format!("{p:?}").to_lowercase()))?;
+        if frame.seq != expected_seq {
+            return Err(damaged(
+                at,
+                format!("record {} where {expected_seq} was due", frame.seq),
+            ));
+        }
+        let record = Record::decode(frame.kind, frame.seq, frame.payload)
+            .map_err(|e| damaged(at, e.to_string()))?;
+        match record {
+            Some(Record::Test(def)) => bundle.tests.push(def),
+            Some(Record::Blob(b)) => {
+                if *blake3::hash(&b.bytes).as_bytes() != *b.hash {
+                    return Err(damaged(at, "a blob does not match its address".into()));
+                }
+                bundle.blobs.insert(*b.hash, b.bytes);
+            }
+            Some(Record::RunStart(start)) => bundle.runs.push(BundledRun {
+                run_id: start.run_id.clone(),
+                records: vec![Record::RunStart(start)],
+            }),
+            Some(r @ (Record::Result(_) | Record::Outcome(_) | Record::RunEnd(_))) => {
+                let run = bundle
+                    .runs
+                    .last_mut()
+                    .ok_or_else(|| damaged(at, "a run's record before any run start".into()))?;
+                run.records.push(r);
+            }
+            Some(Record::Gap(_)) | None => {}
+        }
+        at += frame.len;
+        expected_seq += 1;
+    }
+    Ok(bundle)
+}
+
+/// Append the runs of `bundle` that the journal at `journal` does not have (with the tests
+/// and blobs they need), as the journal's writer.
+pub fn import(journal: &Path, bundle: &Bundle, contention: Contention) -> Result<ImportReport> {
+    let mut report = ImportReport::default();
+    let present: Vec<bool> = if wal_dir(journal).exists() {
+        let index = Index::open(journal)?;
+        let mut out = Vec::new();
+        for run in &bundle.runs {
+            out.push(index.run(&run.run_id)?.is_some());
+        }
+        out
+    } else {
+        vec![false; bundle.runs.len()]
+    };
+    let mut w = JournalWriter::open(journal, contention, WriterOptions::default(), &mut |_| {})?;
+    let defs: HashMap<u64, &TestDef> = bundle.tests.iter().map(|d| (d.id, d)).collect();
+    for (run, present) in bundle.runs.iter().zip(present) {
+        if present {
+            report.present.push(run.run_id.clone());
+            continue;
+        }
+        for r in &run.records {
+            let (tests, blobs) = needs(r);
+            for id in tests {
+                if let Some(def) = defs.get(&id) {
+                    w.define_test((*def).clone())?;
+                }
+            }
+            for h in blobs {
+                if let Some(bytes) = bundle.blobs.get(&h) {
+                    w.put_blob(bytes)?;
+                }
+            }
+            w.append(r)?;
+        }
+        report.imported.push(run.run_id.clone());
+    }
+    w.flush()?;
+    w.close()?;
+    Ok(report)
+}
+
+/// The tests and blobs a record names.
+fn needs(r: &Record) -> (Vec<u64>, Vec<Hash>) {
+    match r {
+        Record::Result(res) => (
+            vec![res.test],
+            res.message.iter().chain(&res.output).map(|h| **h).collect(),
+        ),
+        Record::Outcome(o) => (
+            Vec::new(),
+            o.message.iter().chain(&o.output).map(|h| **h).collect(),
+        ),
+        Record::RunEnd(end) => (end.other_shards.clone(), Vec::new()),
+        _ => (Vec::new(), Vec::new()),
+    }
+}
+
+fn now_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp).map_err(io("cannot create", &tmp))?;
+        f.write_all(bytes).map_err(io("cannot write", &tmp))?;
+        f.sync_all().map_err(io("cannot sync", &tmp))?;
+        std::fs::rename(&tmp, path).map_err(io("cannot move into place", path))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
+    wal::sync_dir(dir)
+}
