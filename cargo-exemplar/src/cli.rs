@@ -50,8 +50,11 @@ pub enum Command {
     Diff(DiffArgs),
     /// Tests whose outcome changed between runs of the same (clean) commit.
     Flaky(JournalArgs),
-    /// Look after the journal: verify, repair, rebuild-index.
+    /// Look after the journal: verify, repair, rebuild-index, export, import.
     Journal(JournalCommand),
+    /// Merge the shards of a partitioned run, imported into one journal, into the run they
+    /// are together: the loss of the whole suite, the mission files rewritten once.
+    Merge(MergeArgs),
     /// Start a project from a bundled reference mission (kv, persist, hexmap).
     New(NewArgs),
     /// Adopt exemplar in an existing crate or workspace: a starter mission file and the
@@ -244,6 +247,46 @@ pub struct DiffArgs {
     pub journal: JournalArgs,
 }
 
+/// `cargo exemplar merge`.
+#[derive(Debug, Clone, Args)]
+pub struct MergeArgs {
+    /// The shards' run group (default: that of the latest shard run in the journal).
+    #[arg(long, value_name = "GROUP")]
+    pub run_group: Option<String>,
+    /// Path to Cargo.toml (default: the package or workspace in the current folder).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Do not rewrite the mission files.
+    #[arg(long)]
+    pub no_rewrite: bool,
+    /// A note for the history entry the merged run adds.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// human or json.
+    #[arg(long, value_name = "FMT", default_value = "human")]
+    pub message_format: MessageFormat,
+    /// The journal the shards' bundles were imported into (default: .exemplar/ at the
+    /// workspace root).
+    #[arg(long, value_name = "DIR", env = "EXEMPLAR_JOURNAL")]
+    pub journal: Option<PathBuf>,
+}
+
+/// The CI's own id of this pipeline run, for shards that do not say `--run-group`: GitHub
+/// Actions (`GITHUB_RUN_ID`, with `-N` for a re-run attempt), GitLab (`CI_PIPELINE_ID`),
+/// Buildkite (`BUILDKITE_BUILD_ID`), CircleCI (`CIRCLE_WORKFLOW_ID`).
+pub fn ci_run_group() -> Option<String> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let Some(id) = var("GITHUB_RUN_ID") {
+        return Some(match var("GITHUB_RUN_ATTEMPT") {
+            Some(n) if n != "1" => format!("{id}-{n}"),
+            _ => id,
+        });
+    }
+    ["CI_PIPELINE_ID", "BUILDKITE_BUILD_ID", "CIRCLE_WORKFLOW_ID"]
+        .into_iter()
+        .find_map(var)
+}
+
 /// `cargo exemplar journal ...`.
 #[derive(Debug, Clone, Args)]
 pub struct JournalCommand {
@@ -432,6 +475,11 @@ pub struct RunArgs {
     /// shards' tests are recorded as such; a shard does not rewrite the mission files.
     #[arg(long, value_name = "KIND:K/N")]
     pub partition: Option<exemplar_runner::Partition>,
+    /// With --partition: the CI run the shard belongs to, so that `merge` finds its shards
+    /// (default: the CI's run id: GITHUB_RUN_ID, CI_PIPELINE_ID, BUILDKITE_BUILD_ID,
+    /// CIRCLE_WORKFLOW_ID).
+    #[arg(long, value_name = "GROUP", requires = "partition")]
+    pub run_group: Option<String>,
     /// Start no test after one has failed (after its retries); the tests left are shown as
     /// not run, and keep their directives' evidence as it was.
     #[arg(long, overrides_with = "no_fail_fast")]
@@ -551,6 +599,7 @@ impl RunArgs {
             fail_fast: self.fail_fast && !self.no_fail_fast,
             rerun_failed: self.rerun_failed,
             partition: self.partition,
+            run_group: self.run_group.clone().or_else(ci_run_group),
             retries: self.retries,
             slow_timeout,
             flaky_fails: self.flaky_result == FlakyResult::Fail,

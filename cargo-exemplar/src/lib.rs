@@ -18,6 +18,7 @@ mod errors;
 pub mod hook;
 pub mod init;
 pub mod list;
+pub mod merge;
 pub mod new;
 pub mod progress;
 pub mod query;

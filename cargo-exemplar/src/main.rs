@@ -39,6 +39,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => query::diff(args, out),
         Command::Flaky(args) => query::flaky(args),
         Command::Journal(cmd) => query::journal(cmd),
+        Command::Merge(args) => cargo_exemplar::merge::command(args, color),
         Command::New(args) => cargo_exemplar::new::command(args),
         Command::Init(args) => cargo_exemplar::init::command(args),
     };

@@ -42,6 +42,9 @@ pub struct RunDocument {
     /// Tests dealt to the other shards: not run here, recorded as such.
     #[serde(default)]
     pub other_shards: u64,
+    /// `merge`: the shard runs this run is the union of.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
 }
 
 /// One mission after a run.

@@ -132,6 +132,9 @@ pub enum Error {
         /// What is wrong, with the offset in the link section when it is the records.
         problem: String,
     },
+    /// The shards of a run cannot be merged.
+    #[error("cannot merge: {0}")]
+    CannotMerge(String),
     /// The journal failed.
     #[error(transparent)]
     Journal(#[from] exemplar_store::StoreError),

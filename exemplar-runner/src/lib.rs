@@ -14,7 +14,7 @@
 //! (a table, JSON, JUnit, HTML) consume. [`gate`] compares a session with a baseline for
 //! `check`; [`listing`] lists tests without running them; [`rerun`] finds what the latest run
 //! left outstanding (`run --rerun-failed`); [`partition`] deals a run's tests to the shards of
-//! a CI matrix (`run --partition`).
+//! a CI matrix (`run --partition`), and [`merge`] makes them one run again.
 #![warn(missing_docs)]
 
 pub mod build;
@@ -29,6 +29,7 @@ pub mod git;
 pub mod groups;
 pub mod journal;
 pub mod listing;
+pub mod merge;
 pub mod partition;
 pub mod plan;
 mod records;

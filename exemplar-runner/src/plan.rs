@@ -177,6 +177,8 @@ pub struct RunPlan {
     /// Run one shard of the suite (`--partition hash:1/3`); the tests of the other shards are
     /// recorded as such. A shard never rewrites the mission files.
     pub partition: Option<Partition>,
+    /// The CI run a shard belongs to, recorded so that its shards merge into one run.
+    pub run_group: Option<String>,
 }
 
 /// A listing: the tests a run with the same selection and arguments would see.

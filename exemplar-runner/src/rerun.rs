@@ -154,6 +154,8 @@ pub fn scope(design: &Option<String>, plan: &RunPlan) -> RunScope {
         targets,
         rerun_of: None,
         partition: plan.partition.map(|p| p.to_string()),
+        run_group: plan.partition.and(plan.run_group.clone()),
+        merged_from: Vec::new(),
     }
 }
 

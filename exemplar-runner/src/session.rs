@@ -71,6 +71,8 @@ pub struct Session {
     pub partition: Option<Partition>,
     /// Tests dealt to the other shards (recorded as such, not run here).
     pub other_shards: u64,
+    /// A merge (see [`merge`](crate::merge)): the shard runs this run is the union of.
+    pub merged_from: Vec<String>,
     /// Wall time of the whole run, the build included.
     pub elapsed: Duration,
 }
@@ -260,6 +262,7 @@ fn run_recorded(
         rerun_of: rerun.map(|r| r.latest.clone()),
         partition: plan.partition,
         other_shards,
+        merged_from: Vec::new(),
         elapsed: clock.elapsed(), // the tests' time; `run` adds the rest
     })
 }
@@ -358,7 +361,7 @@ pub fn design_filter(discovery: &Discovery, ids: &[String]) -> Result<Option<Str
     Ok(Some(all.join(",")))
 }
 
-fn new_run_id(now: &jiff::Timestamp) -> String {
+pub(crate) fn new_run_id(now: &jiff::Timestamp) -> String {
     let mut h = random_suffix(now.as_nanosecond(), std::process::id());
     h.truncate(6);
     format!("{}-{h}", now.strftime("%Y%m%dT%H%M%SZ"))

@@ -99,6 +99,14 @@ pub struct RunScope {
     /// elsewhere (see [`RunEnd::other_shards`]).
     #[n(4)]
     pub partition: Option<String>,
+    /// The CI run the shard belongs to (`--run-group`, or the CI's run id): the shards with
+    /// the same commit and group are merged into one run.
+    #[n(5)]
+    pub run_group: Option<String>,
+    /// A merged run: the shard runs it is the union of.
+    #[n(6)]
+    #[cbor(default)]
+    pub merged_from: Vec<String>,
 }
 
 /// A BLAKE3 content address.

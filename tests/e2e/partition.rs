@@ -171,7 +171,8 @@ fn shard_journals_travel_as_bundles_into_one_journal() {
     for k in 1..=3 {
         let journal = format!("j-{k}");
         let partition = format!("hash:{k}/3");
-        let run = fx.exemplar(&["run", "--partition", &partition, "--journal", &journal]);
+        let args = ["run", "--partition", &partition, "--run-group", "g1"];
+        let run = fx.exemplar(&[&args[..], &["--journal", &journal]].concat());
         assert!(matches!(run.status.code(), Some(0 | 1)), "{}", stderr(&run));
         if fx.path().join(&journal).exists() {
             let bundle = format!("shard-{k}.exbundle");
@@ -181,7 +182,7 @@ fn shard_journals_travel_as_bundles_into_one_journal() {
             shards.push((journal, bundle));
         }
     }
-    assert!(shards.len() >= 2, "the shards ran tests");
+    assert_eq!(shards.len(), 3, "every shard ran tests");
     let mut runs = Vec::new();
     for (journal, bundle) in &shards {
         let args = [
@@ -233,4 +234,67 @@ fn shard_journals_travel_as_bundles_into_one_journal() {
         stderr(&bad)
     );
     assert!(!fx.path().join("other").exists(), "nothing was imported");
+
+    // A group with a shard missing is refused (shard 1's bundle is the damaged one).
+    for (_, bundle) in &shards[1..] {
+        fx.exemplar(&["journal", "import", bundle, "--journal", "partial"]);
+    }
+    let partial = fx.exemplar(&["merge", "--journal", "partial"]);
+    assert_eq!(partial.status.code(), Some(2), "{}", stderr(&partial));
+    assert!(
+        stderr(&partial).contains("lacks shard 1/3:"),
+        "{}",
+        stderr(&partial)
+    );
+
+    // The merge is the suite run whole: the same outcomes and the same loss per directive,
+    // and the mission file rewritten once.
+    let whole = fx.exemplar(&[
+        "run",
+        "--journal",
+        "whole",
+        "--no-rewrite",
+        "--message-format",
+        "json",
+    ]);
+    let whole = json(&whole);
+    let mission = fx.read("mission.yaml");
+    let merged = fx.exemplar(&["merge", "--journal", "merged", "--message-format", "json"]);
+    assert_eq!(
+        merged.status.code(),
+        Some(1),
+        "a test fails: {}",
+        stderr(&merged)
+    );
+    let merged = json(&merged);
+    assert_eq!(
+        merged["merged_from"].as_array().unwrap().len(),
+        3,
+        "{merged}"
+    );
+    assert_eq!(merged["counts"], whole["counts"]);
+    let losses = |doc: &serde_json::Value| -> Vec<(String, serde_json::Value)> {
+        doc["missions"][0]["directives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| (d["id"].as_str().unwrap().to_owned(), d["loss"].clone()))
+            .collect()
+    };
+    assert_eq!(losses(&merged), losses(&whole));
+    assert_eq!(merged["missions"][0]["loss"], whole["missions"][0]["loss"]);
+    assert_eq!(
+        outcomes(&fx, "merged"),
+        outcomes(&fx, "whole"),
+        "the merged run's outcomes"
+    );
+    assert_eq!(merged["missions"][0]["rewritten"], true);
+    assert_ne!(fx.read("mission.yaml"), mission);
+    let again = fx.exemplar(&["merge", "--journal", "merged"]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("was merged already"),
+        "{}",
+        stderr(&again)
+    );
 }

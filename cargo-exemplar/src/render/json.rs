@@ -66,6 +66,7 @@ pub fn document(s: &Session) -> RunDocument {
         rerun_of: s.rerun_of.clone(),
         partition: s.partition.map(|p| p.to_string()),
         other_shards: s.other_shards,
+        merged_from: s.merged_from.clone(),
     }
 }
 

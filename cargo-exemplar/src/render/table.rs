@@ -71,6 +71,13 @@ pub fn render(s: &Session, style: Style) -> String {
             s.other_shards
         ));
     }
+    if !s.merged_from.is_empty() {
+        parts.push(format!(
+            "the union of {} shards ({})",
+            s.merged_from.len(),
+            s.merged_from.join(", ")
+        ));
+    }
     if !s.executed {
         if let Some(latest) = &s.rerun_of {
             let _ = writeln!(

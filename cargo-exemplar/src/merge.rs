@@ -1,0 +1,34 @@
+//! `cargo exemplar merge`: the shards of a partitioned run, imported into one journal, made
+//! the one run they are together, shown as a run is.
+
+use crate::cli::{MergeArgs, MessageFormat};
+use crate::errors::{Error, ExitCode};
+use crate::render;
+use crate::style::ColorChoice;
+
+/// `cargo exemplar merge`.
+pub fn command(args: &MergeArgs, color: ColorChoice) -> Result<ExitCode, Error> {
+    let plan = exemplar_runner::merge::MergePlan {
+        selection: exemplar_runner::Selection {
+            manifest_path: args.manifest_path.clone(),
+            ..Default::default()
+        },
+        journal: match &args.journal {
+            Some(dir) => exemplar_runner::JournalChoice::At(dir.clone()),
+            None => exemplar_runner::JournalChoice::Default,
+        },
+        run_group: args.run_group.clone(),
+        rewrite: !args.no_rewrite,
+        note: args.note.clone(),
+    };
+    let session = exemplar_runner::merge::merge(&plan)?;
+    match args.message_format {
+        MessageFormat::Human => print!("{}", render::table::render(&session, color.for_stdout())),
+        MessageFormat::Json => println!("{}", render::json::render(&session)),
+    }
+    Ok(if session.failed() {
+        ExitCode::Failed
+    } else {
+        ExitCode::Ok
+    })
+}

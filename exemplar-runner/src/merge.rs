@@ -1,0 +1,325 @@
+//! Merging the shards of a partitioned run (`run --partition`, one journal per CI job, their
+//! bundles imported into one journal) into the one run they are together: the union of their
+//! results, the loss of the whole suite, and the mission files rewritten once.
+//!
+//! The shards of one run are the complete shard runs with the same commit and run group
+//! (`--run-group`, or the CI's own run id), of one kind and total, the latest of each shard
+//! number. The merge refuses a group with a shard missing, shards of different kinds, totals
+//! or designs, and a design that changed since they ran: a partial merge must never look like
+//! a whole run. Every test a shard left to the others must have run in one of them. A group
+//! already merged is not merged again.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use exemplar_formats::events::Plan;
+use exemplar_formats::{Outcome, OutcomeCounts, TestRecord};
+use exemplar_mission::Fingerprint;
+use exemplar_store::records::{NodeStamp, RunScope, RunStart, TestDef};
+use exemplar_store::{Index, RunRow};
+
+use crate::clock::RunClock;
+use crate::discover::{self, Discovery};
+use crate::errors::Error;
+use crate::journal::{self, Recorder};
+use crate::partition::Partition;
+use crate::plan::{JournalChoice, Selection};
+use crate::session::Session;
+use crate::signal;
+
+/// What to merge, and where.
+#[derive(Debug, Clone, Default)]
+pub struct MergePlan {
+    /// The workspace and its missions (the packages, `--manifest-path`).
+    pub selection: Selection,
+    /// The journal the shards were imported into.
+    pub journal: JournalChoice,
+    /// The shards' run group (`None`: the group of the latest shard run).
+    pub run_group: Option<String>,
+    /// Rewrite the mission files.
+    pub rewrite: bool,
+    /// A note for the history entry.
+    pub note: Option<String>,
+}
+
+/// The shards of one run, read from the journal.
+struct Shards {
+    /// The group, as the shards recorded it (`None`: no group, only the commit).
+    group: Option<String>,
+    commit: Option<String>,
+    /// One run per shard number, in order.
+    runs: Vec<RunRow>,
+    /// Their results, each test once.
+    outcomes: Vec<exemplar_store::records::Outcome>,
+    /// Messages and output by blob address.
+    texts: HashMap<[u8; 32], String>,
+}
+
+/// Merge the shards of a run into one, journal it, and rewrite the mission files.
+pub fn merge(plan: &MergePlan) -> Result<Session, Error> {
+    let discovery = discover::discover(&plan.selection)?;
+    let Some(dir) = journal::location(&plan.journal, &discovery.root) else {
+        return Err(Error::CannotMerge(
+            "--no-journal: shards are merged in a journal".into(),
+        ));
+    };
+    let shards = read_shards(&dir, plan.run_group.as_deref())?;
+    same_design(&shards, &discovery)?;
+    let clock = RunClock::start(&discovery.packages);
+    let run_id = crate::session::new_run_id(&clock.started());
+    let mut tests = records(&shards, &discovery);
+    let mut counts = OutcomeCounts::default();
+    for o in tests.values().flatten().filter_map(|t| t.outcome) {
+        counts.add(o);
+    }
+    let stamp = signal::Stamp {
+        timestamp: clock.started_text(),
+        commit: shards.commit.clone(),
+        note: plan.note.clone(),
+        rewrite: plan.rewrite,
+        partial: false,
+    };
+    let mut missions = signal::update_missions(&discovery.packages, &mut tests, &[], &stamp);
+    let mut recorder = Recorder::open(&dir, true, &mut |_| {})?;
+    recorder.begin(merged_start(&run_id, &clock, &shards));
+    for t in missions.iter().flat_map(|m| &m.tests) {
+        recorder.record(t)?;
+    }
+    recorder.end(signal::run_end(&run_id, &clock, counts, &missions))?;
+    recorder.close()?;
+    signal::rewrite_missions(&mut missions, &stamp)?;
+    Ok(Session {
+        run_id,
+        executed: true,
+        root: discovery.root,
+        journal: Some(dir),
+        missions,
+        skipped: discovery.skipped,
+        others: Vec::new(),
+        counts,
+        flaky_fails: false,
+        not_run: 0,
+        rerun_of: None,
+        partition: None,
+        other_shards: 0,
+        merged_from: shards.runs.iter().map(|r| r.run_id.clone()).collect(),
+        elapsed: clock.elapsed(),
+    })
+}
+
+/// The complete shard runs of the group, one per shard number, with their results.
+fn read_shards(dir: &Path, group: Option<&str>) -> Result<Shards, Error> {
+    if !dir.join("wal").is_dir() {
+        return Err(Error::CannotMerge(format!(
+            "no journal at {}",
+            dir.display()
+        )));
+    }
+    let ix = exemplar_store::open_index(dir)?;
+    let runs = ix.runs()?;
+    let is_shard = |r: &&RunRow| r.complete() && r.partition().is_some();
+    let group_of = |r: &RunRow| r.scope.as_ref().and_then(|s| s.run_group.clone());
+    let Some(latest) = runs
+        .iter()
+        .rev()
+        .find(|r| is_shard(r) && group.is_none_or(|g| group_of(r).as_deref() == Some(g)))
+    else {
+        return Err(Error::CannotMerge(match group {
+            Some(g) => format!("no shard run of run group {g} in {}", dir.display()),
+            None => format!("no shard run in {}", dir.display()),
+        }));
+    };
+    let (want_group, commit) = (group_of(latest), latest.commit.clone());
+    let members: Vec<&RunRow> = runs
+        .iter()
+        .filter(is_shard)
+        .filter(|r| group_of(r) == want_group && r.commit == commit)
+        .collect();
+    let name = want_group
+        .clone()
+        .unwrap_or_else(|| format!("of commit {}", commit.as_deref().unwrap_or("-")));
+    already_merged(&runs, &members, &name)?;
+    let mut by_shard: BTreeMap<u64, &RunRow> = BTreeMap::new();
+    let mut cut: Option<Partition> = None;
+    for r in members {
+        let p: Partition = r
+            .partition()
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e| Error::CannotMerge(format!("run {}: {e}", r.run_id)))?;
+        match cut {
+            Some(c) if (c.kind, c.total) != (p.kind, p.total) => {
+                return Err(Error::CannotMerge(format!(
+                    "run group {name} holds shards of {c} and of {p}: one partition per run group"
+                )));
+            }
+            _ => cut = Some(p),
+        }
+        by_shard.insert(p.shard, r); // the latest of each shard number
+    }
+    let total = cut.map_or(0, |c| c.total);
+    let missing: Vec<String> = (1..=total)
+        .filter(|k| !by_shard.contains_key(k))
+        .map(|k| format!("{k}/{total}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::CannotMerge(format!(
+            "run group {name} lacks shard {}: import every shard's bundle, then merge",
+            missing.join(", ")
+        )));
+    }
+    let runs: Vec<RunRow> = by_shard.into_values().cloned().collect();
+    let Union { outcomes, texts } = union(&ix, dir, &runs)?;
+    Ok(Shards {
+        group: want_group,
+        commit,
+        runs,
+        outcomes,
+        texts,
+    })
+}
+
+/// A merged run of exactly these shards already in the journal.
+fn already_merged(runs: &[RunRow], members: &[&RunRow], name: &str) -> Result<(), Error> {
+    let ids: HashSet<&str> = members.iter().map(|r| r.run_id.as_str()).collect();
+    for r in runs {
+        let from = r
+            .scope
+            .as_ref()
+            .map_or(&[][..], |s| s.merged_from.as_slice());
+        if !from.is_empty()
+            && from.iter().all(|f| ids.contains(f.as_str()))
+            && from.len() == ids.len()
+        {
+            return Err(Error::CannotMerge(format!(
+                "run group {name} was merged already, as run {}",
+                r.run_id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Each test's result once (ignored and stranded tests are in every shard), and every test a
+/// shard left to the others run by one of them.
+fn union(ix: &Index, dir: &Path, runs: &[RunRow]) -> Result<Union, Error> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    let mut texts = HashMap::new();
+    for r in runs {
+        for o in ix.outcomes(&r.run_id)? {
+            let id = TestDef::id_of(&o.mission, &o.reference, &o.binary, o.line, &o.ids);
+            if !seen.insert(id) {
+                continue;
+            }
+            for h in o.message.iter().chain(&o.output) {
+                if let Some(text) = ix.blob_text(dir, h)? {
+                    texts.insert(**h, text);
+                }
+            }
+            out.push(o);
+        }
+    }
+    let left: HashSet<u64> = runs
+        .iter()
+        .flat_map(|r| r.other_shards.iter().copied())
+        .collect();
+    let unrun = left.iter().filter(|id| !seen.contains(*id)).count();
+    if unrun > 0 {
+        return Err(Error::CannotMerge(format!(
+            "{unrun} tests that a shard left to the others ran in none of them: the shards did not list the same suite"
+        )));
+    }
+    Ok(Union {
+        outcomes: out,
+        texts,
+    })
+}
+
+/// The shards' results, each test once, and the texts they point to.
+struct Union {
+    outcomes: Vec<exemplar_store::records::Outcome>,
+    texts: HashMap<[u8; 32], String>,
+}
+
+/// The shards ran against one design, and it is the missions' design now.
+fn same_design(shards: &Shards, discovery: &Discovery) -> Result<(), Error> {
+    let stamps = |r: &RunRow| r.missions.clone();
+    let first = stamps(&shards.runs[0]);
+    if shards.runs.iter().any(|r| stamps(r) != first) {
+        return Err(Error::CannotMerge(
+            "the shards ran against different designs".into(),
+        ));
+    }
+    for p in &discovery.packages {
+        let now: Vec<NodeStamp> = p
+            .mission
+            .design
+            .iter()
+            .map(|n| NodeStamp {
+                id: n.id.clone(),
+                fingerprint: Fingerprint::of(n).to_hex(),
+            })
+            .collect();
+        if let Some(then) = first.iter().find(|m| m.mission == p.mission.id)
+            && then.nodes != now
+        {
+            return Err(Error::CannotMerge(format!(
+                "the design of mission {} changed since the shards ran: merge where they ran (commit {})",
+                p.mission.id,
+                shards.commit.as_deref().unwrap_or("-")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The union as each package's test records.
+fn records(shards: &Shards, discovery: &Discovery) -> HashMap<String, Vec<TestRecord>> {
+    let mut out: HashMap<String, Vec<TestRecord>> = HashMap::new();
+    for o in &shards.outcomes {
+        let Some(pkg) = discovery
+            .packages
+            .iter()
+            .find(|p| p.mission.id == o.mission)
+        else {
+            continue;
+        };
+        let (file, name) = o.reference.split_once("::").unwrap_or(("", &o.reference));
+        let text = |h: &Option<minicbor::bytes::ByteArray<32>>| {
+            h.as_ref().and_then(|h| shards.texts.get(&**h).cloned())
+        };
+        out.entry(pkg.name.clone()).or_default().push(TestRecord {
+            package: pkg.name.clone(),
+            mission: o.mission.clone(),
+            binary: o.binary.clone(),
+            name: name.to_owned(),
+            reference: o.reference.clone(),
+            file: file.to_owned(),
+            line: o.line,
+            ids: o.ids.clone(),
+            plan: Plan::Run,
+            outcome: Outcome::from_code(o.outcome),
+            duration: o.duration,
+            message: text(&o.message),
+            output: text(&o.output),
+        });
+    }
+    out
+}
+
+/// The merged run's start: the shards' design, and a scope naming them.
+fn merged_start(run_id: &str, clock: &RunClock, shards: &Shards) -> RunStart {
+    RunStart {
+        run_id: run_id.to_owned(),
+        started_at: clock.started().as_second(),
+        commit: shards.commit.clone(),
+        note: Some(format!("merge of {} shards", shards.runs.len())),
+        missions: shards.runs[0].missions.clone(),
+        scope: Some(RunScope {
+            run_group: shards.group.clone(),
+            merged_from: shards.runs.iter().map(|r| r.run_id.clone()).collect(),
+            ..RunScope::default()
+        }),
+    }
+}
