@@ -23,15 +23,16 @@ use crate::style::{ColorChoice, Style};
 
 /// `cargo exemplar check`.
 pub fn command(args: &CheckArgs, color: ColorChoice) -> Result<ExitCode, Error> {
-    if let Some(m) = args.max_loss
-        && !(0.0..=1.0).contains(&m)
-    {
-        return Err(Error::Usage(format!(
-            "--max-loss must be between 0 and 1, not {m}"
-        )));
-    }
+    max_loss_in_range(args.max_loss)?;
     if args.run.harness_args.iter().any(|a| a == "--list") {
         return crate::list::command(&(&args.run).into(), color);
+    }
+    if args.run.partition.is_some() {
+        return Err(Error::Usage(
+            "check gates a whole run, and a shard's loss is of part of the suite: run the \
+             shards with `run --partition`, then gate their union with `merge --check`"
+                .into(),
+        ));
     }
     let mut plan = args.run.plan()?;
     plan.rewrite = args.rewrite;
@@ -41,41 +42,74 @@ pub fn command(args: &CheckArgs, color: ColorChoice) -> Result<ExitCode, Error> 
         args.run.selection.verbosity(),
     );
     let session = exemplar_runner::run(&plan, &mut progress)?;
-    let baseline = gate::load_baseline(&session, args.baseline.as_deref())?;
-    let verdicts: Vec<MissionVerdict> = session
-        .missions
-        .iter()
-        .map(|m| {
-            gate::judge(
-                m,
-                baseline.missions.get(&m.package.mission.id),
-                args.max_loss.or(m.package.max_loss),
-            )
-        })
-        .collect();
-    // A binary that died before listing its tests hides its tests' outcomes: never clean.
-    let ok = verdicts.iter().all(MissionVerdict::ok) && !session.others.iter().any(|o| !o.ok);
-    match args.run.message_format {
-        MessageFormat::Human => print!(
-            "{}",
-            render(&baseline, &verdicts, &session, color.for_stdout())
-        ),
-        MessageFormat::Json => {
-            let doc = CheckDocument {
-                format: "exemplar-check".into(),
-                version: 1,
-                ok,
-                baseline: baseline.label.clone(),
-                missions: verdicts,
-                run: render::json::document(&session),
-            };
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&doc).expect("the check document serializes")
-            );
-        }
+    let gate = Gate {
+        baseline: args.baseline.as_deref(),
+        max_loss: args.max_loss,
+        format: args.run.message_format,
+    };
+    gate.judge(&session, color)
+}
+
+/// `--max-loss` is a loss: between 0 and 1.
+pub fn max_loss_in_range(max_loss: Option<f64>) -> Result<(), Error> {
+    match max_loss {
+        Some(m) if !(0.0..=1.0).contains(&m) => Err(Error::Usage(format!(
+            "--max-loss must be between 0 and 1, not {m}"
+        ))),
+        _ => Ok(()),
     }
-    Ok(if ok { ExitCode::Ok } else { ExitCode::Failed })
+}
+
+/// How to gate a run: against what, with which ceiling, shown how (shared by `check` and
+/// `merge --check`).
+pub struct Gate<'a> {
+    /// `--baseline RUN|COMMIT` (default: the mission files at `HEAD`).
+    pub baseline: Option<&'a str>,
+    /// `--max-loss` (default: each package's `max-loss`).
+    pub max_loss: Option<f64>,
+    /// Table or JSON.
+    pub format: MessageFormat,
+}
+
+impl Gate<'_> {
+    /// Compare `session` with the baseline, print the verdict, and say how to exit.
+    pub fn judge(&self, session: &Session, color: ColorChoice) -> Result<ExitCode, Error> {
+        let baseline = gate::load_baseline(session, self.baseline)?;
+        let verdicts: Vec<MissionVerdict> = session
+            .missions
+            .iter()
+            .map(|m| {
+                gate::judge(
+                    m,
+                    baseline.missions.get(&m.package.mission.id),
+                    self.max_loss.or(m.package.max_loss),
+                )
+            })
+            .collect();
+        // A binary that died before listing its tests hides its tests' outcomes: never clean.
+        let ok = verdicts.iter().all(MissionVerdict::ok) && !session.others.iter().any(|o| !o.ok);
+        match self.format {
+            MessageFormat::Human => print!(
+                "{}",
+                render(&baseline, &verdicts, session, color.for_stdout())
+            ),
+            MessageFormat::Json => {
+                let doc = CheckDocument {
+                    format: "exemplar-check".into(),
+                    version: 1,
+                    ok,
+                    baseline: baseline.label.clone(),
+                    missions: verdicts,
+                    run: render::json::document(session),
+                };
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&doc).expect("the check document serializes")
+                );
+            }
+        }
+        Ok(if ok { ExitCode::Ok } else { ExitCode::Failed })
+    }
 }
 
 fn render(baseline: &Baseline, verdicts: &[MissionVerdict], s: &Session, style: Style) -> String {

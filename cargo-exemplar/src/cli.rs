@@ -262,6 +262,16 @@ pub struct MergeArgs {
     /// A note for the history entry the merged run adds.
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
+    /// Gate the merged run as `check` gates a run: fail when an active directive's loss rose
+    /// or a test that passed in the baseline fails now.
+    #[arg(long)]
+    pub check: bool,
+    /// With --check: what to compare with (as `check --baseline`).
+    #[arg(long, value_name = "RUN|COMMIT", requires = "check")]
+    pub baseline: Option<String>,
+    /// With --check: also fail when a mission's loss is above this (as `check --max-loss`).
+    #[arg(long, value_name = "LOSS", requires = "check")]
+    pub max_loss: Option<f64>,
     /// human or json.
     #[arg(long, value_name = "FMT", default_value = "human")]
     pub message_format: MessageFormat,

@@ -1,5 +1,6 @@
 //! `cargo exemplar merge`: the shards of a partitioned run, imported into one journal, made
-//! the one run they are together, shown as a run is.
+//! the one run they are together, shown as a run is — or, with `--check`, gated as `check`
+//! gates a run.
 
 use crate::cli::{MergeArgs, MessageFormat};
 use crate::errors::{Error, ExitCode};
@@ -8,6 +9,7 @@ use crate::style::ColorChoice;
 
 /// `cargo exemplar merge`.
 pub fn command(args: &MergeArgs, color: ColorChoice) -> Result<ExitCode, Error> {
+    crate::check::max_loss_in_range(args.max_loss)?;
     let plan = exemplar_runner::merge::MergePlan {
         selection: exemplar_runner::Selection {
             manifest_path: args.manifest_path.clone(),
@@ -22,6 +24,14 @@ pub fn command(args: &MergeArgs, color: ColorChoice) -> Result<ExitCode, Error> 
         note: args.note.clone(),
     };
     let session = exemplar_runner::merge::merge(&plan)?;
+    if args.check {
+        let gate = crate::check::Gate {
+            baseline: args.baseline.as_deref(),
+            max_loss: args.max_loss,
+            format: args.message_format,
+        };
+        return gate.judge(&session, color);
+    }
     match args.message_format {
         MessageFormat::Human => print!("{}", render::table::render(&session, color.for_stdout())),
         MessageFormat::Json => println!("{}", render::json::render(&session)),

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::support::{Fixture, json, kv_alone, stderr, stdout};
+use crate::support::{Fixture, git, json, kv_alone, stderr, stdout};
 
 type Outcomes = BTreeMap<(String, String), String>;
 
@@ -167,6 +167,10 @@ fn the_shards_of_a_suite_run_each_test_once_and_never_rewrite_the_mission() {
 fn shard_journals_travel_as_bundles_into_one_journal() {
     let _heavy = kv_alone();
     let fx = Fixture::new("adopt");
+    // A repository, so that `merge --check` has the committed mission files as its baseline.
+    git(fx.path(), &["init", "-q"]);
+    git(fx.path(), &["add", "-A"]);
+    git(fx.path(), &["commit", "-q", "-m", "adopt"]);
     let mut shards = Vec::new();
     for k in 1..=3 {
         let journal = format!("j-{k}");
@@ -221,12 +225,17 @@ fn shard_journals_travel_as_bundles_into_one_journal() {
     let verify = fx.exemplar(&["journal", "verify", "--journal", "merged"]);
     assert_eq!(verify.status.code(), Some(0), "{}", stderr(&verify));
     // A damaged bundle is refused, naming its offset, and exits 5.
-    let path = fx.path().join(&shards[0].1);
-    let mut bytes = std::fs::read(&path).unwrap();
+    let mut bytes = std::fs::read(fx.path().join(&shards[0].1)).unwrap();
     let at = bytes.len() - 20;
     bytes[at] ^= 1;
-    std::fs::write(&path, bytes).unwrap();
-    let bad = fx.exemplar(&["journal", "import", &shards[0].1, "--journal", "other"]);
+    std::fs::write(fx.path().join("damaged.exbundle"), bytes).unwrap();
+    let bad = fx.exemplar(&[
+        "journal",
+        "import",
+        "damaged.exbundle",
+        "--journal",
+        "other",
+    ]);
     assert_eq!(bad.status.code(), Some(5), "{}", stderr(&bad));
     assert!(
         stderr(&bad).contains("is damaged at offset"),
@@ -235,7 +244,7 @@ fn shard_journals_travel_as_bundles_into_one_journal() {
     );
     assert!(!fx.path().join("other").exists(), "nothing was imported");
 
-    // A group with a shard missing is refused (shard 1's bundle is the damaged one).
+    // A group with a shard missing is refused; a shard is not gated alone.
     for (_, bundle) in &shards[1..] {
         fx.exemplar(&["journal", "import", bundle, "--journal", "partial"]);
     }
@@ -290,6 +299,32 @@ fn shard_journals_travel_as_bundles_into_one_journal() {
     );
     assert_eq!(merged["missions"][0]["rewritten"], true);
     assert_ne!(fx.read("mission.yaml"), mission);
+    let shard_check = fx.exemplar(&["check", "--partition", "hash:1/3"]);
+    assert_eq!(
+        shard_check.status.code(),
+        Some(2),
+        "{}",
+        stderr(&shard_check)
+    );
+
+    // `merge --check` gates the merged run against the committed mission files (whose
+    // directives have no loss yet: the failing tests raise it).
+    for (_, bundle) in &shards {
+        fx.exemplar(&["journal", "import", bundle, "--journal", "gated"]);
+    }
+    let gated = fx.exemplar(&[
+        "merge",
+        "--check",
+        "--journal",
+        "gated",
+        "--message-format",
+        "json",
+    ]);
+    assert_eq!(gated.status.code(), Some(1), "{}", stderr(&gated));
+    let gated = json(&gated);
+    assert_eq!(gated["format"], "exemplar-check");
+    assert_eq!(gated["ok"], false);
+    assert_eq!(gated["run"]["merged_from"].as_array().unwrap().len(), 3);
     let again = fx.exemplar(&["merge", "--journal", "merged"]);
     assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
     assert!(
