@@ -282,19 +282,19 @@ pub struct MergeArgs {
 }
 
 /// The CI's own id of this pipeline run, for shards that do not say `--run-group`: GitHub
-/// Actions (`GITHUB_RUN_ID`, with `-N` for a re-run attempt), GitLab (`CI_PIPELINE_ID`),
-/// Buildkite (`BUILDKITE_BUILD_ID`), CircleCI (`CIRCLE_WORKFLOW_ID`).
+/// Actions (`GITHUB_RUN_ID`: a re-run of failed jobs keeps it, and `merge` takes the latest
+/// run of each shard), GitLab (`CI_PIPELINE_ID`), Buildkite (`BUILDKITE_BUILD_ID`), CircleCI
+/// (`CIRCLE_WORKFLOW_ID`).
 pub fn ci_run_group() -> Option<String> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    if let Some(id) = var("GITHUB_RUN_ID") {
-        return Some(match var("GITHUB_RUN_ATTEMPT") {
-            Some(n) if n != "1" => format!("{id}-{n}"),
-            _ => id,
-        });
-    }
-    ["CI_PIPELINE_ID", "BUILDKITE_BUILD_ID", "CIRCLE_WORKFLOW_ID"]
-        .into_iter()
-        .find_map(var)
+    [
+        "GITHUB_RUN_ID",
+        "CI_PIPELINE_ID",
+        "BUILDKITE_BUILD_ID",
+        "CIRCLE_WORKFLOW_ID",
+    ]
+    .into_iter()
+    .find_map(var)
 }
 
 /// `cargo exemplar journal ...`.
@@ -486,7 +486,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "KIND:K/N")]
     pub partition: Option<exemplar_runner::Partition>,
     /// With --partition: the CI run the shard belongs to, so that `merge` finds its shards
-    /// (default: the CI's run id: GITHUB_RUN_ID, CI_PIPELINE_ID, BUILDKITE_BUILD_ID,
+    /// (default: the CI's pipeline id: GITHUB_RUN_ID, CI_PIPELINE_ID, BUILDKITE_BUILD_ID,
     /// CIRCLE_WORKFLOW_ID).
     #[arg(long, value_name = "GROUP", requires = "partition")]
     pub run_group: Option<String>,

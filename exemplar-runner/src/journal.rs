@@ -108,17 +108,26 @@ impl Recorder {
                     self.held.push(test.clone());
                     return Ok(());
                 }
-                Some(_) => {}
-            }
-            self.begun = true;
-            if let (Some(w), Some(start)) = (&mut self.writer, self.start.take()) {
-                w.append(&Record::RunStart(start))?;
-            }
-            for held in std::mem::take(&mut self.held) {
-                self.append_outcome(&held)?;
+                Some(_) => self.begin_now()?,
             }
         }
         self.append_outcome(test)
+    }
+
+    /// Record the run even if no test executes: a shard of a partitioned run may hold none
+    /// of the suite's tests, and its merge needs every shard.
+    pub fn begin_now(&mut self) -> Result<(), Error> {
+        if self.begun {
+            return Ok(());
+        }
+        self.begun = true;
+        if let (Some(w), Some(start)) = (&mut self.writer, self.start.take()) {
+            w.append(&Record::RunStart(start))?;
+        }
+        for held in std::mem::take(&mut self.held) {
+            self.append_outcome(&held)?;
+        }
+        Ok(())
     }
 
     fn append_outcome(&mut self, t: &TestRecord) -> Result<(), Error> {

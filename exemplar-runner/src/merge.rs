@@ -77,7 +77,9 @@ pub fn merge(plan: &MergePlan) -> Result<Session, Error> {
         commit: shards.commit.clone(),
         note: plan.note.clone(),
         rewrite: plan.rewrite,
-        partial: false,
+        // A test no shard journaled (one `--fail-fast` never started, one of a binary that
+        // did not list) keeps its signal, as in any run that did not run it.
+        partial: true,
     };
     let mut missions = signal::update_missions(&discovery.packages, &mut tests, &[], &stamp);
     let mut recorder = Recorder::open(&dir, true, &mut |_| {})?;
@@ -107,7 +109,8 @@ pub fn merge(plan: &MergePlan) -> Result<Session, Error> {
     })
 }
 
-/// The complete shard runs of the group, one per shard number, with their results.
+/// The complete shard runs of the group, one per shard number (with the reruns of it), with
+/// their results.
 fn read_shards(dir: &Path, group: Option<&str>) -> Result<Shards, Error> {
     if !dir.join("wal").is_dir() {
         return Err(Error::CannotMerge(format!(
@@ -117,98 +120,173 @@ fn read_shards(dir: &Path, group: Option<&str>) -> Result<Shards, Error> {
     }
     let ix = exemplar_store::open_index(dir)?;
     let runs = ix.runs()?;
-    let is_shard = |r: &&RunRow| r.complete() && r.partition().is_some();
-    let group_of = |r: &RunRow| r.scope.as_ref().and_then(|s| s.run_group.clone());
-    let Some(latest) = runs
-        .iter()
-        .rev()
-        .find(|r| is_shard(r) && group.is_none_or(|g| group_of(r).as_deref() == Some(g)))
-    else {
-        return Err(Error::CannotMerge(match group {
-            Some(g) => format!("no shard run of run group {g} in {}", dir.display()),
-            None => format!("no shard run in {}", dir.display()),
-        }));
-    };
-    let (want_group, commit) = (group_of(latest), latest.commit.clone());
-    let members: Vec<&RunRow> = runs
-        .iter()
-        .filter(is_shard)
-        .filter(|r| group_of(r) == want_group && r.commit == commit)
-        .collect();
-    let name = want_group
-        .clone()
-        .unwrap_or_else(|| format!("of commit {}", commit.as_deref().unwrap_or("-")));
-    already_merged(&runs, &members, &name)?;
-    let mut by_shard: BTreeMap<u64, &RunRow> = BTreeMap::new();
-    let mut cut: Option<Partition> = None;
-    for r in members {
-        let p: Partition = r
-            .partition()
-            .unwrap_or_default()
-            .parse()
-            .map_err(|e| Error::CannotMerge(format!("run {}: {e}", r.run_id)))?;
-        match cut {
-            Some(c) if (c.kind, c.total) != (p.kind, p.total) => {
-                return Err(Error::CannotMerge(format!(
-                    "run group {name} holds shards of {c} and of {p}: one partition per run group"
-                )));
-            }
-            _ => cut = Some(p),
-        }
-        by_shard.insert(p.shard, r); // the latest of each shard number
-    }
-    let total = cut.map_or(0, |c| c.total);
-    let missing: Vec<String> = (1..=total)
-        .filter(|k| !by_shard.contains_key(k))
-        .map(|k| format!("{k}/{total}"))
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::CannotMerge(format!(
-            "run group {name} lacks shard {}: import every shard's bundle, then merge",
-            missing.join(", ")
-        )));
-    }
-    let runs: Vec<RunRow> = by_shard.into_values().cloned().collect();
-    let Union { outcomes, texts } = union(&ix, dir, &runs)?;
+    let members = Members::of(&runs, group, dir)?;
+    let chains = members.chains()?;
+    let Union { outcomes, texts } = union(&ix, dir, &chains)?;
     Ok(Shards {
-        group: want_group,
-        commit,
-        runs,
+        group: members.group,
+        commit: members.commit,
+        runs: chains.into_iter().map(|c| c[0].clone()).collect(),
         outcomes,
         texts,
     })
 }
 
-/// A merged run of exactly these shards already in the journal.
-fn already_merged(runs: &[RunRow], members: &[&RunRow], name: &str) -> Result<(), Error> {
-    let ids: HashSet<&str> = members.iter().map(|r| r.run_id.as_str()).collect();
-    for r in runs {
-        let from = r
-            .scope
-            .as_ref()
-            .map_or(&[][..], |s| s.merged_from.as_slice());
-        if !from.is_empty()
-            && from.iter().all(|f| ids.contains(f.as_str()))
-            && from.len() == ids.len()
-        {
+/// The shard runs of one group: the group of the latest shard run (or the one asked for),
+/// with the same commit.
+struct Members<'r> {
+    group: Option<String>,
+    commit: Option<String>,
+    /// How messages name the group.
+    name: String,
+    runs: Vec<&'r RunRow>,
+}
+
+impl<'r> Members<'r> {
+    fn of(all: &'r [RunRow], group: Option<&str>, dir: &Path) -> Result<Members<'r>, Error> {
+        let is_shard = |r: &&RunRow| r.complete() && r.partition().is_some();
+        let group_of = |r: &RunRow| r.scope.as_ref().and_then(|s| s.run_group.clone());
+        let wanted = |r: &&RunRow| group.is_none_or(|g| group_of(r).as_deref() == Some(g));
+        let Some(latest) = all.iter().rev().filter(is_shard).find(wanted) else {
+            return Err(Error::CannotMerge(match group {
+                Some(g) => format!("no shard run of run group {g} in {}", dir.display()),
+                None => format!("no shard run in {}", dir.display()),
+            }));
+        };
+        let (group, commit) = (group_of(latest), latest.commit.clone());
+        let name = group
+            .clone()
+            .unwrap_or_else(|| format!("of commit {}", commit.as_deref().unwrap_or("-")));
+        let runs: Vec<&RunRow> = all
+            .iter()
+            .filter(is_shard)
+            .filter(|r| group_of(r) == group && r.commit == commit)
+            .collect();
+        let merged = all.iter().find(|m| {
+            let from = m
+                .scope
+                .as_ref()
+                .map_or(&[][..], |s| s.merged_from.as_slice());
+            runs.iter().any(|r| from.contains(&r.run_id))
+        });
+        if let Some(m) = merged {
             return Err(Error::CannotMerge(format!(
                 "run group {name} was merged already, as run {}",
-                r.run_id
+                m.run_id
             )));
         }
+        Ok(Members {
+            group,
+            commit,
+            name,
+            runs,
+        })
+    }
+
+    /// Each shard's run (the latest of its number) followed by the reruns of it, in log order;
+    /// shard 1 first. Every shard of the partition must be there, each of the whole suite.
+    fn chains(&self) -> Result<Vec<Vec<RunRow>>, Error> {
+        let name = &self.name;
+        let mut bases: BTreeMap<u64, &RunRow> = BTreeMap::new();
+        let mut cut: Option<Partition> = None;
+        for r in self.runs.iter().filter(|r| rerun_of(r).is_none()) {
+            whole_suite(r, name)?;
+            let p: Partition = r
+                .partition()
+                .unwrap_or_default()
+                .parse()
+                .map_err(|e| Error::CannotMerge(format!("run {}: {e}", r.run_id)))?;
+            match cut {
+                Some(c) if (c.kind, c.total) != (p.kind, p.total) => {
+                    return Err(Error::CannotMerge(format!(
+                        "run group {name} holds shards of {c} and of {p}: one partition per run group"
+                    )));
+                }
+                _ => cut = Some(p),
+            }
+            bases.insert(p.shard, r); // the latest of each shard number
+        }
+        let total = cut.map_or(0, |c| c.total);
+        let missing: Vec<String> = (1..=total)
+            .filter(|k| !bases.contains_key(k))
+            .map(|k| format!("{k}/{total}"))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::CannotMerge(format!(
+                "run group {name} lacks shard {}: import every shard's bundle, then merge",
+                missing.join(", ")
+            )));
+        }
+        Ok(bases
+            .into_values()
+            .map(|base| {
+                let mut chain = vec![base.clone()];
+                let reruns = self.runs.iter().filter(|r| rerun_of(r).is_some());
+                let of_base = reruns.filter(|r| self.root(r) == base.run_id);
+                chain.extend(of_base.map(|r| (*r).clone()));
+                chain
+            })
+            .collect())
+    }
+
+    /// The run a rerun's chain of `rerun_of` began with.
+    fn root(&self, r: &RunRow) -> String {
+        let mut id = r.run_id.clone();
+        let mut steps = 0;
+        while let Some(up) = self
+            .runs
+            .iter()
+            .find(|x| x.run_id == id)
+            .and_then(|x| rerun_of(x))
+        {
+            id = up;
+            steps += 1;
+            if steps > self.runs.len() {
+                break;
+            }
+        }
+        id
+    }
+}
+
+/// The run a `--rerun-failed` run re-ran.
+fn rerun_of(r: &RunRow) -> Option<String> {
+    r.scope.as_ref().and_then(|s| s.rerun_of.clone())
+}
+
+/// A shard of the whole suite: no `--design`, target or harness filter, so that the union
+/// of the shards is the suite.
+fn whole_suite(r: &RunRow, name: &str) -> Result<(), Error> {
+    let filtered = r
+        .scope
+        .as_ref()
+        .is_some_and(|s| s.design.is_some() || !s.targets.is_empty() || !s.harness_args.is_empty());
+    if filtered {
+        return Err(Error::CannotMerge(format!(
+            "run {} of run group {name} ran a filtered suite (--design, a target or harness \
+             filter): shards merge only when together they ran the whole suite",
+            r.run_id
+        )));
     }
     Ok(())
 }
 
-/// Each test's result once (ignored and stranded tests are in every shard), and every test a
-/// shard left to the others run by one of them.
-fn union(ix: &Index, dir: &Path, runs: &[RunRow]) -> Result<Union, Error> {
+/// Each test's latest result in its shard's chain, each test once (ignored and stranded tests
+/// are in every shard), and every test a shard left to the others run by one of them.
+fn union(ix: &Index, dir: &Path, chains: &[Vec<RunRow>]) -> Result<Union, Error> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     let mut texts = HashMap::new();
-    for r in runs {
-        for o in ix.outcomes(&r.run_id)? {
-            let id = TestDef::id_of(&o.mission, &o.reference, &o.binary, o.line, &o.ids);
+    for chain in chains {
+        // A rerun's result replaces the shard's (the chain is in log order).
+        let mut latest: BTreeMap<u64, exemplar_store::records::Outcome> = BTreeMap::new();
+        for r in chain {
+            for o in ix.outcomes(&r.run_id)? {
+                let id = TestDef::id_of(&o.mission, &o.reference, &o.binary, o.line, &o.ids);
+                latest.insert(id, o);
+            }
+        }
+        for (id, o) in latest {
             if !seen.insert(id) {
                 continue;
             }
@@ -220,6 +298,7 @@ fn union(ix: &Index, dir: &Path, runs: &[RunRow]) -> Result<Union, Error> {
             out.push(o);
         }
     }
+    let runs: Vec<&RunRow> = chains.iter().map(|c| &c[0]).collect();
     let left: HashSet<u64> = runs
         .iter()
         .flat_map(|r| r.other_shards.iter().copied())

@@ -54,7 +54,7 @@ impl Outstanding {
 
     /// `plan` narrowed to the base run's packages and scope (command-line packages, when
     /// given, win); it runs the outstanding tests once the done ones are filtered out.
-    pub fn plan(&self, plan: &RunPlan) -> RunPlan {
+    pub fn plan(&self, plan: &RunPlan) -> Result<RunPlan, Error> {
         let mut out = plan.clone();
         if plan.selection.packages.is_empty() && !plan.selection.workspace {
             out.selection.packages = self.packages.clone();
@@ -65,10 +65,25 @@ impl Outstanding {
         out.harness_args = self.scope.harness_args.clone();
         out.harness_args.extend(split_threads(&plan.harness_args).1);
         // A shard's rerun is of the same shard: its tests are dealt as they were.
-        if let Some(p) = self.scope.partition.as_deref().and_then(|p| p.parse().ok()) {
-            out.partition = Some(p);
-        }
-        out
+        out.partition = match self.scope.partition.as_deref() {
+            None => plan.partition,
+            Some(p) => {
+                let stored: crate::partition::Partition =
+                    p.parse().map_err(|e| Error::NothingToRerun {
+                        why: format!("run {}: {e}", self.latest),
+                    })?;
+                if plan.partition.is_some_and(|given| given != stored) {
+                    return Err(Error::NothingToRerun {
+                        why: format!(
+                            "run {} was shard {stored}; rerun it as that shard (leave --partition out)",
+                            self.latest
+                        ),
+                    });
+                }
+                Some(stored)
+            }
+        };
+        Ok(out)
     }
 
     /// The scope a rerun records: the base's, re-run from the latest run.

@@ -103,7 +103,7 @@ pub fn run(plan: &RunPlan, reporter: &mut dyn Reporter) -> Result<Session, Error
         false => None,
         true => Some(outstanding(plan)?),
     };
-    let narrowed = rerun.as_ref().map(|r| r.plan(plan));
+    let narrowed = rerun.as_ref().map(|r| r.plan(plan)).transpose()?;
     let plan = narrowed.as_ref().unwrap_or(plan);
     let discovery = discover::discover(&plan.selection)?;
     let journal = journal::location(&plan.journal, &discovery.root);
@@ -227,6 +227,10 @@ fn run_recorded(
         run.finish(b, &discovery.root)?;
     }
     run.reporter.report(RunEvent::Executed);
+    // A shard is recorded even when it held no test: its merge needs every shard.
+    if plan.partition.is_some() && rerun.is_none() {
+        run.recorder.begin_now()?;
+    }
     let executed = run.recorder.begun();
     let Execution {
         counts,

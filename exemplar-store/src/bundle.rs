@@ -7,7 +7,9 @@
 //! records framed and checked as in a segment (BLAKE3 over the file id and the frame). It
 //! holds the definitions of the tests the runs' results name, the blobs (messages, output)
 //! they point to, then each run's own records — its start, its results, its end — in the
-//! order its journal had them. Sequence numbers count from 1 within the bundle.
+//! order its journal had them, and last a [`BundleEnd`] that counts the records before it and
+//! names the runs, so that a bundle cut at a frame boundary is known as cut. Sequence numbers
+//! count from 1 within the bundle.
 //!
 //! Import reads the whole file before it writes anything: damage anywhere (a frame whose
 //! checksum fails, a record that does not decode, a blob that does not match its address, a
@@ -31,6 +33,22 @@ use crate::writer::WriterOptions;
 
 /// The first bytes of a bundle.
 pub const BUNDLE_MAGIC: &[u8; 8] = b"EXBUNDLE";
+
+/// The kind of a bundle's last record, [`BundleEnd`]: a bundle cut at a frame boundary lacks
+/// it. (No journal segment holds this kind.)
+pub const BUNDLE_END: u16 = 0x0b0e;
+
+/// A bundle's last record: how many records came before it, and the runs it carries.
+#[derive(Debug, Clone, PartialEq, minicbor::Encode, minicbor::Decode)]
+#[cbor(map)]
+pub struct BundleEnd {
+    /// Records before this one.
+    #[n(0)]
+    pub records: u64,
+    /// The runs, in order.
+    #[n(1)]
+    pub runs: Vec<String>,
+}
 
 /// One run in a bundle: its id and its records (start, results, end), in log order.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,7 +145,9 @@ pub fn collect(journal: &Path, only: Option<&[String]>) -> Result<Bundle> {
                 }
                 current = None;
             }
-            Record::Blob(_) | Record::Gap(_) => {}
+            // Results after a gap belong to no known run.
+            Record::Gap(_) => current = None,
+            Record::Blob(_) => {}
         }
         Ok(())
     })?;
@@ -190,6 +210,12 @@ pub fn write(bundle: &Bundle, path: &Path) -> Result<ExportReport> {
             frame(&mut out, r);
         }
     }
+    let end = BundleEnd {
+        records: seq,
+        runs: bundle.runs.iter().map(|r| r.run_id.clone()).collect(),
+    };
+    let payload = minicbor::to_vec(&end).unwrap_or_default();
+    format::encode_frame(&mut out, &file_id, BUNDLE_END, seq + 1, &payload);
     write_atomic(path, &out)?;
     Ok(ExportReport {
         runs: bundle.runs.iter().map(|r| r.run_id.clone()).collect(),
@@ -228,14 +254,30 @@ pub fn read(path: &Path) -> Result<Bundle> {
     let mut bundle = Bundle::default();
     let mut at = HEADER_LEN;
     let mut expected_seq = 1;
+    let mut ended = false;
     while at < bytes.len() {
         let frame = format::decode_frame(&bytes[at..], &header.file_id)
             .map_err(|p| damaged(at, format!("{p:?}").to_lowercase()))?;
-        if frame.seq != expected_seq {
+        if frame.seq != expected_seq || ended {
             return Err(damaged(
                 at,
                 format!("record {} where {expected_seq} was due", frame.seq),
             ));
+        }
+        if frame.kind == BUNDLE_END {
+            let end: BundleEnd = minicbor::decode(frame.payload)
+                .map_err(|e| damaged(at, format!("its end record does not decode: {e}")))?;
+            let held: Vec<&str> = bundle.runs.iter().map(|r| r.run_id.as_str()).collect();
+            if end.records != expected_seq - 1 || end.runs != held {
+                return Err(damaged(
+                    at,
+                    "its end record does not match what it holds".into(),
+                ));
+            }
+            ended = true;
+            at += frame.len;
+            expected_seq += 1;
+            continue;
         }
         let record = Record::decode(frame.kind, frame.seq, frame.payload)
             .map_err(|e| damaged(at, e.to_string()))?;
@@ -263,6 +305,12 @@ pub fn read(path: &Path) -> Result<Bundle> {
         at += frame.len;
         expected_seq += 1;
     }
+    if !ended {
+        return Err(damaged(
+            at,
+            "cut short: the bundle ends before its end record".into(),
+        ));
+    }
     Ok(bundle)
 }
 
@@ -270,17 +318,17 @@ pub fn read(path: &Path) -> Result<Bundle> {
 /// and blobs they need), as the journal's writer.
 pub fn import(journal: &Path, bundle: &Bundle, contention: Contention) -> Result<ImportReport> {
     let mut report = ImportReport::default();
-    let present: Vec<bool> = if wal_dir(journal).exists() {
+    // Which runs the journal has is asked under its writer lock: two imports at once do not
+    // both append a run.
+    let mut w = JournalWriter::open(journal, contention, WriterOptions::default(), &mut |_| {})?;
+    let present: Vec<bool> = {
         let index = Index::open(journal)?;
         let mut out = Vec::new();
         for run in &bundle.runs {
             out.push(index.run(&run.run_id)?.is_some());
         }
         out
-    } else {
-        vec![false; bundle.runs.len()]
     };
-    let mut w = JournalWriter::open(journal, contention, WriterOptions::default(), &mut |_| {})?;
     let defs: HashMap<u64, &TestDef> = bundle.tests.iter().map(|d| (d.id, d)).collect();
     for (run, present) in bundle.runs.iter().zip(present) {
         if present {

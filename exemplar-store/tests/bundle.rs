@@ -129,6 +129,15 @@ fn a_damaged_or_newer_bundle_is_refused_with_its_offset_and_imports_nothing() {
         }
         e => panic!("{e}"),
     }
+    // Cut at a frame boundary (its end record gone): refused as cut short.
+    std::fs::write(&file, &good[..*frames.last().unwrap()]).unwrap();
+    match bundle::read(&file).unwrap_err() {
+        StoreError::BundleDamaged { offset, detail, .. } => {
+            assert_eq!(offset, *frames.last().unwrap() as u64);
+            assert!(detail.contains("cut short"), "{detail}");
+        }
+        e => panic!("{e}"),
+    }
     // A newer major format: refused with both versions.
     let mut newer = good.clone();
     newer[8..10].copy_from_slice(&(exemplar_store::format::MAJOR + 1).to_le_bytes());

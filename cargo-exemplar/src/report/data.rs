@@ -164,7 +164,9 @@ fn mission_view(m: &Mission, runs: &[RunRow]) -> MissionView {
                 }
             }
         }
-        if let Some(l) = r.losses.iter().find(|l| l.mission == m.id) {
+        // A shard's loss is of part of the suite: no point of a curve (its merge is one).
+        let whole = r.partition().is_none();
+        if let Some(l) = r.losses.iter().find(|l| whole && l.mission == m.id) {
             curve.push((i, l.loss));
             for n in &l.nodes {
                 if let Some(node) = by_id.get(n.id.as_str()) {
@@ -179,6 +181,7 @@ fn mission_view(m: &Mission, runs: &[RunRow]) -> MissionView {
     let latest = runs
         .iter()
         .rev()
+        .filter(|r| r.partition().is_none())
         .find_map(|r| r.losses.iter().find(|l| l.mission == m.id));
     let latest_loss: HashMap<&str, f64> = latest
         .map(|l| l.nodes.iter().map(|x| (x.id.as_str(), x.loss)).collect())
