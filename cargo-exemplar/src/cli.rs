@@ -55,6 +55,10 @@ pub enum Command {
     /// Merge the shards of a partitioned run, imported into one journal, into the run they
     /// are together: the loss of the whole suite, the mission files rewritten once.
     Merge(MergeArgs),
+    /// Git's merge driver for mission files (`new`, `init` and `hook install` register it):
+    /// merges `signal:` and `history:` of two branches, and leaves a design both changed to
+    /// git's line merge.
+    MergeDriver(MergeDriverArgs),
     /// Start a project from a bundled reference mission (kv, persist, hexmap).
     New(NewArgs),
     /// Adopt exemplar in an existing crate or workspace: a starter mission file and the
@@ -245,6 +249,19 @@ pub struct DiffArgs {
     /// Journal and output.
     #[command(flatten)]
     pub journal: JournalArgs,
+}
+
+/// `cargo exemplar merge-driver`, as git calls it (`%O %A %B %P`).
+#[derive(Debug, Clone, Args)]
+pub struct MergeDriverArgs {
+    /// The common ancestor's version.
+    pub base: PathBuf,
+    /// Ours: the merged file is written here.
+    pub ours: PathBuf,
+    /// Theirs.
+    pub theirs: PathBuf,
+    /// The file's path in the repository, for messages.
+    pub path: Option<String>,
 }
 
 /// `cargo exemplar merge`.

@@ -107,5 +107,14 @@ fn git_path(repo: &Path) -> Result<PathBuf, Error> {
 pub fn command(args: &HookInstallArgs) -> Result<ExitCode, Error> {
     let path = install(args)?;
     println!("installed {} (runs `{}`)", path.display(), args.command);
+    let repo = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    if let Some(attributes) =
+        crate::merge_driver::register(&repo, &[exemplar_mission::DEFAULT_MISSION_FILE.into()])?
+    {
+        println!(
+            "registered the merge driver of mission files ({} and git config merge.exemplar)",
+            attributes.display()
+        );
+    }
     Ok(ExitCode::Ok)
 }

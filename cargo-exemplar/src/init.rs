@@ -47,6 +47,21 @@ pub fn command(args: &InitArgs) -> Result<ExitCode, Error> {
             p.name
         );
     }
+    let missions: Vec<std::path::PathBuf> = written.iter().map(|p| p.to_path_buf()).collect();
+    let dir = missions
+        .first()
+        .and_then(|m| m.parent())
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if !missions.is_empty()
+        && let Some(attributes) = crate::merge_driver::register(dir, &missions)?
+    {
+        println!(
+            "{:>12} the merge driver of mission files ({} and git config merge.exemplar)",
+            "Registered",
+            attributes.display()
+        );
+    }
     println!("{NEXT_STEPS}");
     Ok(ExitCode::Ok)
 }

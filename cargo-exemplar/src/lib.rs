@@ -19,6 +19,7 @@ pub mod hook;
 pub mod init;
 pub mod list;
 pub mod merge;
+pub mod merge_driver;
 pub mod new;
 pub mod progress;
 pub mod query;

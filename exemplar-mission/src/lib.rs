@@ -18,6 +18,7 @@
 //!   the rest, and write the file atomically.
 #![warn(missing_docs)]
 
+pub mod branches;
 mod errors;
 pub mod fingerprint;
 pub mod loss;

@@ -4,6 +4,7 @@
 
 mod adopt;
 mod book;
+mod branches;
 mod day;
 mod documents;
 mod gate;

@@ -279,6 +279,8 @@ pub fn command(args: &NewArgs) -> Result<ExitCode, Error> {
     } else {
         ""
     };
+    // Branches that both ran merge their mission file without a conflict.
+    crate::merge_driver::register(dest, &[dest.join(exemplar_mission::DEFAULT_MISSION_FILE)])?;
     println!(
         "created package `{package}` in {} from the `{name}` template{repo}\n  run its tests and measure its loss: cargo exemplar run --manifest-path {}",
         dest.display(),

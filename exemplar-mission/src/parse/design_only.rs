@@ -24,6 +24,24 @@ pub fn parse_design_str(path: &Path, text: &str) -> Result<Mission, MissionError
 /// at column 1 to the next line at column 1 that is not part of a block sequence (`-`), a
 /// comment or empty: the next key, or a document marker.
 fn without_evidence(text: &str) -> Option<String> {
+    let mut found = false;
+    let out = map_evidence(text, |line, out| {
+        found = true;
+        let content = line.trim_end_matches(['\r', '\n']);
+        out.push_str(&line[content.len()..]);
+    });
+    found.then_some(out)
+}
+
+/// `text` without the lines of its top-level `signal:` and `history:` sections (as
+/// [`without_evidence`] finds them): what a mission file says besides its evidence, to compare
+/// two versions of it.
+pub fn outside_evidence(text: &str) -> String {
+    map_evidence(text, |_, _| {})
+}
+
+/// `text` with each line of its evidence sections passed to `evidence` instead of copied.
+fn map_evidence(text: &str, mut evidence: impl FnMut(&str, &mut String)) -> String {
     let is_evidence_key = |line: &str| {
         ["signal:", "history:"].iter().any(|k| {
             line.strip_prefix(k).is_some_and(|rest| {
@@ -33,21 +51,18 @@ fn without_evidence(text: &str) -> Option<String> {
     };
     let mut out = String::with_capacity(text.len());
     let mut inside = false;
-    let mut found = false;
     for line in text.split_inclusive('\n') {
         let starts_at_column_one = !line.starts_with([' ', '\t', '-', '#', '\r', '\n']);
         if starts_at_column_one {
             inside = is_evidence_key(line);
-            found |= inside;
         }
         if inside {
-            let content = line.trim_end_matches(['\r', '\n']);
-            out.push_str(&line[content.len()..]);
+            evidence(line, &mut out);
         } else {
             out.push_str(line);
         }
     }
-    found.then_some(out)
+    out
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use crate::model::{Mission, Pos};
 use reader::{Cx, pos_of};
 use validate::validate;
 
-pub use design_only::parse_design_str;
+pub use design_only::{outside_evidence, parse_design_str};
 
 /// Read and parse the mission file at `path`.
 pub fn parse_file(path: &Path) -> Result<Mission, MissionErrors> {
