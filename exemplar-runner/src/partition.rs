@@ -166,7 +166,7 @@ impl Partition {
                 }
             }
             PartitionKind::Slice => {
-                // By package, then target: `kv::b` before `kv-x`.
+                // By package, then target: `kv::b` before `kv-x`, `kv::zeta` before `kv::bin/a`.
                 binaries.sort_by(|x, y| id_order(&x.binary).cmp(&id_order(&y.binary)));
                 let mut counters = [0u64; 2];
                 for b in binaries.iter_mut() {
@@ -192,11 +192,15 @@ impl Partition {
     }
 }
 
-/// A binary id as its parts compare: the package, then the rest (none for the library).
-fn id_order(id: &str) -> (&str, Option<&str>) {
+/// A binary id as nextest orders them: by package, then the library, then integration tests
+/// by name (`package::name`), then other targets by kind and name (`package::kind/name`).
+fn id_order(id: &str) -> (&str, u8, &str, &str) {
     match id.split_once("::") {
-        Some((package, rest)) => (package, Some(rest)),
-        None => (id, None),
+        None => (id, 0, "", ""),
+        Some((package, rest)) => match rest.split_once('/') {
+            None => (package, 1, rest, ""),
+            Some((kind, name)) => (package, 2, kind, name),
+        },
     }
 }
 
@@ -318,5 +322,29 @@ mod tests {
         let other = shards("hash", 4, &[("b", &["tests::same"])]);
         let shard_of = |s: &Vec<Vec<String>>| s.iter().position(|v| !v.is_empty());
         assert_eq!(shard_of(&one), shard_of(&other));
+    }
+
+    #[test]
+    fn slices_visit_binaries_in_nextest_order() {
+        let mut ids = [
+            "kv-x",
+            "kv::bin/a",
+            "kv::zeta",
+            "kv",
+            "kv::b",
+            "kv::example/z",
+        ];
+        ids.sort_by_key(|id| id_order(id));
+        assert_eq!(
+            ids,
+            [
+                "kv",
+                "kv::b",
+                "kv::zeta",
+                "kv::bin/a",
+                "kv::example/z",
+                "kv-x"
+            ]
+        );
     }
 }
