@@ -14,8 +14,7 @@ use std::path::Path;
 
 use exemplar_formats::events::Plan;
 use exemplar_formats::{Outcome, OutcomeCounts, TestRecord};
-use exemplar_mission::Fingerprint;
-use exemplar_store::records::{NodeStamp, RunScope, RunStart, TestDef};
+use exemplar_store::records::{RunScope, RunStart, TestDef};
 use exemplar_store::{Index, RunRow};
 
 use crate::clock::RunClock;
@@ -331,15 +330,7 @@ fn same_design(shards: &Shards, discovery: &Discovery) -> Result<(), Error> {
         ));
     }
     for p in &discovery.packages {
-        let now: Vec<NodeStamp> = p
-            .mission
-            .design
-            .iter()
-            .map(|n| NodeStamp {
-                id: n.id.clone(),
-                fingerprint: Fingerprint::of(n).to_hex(),
-            })
-            .collect();
+        let now = crate::session::design_stamps(&p.mission);
         if let Some(then) = first.iter().find(|m| m.mission == p.mission.id)
             && then.nodes != now
         {

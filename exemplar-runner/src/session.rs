@@ -303,18 +303,22 @@ fn run_start(
             .map(|p| MissionStamp {
                 mission: p.mission.id.clone(),
                 package: p.name.clone(),
-                nodes: p
-                    .mission
-                    .design
-                    .iter()
-                    .map(|n| NodeStamp {
-                        id: n.id.clone(),
-                        fingerprint: Fingerprint::of(n).to_hex(),
-                    })
-                    .collect(),
+                nodes: design_stamps(&p.mission),
             })
             .collect(),
     }
+}
+
+/// The fingerprint of every node of `mission`'s design, as a run records it.
+pub(crate) fn design_stamps(mission: &exemplar_mission::Mission) -> Vec<NodeStamp> {
+    mission
+        .design
+        .iter()
+        .map(|n| NodeStamp {
+            id: n.id.clone(),
+            fingerprint: Fingerprint::of(n).to_hex(),
+        })
+        .collect()
 }
 
 /// The run's design filter: `--design`, and with `--changed` the directives that changed.
