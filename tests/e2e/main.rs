@@ -5,6 +5,7 @@
 mod adopt;
 mod book;
 mod branches;
+mod ci_recipes;
 mod day;
 mod documents;
 mod gate;
