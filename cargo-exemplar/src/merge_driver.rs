@@ -33,7 +33,8 @@ pub fn command(args: &MergeDriverArgs) -> Result<ExitCode, Error> {
     let base = (!base.is_empty()).then_some(base.as_str());
     match exemplar_mission::branches::merge(Path::new(&name), base, &ours, &theirs) {
         Ok(text) => {
-            write_atomic(&args.ours, &text)?;
+            exemplar_mission::rewrite::write_atomic(&args.ours, &ours, &text)
+                .map_err(exemplar_runner::Error::from)?;
             Ok(ExitCode::Ok)
         }
         Err(conflict) => {
@@ -121,18 +122,4 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-fn write_atomic(path: &Path, text: &str) -> Result<(), Error> {
-    let tmp = path.with_extension("exemplar-merge.tmp");
-    let io = |action, p: &Path| {
-        let p = p.to_owned();
-        move |source| Error::Io {
-            action,
-            path: p,
-            source,
-        }
-    };
-    std::fs::write(&tmp, text).map_err(io("write", &tmp))?;
-    std::fs::rename(&tmp, path).map_err(io("move into place", path))
 }

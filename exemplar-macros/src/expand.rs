@@ -18,18 +18,7 @@ use crate::mission::{self, KnownIds};
 use crate::parse::{Mode, Parsed, ShouldPanic};
 
 pub(crate) fn expand(p: &Parsed, mission: &Result<KnownIds, String>) -> TokenStream {
-    // Depending on the ids file (with include_bytes!, so it is in the crate's dep-info) makes
-    // cargo rebuild the crate when an id changes, and only then.
-    let track = mission
-        .as_ref()
-        .ok()
-        .and_then(mission::track_once)
-        .map(|path| {
-            let path = path.to_string_lossy().into_owned();
-            quote!(
-                const _: &[u8] = ::core::include_bytes!(#path);
-            )
-        });
+    let track = mission.as_ref().ok().and_then(mission::track_tokens);
     let body = match p.mode {
         Mode::Stacked { .. } => stacked(p),
         Mode::Harness => registered(p),

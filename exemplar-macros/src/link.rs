@@ -79,30 +79,22 @@ fn attribute(inner: impl IntoIterator<Item = TokenTree>) -> [TokenTree; 2] {
     [punct('#'), group(Delimiter::Bracket, inner)]
 }
 
-pub(crate) fn parens(inner: impl IntoIterator<Item = TokenTree>) -> TokenTree {
+fn parens(inner: impl IntoIterator<Item = TokenTree>) -> TokenTree {
     group(Delimiter::Parenthesis, inner)
 }
 
-pub(crate) fn group(delimiter: Delimiter, inner: impl IntoIterator<Item = TokenTree>) -> TokenTree {
+fn group(delimiter: Delimiter, inner: impl IntoIterator<Item = TokenTree>) -> TokenTree {
     TokenTree::Group(Group::new(delimiter, inner.into_iter().collect()))
 }
 
-pub(crate) fn ident(s: &str) -> TokenTree {
+fn ident(s: &str) -> TokenTree {
     TokenTree::Ident(Ident::new(s, Span::call_site()))
 }
 
-pub(crate) fn punct(c: char) -> TokenTree {
+fn punct(c: char) -> TokenTree {
     TokenTree::Punct(Punct::new(c, Spacing::Alone))
 }
 
-/// `::`, as two joined colons.
-pub(crate) fn colons() -> [TokenTree; 2] {
-    [
-        TokenTree::Punct(Punct::new(':', Spacing::Joint)),
-        punct(':'),
-    ]
-}
-
-pub(crate) fn string(s: &str) -> TokenTree {
+fn string(s: &str) -> TokenTree {
     TokenTree::Literal(Literal::string(s))
 }

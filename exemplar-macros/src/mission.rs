@@ -134,6 +134,16 @@ fn read(path: &Path, display: &str) -> Result<KnownIds, String> {
     })
 }
 
+/// The crate's dependency on the ids file, once per crate (see [`track_once`]): `const _:
+/// &[u8] = include_bytes!(PATH);`, which puts the file in the crate's dep-info, so cargo
+/// rebuilds it when an id changes, and only then.
+pub(crate) fn track_tokens(known: &KnownIds) -> Option<proc_macro2::TokenStream> {
+    let path = track_once(known)?.to_string_lossy().into_owned();
+    Some(quote::quote!(
+        const _: &[u8] = ::core::include_bytes!(#path);
+    ))
+}
+
 /// The file the crate being compiled must depend on so that cargo rebuilds it when the
 /// mission's ids change: the ids file, created when missing (the mission file itself when the
 /// ids file cannot be written). `None` after the first call in a crate: one dependency per

@@ -14,7 +14,7 @@ use proc_macro::{Delimiter, Group, Ident, TokenStream, TokenTree};
 use exemplar_formats::links::{CASE_ATTRIBUTES, TEST_ATTRIBUTES};
 use exemplar_mission::Status;
 
-use crate::link::{self, colons, group, ident, parens, punct, string};
+use crate::link;
 use crate::mission;
 
 /// The function and its link record, or `None` to take the full path.
@@ -40,8 +40,8 @@ pub(crate) fn expand(attr: &TokenStream, item: TokenStream) -> Option<TokenStrea
     let kind = if head.cases { "cases" } else { "" };
     let record = link::record(&name, head.name.span(), cfgs, &ids, kind)?;
     let mut out = item;
-    if let Some(path) = mission::track_once(known) {
-        out.extend(track(&path.to_string_lossy()));
+    if let Some(track) = mission::track_tokens(known) {
+        out.extend(TokenStream::from(track));
     }
     out.extend(record);
     Some(out)
@@ -131,18 +131,4 @@ fn attribute_path(group: &Group) -> Option<Vec<String>> {
         }
     }
     (!path.is_empty()).then_some(path)
-}
-
-/// `const _: &[u8] = include_bytes!("PATH");`: the crate's dependency on the ids file.
-fn track(path: &str) -> TokenStream {
-    let mut out = vec![ident("const"), ident("_"), punct(':'), punct('&')];
-    out.push(group(Delimiter::Bracket, [ident("u8")]));
-    out.push(punct('='));
-    out.extend(colons());
-    out.push(ident("core"));
-    out.extend(colons());
-    out.extend([ident("include_bytes"), punct('!')]);
-    out.push(parens([string(path)]));
-    out.push(punct(';'));
-    out.into_iter().collect()
 }

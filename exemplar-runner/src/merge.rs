@@ -290,7 +290,9 @@ fn union(ix: &Index, dir: &Path, chains: &[Vec<RunRow>]) -> Result<Union, Error>
                 continue;
             }
             for h in o.message.iter().chain(&o.output) {
-                if let Some(text) = ix.blob_text(dir, h)? {
+                if !texts.contains_key(&**h)
+                    && let Some(text) = ix.blob_text(dir, h)?
+                {
                     texts.insert(**h, text);
                 }
             }

@@ -164,6 +164,13 @@ fn run_recorded(
         Some(r) => r.rerun_scope(),
         None => rerun::scope(&design, plan),
     };
+    // A shard of the whole suite is recorded even when it held no test (its merge needs every
+    // shard); a filtered run that executes nothing records nothing, shard or not.
+    let record_empty = plan.partition.is_some()
+        && rerun.is_none()
+        && scope.design.is_none()
+        && scope.harness_args.is_empty()
+        && scope.targets.is_empty();
     recorder.begin(run_start(&run_id, &clock, &commit, plan, &discovery, scope));
 
     let scratch = execute::scratch_dir()?;
@@ -227,8 +234,7 @@ fn run_recorded(
         run.finish(b, &discovery.root)?;
     }
     run.reporter.report(RunEvent::Executed);
-    // A shard is recorded even when it held no test: its merge needs every shard.
-    if plan.partition.is_some() && rerun.is_none() {
+    if record_empty {
         run.recorder.begin_now()?;
     }
     let executed = run.recorder.begun();

@@ -189,7 +189,7 @@ pub fn write(bundle: &Bundle, path: &Path) -> Result<ExportReport> {
         minor: format::MINOR,
         file_id,
         first_seq: 1,
-        created_nanos: now_nanos(),
+        created_nanos: crate::writer::now_nanos(),
     };
     let mut out = header.encode_as(BUNDLE_MAGIC).to_vec();
     let mut seq = 0u64;
@@ -370,12 +370,6 @@ fn needs(r: &Record) -> (Vec<u64>, Vec<Hash>) {
         Record::RunEnd(end) => (end.other_shards.clone(), Vec::new()),
         _ => (Vec::new(), Vec::new()),
     }
-}
-
-fn now_nanos() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

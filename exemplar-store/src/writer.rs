@@ -228,10 +228,7 @@ fn new_segment(dir: &Path, first_seq: u64) -> Result<Tail> {
         minor: format::MINOR,
         file_id,
         first_seq,
-        created_nanos: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as i64)
-            .unwrap_or(0),
+        created_nanos: now_nanos(),
     };
     let mut file = OpenOptions::new()
         .create_new(true)
@@ -249,6 +246,13 @@ fn new_segment(dir: &Path, first_seq: u64) -> Result<Tail> {
         header,
         len: format::HEADER_LEN as u64,
     })
+}
+
+/// Now, in unix nanoseconds (0 before 1970), for a file's creation time.
+pub(crate) fn now_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// 16 unpredictable bytes for a file id, from the OS's random source where there is one.

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::support::{Fixture, git, kv_alone, stderr};
+use crate::support::{Fixture, git, git_command, kv_alone, stderr};
 
 #[test]
 fn two_branches_that_both_ran_merge_their_mission_file() {
@@ -53,14 +53,8 @@ fn two_branches_that_both_ran_merge_their_mission_file() {
         bin.parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let merge = Command::new("git")
-        .args(["merge", "--no-edit", "--no-verify", "other"])
-        .current_dir(dir)
+    let merge = git_command(dir, &["merge", "--no-edit", "--no-verify", "other"])
         .env("PATH", path)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
         .output()
         .unwrap();
     assert!(

@@ -160,6 +160,21 @@ fn the_shards_of_a_suite_run_each_test_once_and_never_rewrite_the_mission() {
     assert_eq!(empty.status.code(), Some(1), "{}", stderr(&empty));
     let shown = stdout(&fx.exemplar(&["show", "latest", "--journal", "j-empty"]));
     assert!(shown.contains("shard count:40/40 ("), "{shown}");
+    // A filter that selects nothing records nothing, shard or not.
+    let args = [
+        "run",
+        "--partition",
+        "hash:1/3",
+        "--journal",
+        "j-none",
+        "--",
+        "no_such_test",
+    ];
+    let none = fx.exemplar(&args);
+    assert_eq!(none.status.code(), Some(0), "{}", stderr(&none));
+    assert!(stdout(&none).contains("no test ran"), "{}", stdout(&none));
+    let shown = fx.exemplar(&["show", "latest", "--journal", "j-none"]);
+    assert_ne!(shown.status.code(), Some(0), "{}", stdout(&shown));
     let bad = fx.exemplar(&["run", "--partition", "hash:4/3"]);
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     assert!(
@@ -269,6 +284,10 @@ fn shard_journals_travel_as_bundles_into_one_journal() {
     for (_, bundle) in &shards[1..] {
         fx.exemplar(&["journal", "import", bundle, "--journal", "partial"]);
     }
+    // A journal of shards alone has no latest loss: a shard's loss is of part of the suite.
+    let report = json(&fx.exemplar(&["report", "--json", "--journal", "partial"]));
+    assert_eq!(report["runs"].as_array().unwrap().len(), 2, "{report}");
+    assert!(report["missions"][0]["loss"].is_null(), "{report}");
     let partial = fx.exemplar(&["merge", "--journal", "partial"]);
     assert_eq!(partial.status.code(), Some(2), "{}", stderr(&partial));
     assert!(

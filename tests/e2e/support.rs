@@ -168,17 +168,21 @@ pub fn kv_alone() -> std::sync::MutexGuard<'static, ()> {
     KV.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// `git ARGS` in `dir` as a committer named t; it must succeed. Its stdout, trimmed.
-pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
+/// `git ARGS` in `dir` as a committer named t, not yet run.
+pub fn git_command(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.args(args)
         .current_dir(dir)
         .env("GIT_AUTHOR_NAME", "t")
         .env("GIT_AUTHOR_EMAIL", "t@example.com")
         .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .unwrap();
+        .env("GIT_COMMITTER_EMAIL", "t@example.com");
+    cmd
+}
+
+/// `git ARGS` in `dir` as a committer named t; it must succeed. Its stdout, trimmed.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = git_command(dir, args).output().unwrap();
     assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
     stdout(&out).trim().to_owned()
 }
