@@ -349,6 +349,19 @@ pub enum JournalAction {
         /// The bundle to read.
         file: PathBuf,
     },
+    /// Rewrite the log without the runs a retention lets go (default: the workspace's
+    /// [workspace.metadata.exemplar.retention]); the latest run is always kept.
+    Prune {
+        /// Keep the latest N runs.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        keep_runs: Option<u64>,
+        /// Let go the runs started longer ago than AGE (`90d`, `12h`, `2 weeks`, `P90D`).
+        #[arg(long, value_name = "AGE", value_parser = exemplar_runner::retention::parse_age)]
+        older_than: Option<jiff::Span>,
+        /// Only say which runs would go.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// Output format.

@@ -60,7 +60,8 @@ impl Error {
             | Store::NewerIndex { .. }
             | Store::Decode { .. }
             | Store::NotABundle { .. }
-            | Store::BundleDamaged { .. } => ExitCode::Journal,
+            | Store::BundleDamaged { .. }
+            | Store::UnknownKind { .. } => ExitCode::Journal,
             _ => ExitCode::Usage,
         };
         match self {

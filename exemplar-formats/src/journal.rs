@@ -347,6 +347,27 @@ pub struct RebuildDocument {
     pub runs: u64,
 }
 
+/// `journal prune`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PruneDocument {
+    /// Always `exemplar-journal-prune`.
+    pub format: String,
+    /// Schema version (1).
+    pub version: u32,
+    /// The journal.
+    pub journal: PathBuf,
+    /// `--dry-run`: nothing was changed; `pruned` names what would go.
+    pub dry_run: bool,
+    /// The runs removed (or, dry, that would be), oldest first.
+    pub pruned: Vec<String>,
+    /// How many runs stay.
+    pub kept: u64,
+    /// Bytes of the log before.
+    pub bytes_before: u64,
+    /// Bytes of the log after.
+    pub bytes_after: u64,
+}
+
 /// `journal export` and `journal import`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BundleDocument {
@@ -360,6 +381,9 @@ pub struct BundleDocument {
     pub runs: Vec<String>,
     /// Import: the runs the journal had already, left as they were (empty for an export).
     pub present: Vec<String>,
+    /// Import: the runs the journal had pruned, not brought back (empty for an export).
+    #[serde(default)]
+    pub pruned: Vec<String>,
     /// The bundle's size in bytes.
     pub bytes: u64,
 }

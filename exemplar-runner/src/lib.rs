@@ -35,6 +35,7 @@ pub mod plan;
 mod records;
 pub mod reporter;
 pub mod rerun;
+pub mod retention;
 pub mod rows;
 pub mod session;
 pub mod signal;

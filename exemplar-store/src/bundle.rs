@@ -16,9 +16,10 @@
 //! cut-off end) refuses the file with its offset, and a newer major format is refused with
 //! both versions. It then appends every run the journal does not have yet (by run id), with
 //! the definitions and blobs it lacks; a run it has is left as it is, so importing a file
-//! twice changes nothing.
+//! twice changes nothing. A run the journal pruned ([`crate::prune`]) is not brought back:
+//! the import names it as pruned.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 
@@ -95,10 +96,14 @@ pub struct ImportReport {
     pub imported: Vec<String>,
     /// Runs the journal had already (left as they were).
     pub present: Vec<String>,
+    /// Runs `journal prune` removed from the journal, not brought back.
+    pub pruned: Vec<String>,
 }
 
 /// Read the runs of the journal at `journal` (all of them, or those named by `only`) with the
-/// tests and blobs they need.
+/// tests and blobs they need. A record of a kind this version does not know is refused with
+/// its place (it could not be carried over faithfully), and a run written twice (ingested
+/// again) is taken once, as the index takes it.
 pub fn collect(journal: &Path, only: Option<&[String]>) -> Result<Bundle> {
     let wal = wal_dir(journal);
     let wanted = |id: &str| only.is_none_or(|o| o.iter().any(|w| w == id));
@@ -107,9 +112,15 @@ pub fn collect(journal: &Path, only: Option<&[String]>) -> Result<Bundle> {
     let mut needed_tests = BTreeSet::new();
     let mut needed_blobs = BTreeSet::new();
     let mut current: Option<usize> = None;
+    let mut runs: HashMap<String, usize> = HashMap::new();
+    let mut copies: HashSet<String> = HashSet::new();
     wal::read_from(&wal, 1, None, &mut |scan, located| {
         let Some(record) = Record::decode(located.kind, located.seq, scan.payload(located))? else {
-            return Ok(());
+            return Err(StoreError::UnknownKind {
+                segment: scan.path.clone(),
+                offset: located.offset,
+                kind: located.kind,
+            });
         };
         match record {
             Record::Test(def) => {
@@ -117,8 +128,11 @@ pub fn collect(journal: &Path, only: Option<&[String]>) -> Result<Bundle> {
             }
             Record::RunStart(ref start) => {
                 current = None;
-                if wanted(&start.run_id) {
+                if runs.contains_key(&start.run_id) {
+                    copies.insert(start.run_id.clone());
+                } else if wanted(&start.run_id) {
                     current = Some(bundle.runs.len());
+                    runs.insert(start.run_id.clone(), bundle.runs.len());
                     bundle.runs.push(BundledRun {
                         run_id: start.run_id.clone(),
                         records: vec![record],
@@ -133,21 +147,24 @@ pub fn collect(journal: &Path, only: Option<&[String]>) -> Result<Bundle> {
                 }
             }
             Record::Outcome(ref o) => {
-                if let Some(run) = bundle.runs.iter_mut().find(|r| r.run_id == o.run_id) {
+                if let Some(&i) = runs.get(&o.run_id).filter(|_| !copies.contains(&o.run_id)) {
                     needed_blobs.extend(o.message.iter().chain(&o.output).map(|h| **h));
-                    run.records.push(record);
+                    bundle.runs[i].records.push(record);
                 }
             }
             Record::RunEnd(ref end) => {
-                if let Some(run) = bundle.runs.iter_mut().find(|r| r.run_id == end.run_id) {
+                if let Some(&i) = runs
+                    .get(&end.run_id)
+                    .filter(|_| !copies.contains(&end.run_id))
+                {
                     needed_tests.extend(end.other_shards.iter().copied());
-                    run.records.push(record);
+                    bundle.runs[i].records.push(record);
                 }
                 current = None;
             }
             // Results after a gap belong to no known run.
             Record::Gap(_) => current = None,
-            Record::Blob(_) => {}
+            Record::Blob(_) | Record::Pruned(_) => {}
         }
         Ok(())
     })?;
@@ -300,7 +317,7 @@ pub fn read(path: &Path) -> Result<Bundle> {
                     .ok_or_else(|| damaged(at, "a run's record before any run start".into()))?;
                 run.records.push(r);
             }
-            Some(Record::Gap(_)) | None => {}
+            Some(Record::Gap(_) | Record::Pruned(_)) | None => {}
         }
         at += frame.len;
         expected_seq += 1;
@@ -321,18 +338,28 @@ pub fn import(journal: &Path, bundle: &Bundle, contention: Contention) -> Result
     // Which runs the journal has is asked under its writer lock: two imports at once do not
     // both append a run.
     let mut w = JournalWriter::open(journal, contention, WriterOptions::default(), &mut |_| {})?;
-    let present: Vec<bool> = {
+    let standing: Vec<Standing> = {
         let index = Index::open(journal)?;
         let mut out = Vec::new();
         for run in &bundle.runs {
-            out.push(index.run(&run.run_id)?.is_some());
+            out.push(if index.run(&run.run_id)?.is_some() {
+                Standing::Present
+            } else if index.pruned_at(&run.run_id)?.is_some() {
+                Standing::Pruned
+            } else {
+                Standing::New
+            });
         }
         out
     };
     let defs: HashMap<u64, &TestDef> = bundle.tests.iter().map(|d| (d.id, d)).collect();
-    for (run, present) in bundle.runs.iter().zip(present) {
-        if present {
-            report.present.push(run.run_id.clone());
+    for (run, standing) in bundle.runs.iter().zip(standing) {
+        match standing {
+            Standing::Present => report.present.push(run.run_id.clone()),
+            Standing::Pruned => report.pruned.push(run.run_id.clone()),
+            Standing::New => {}
+        }
+        if standing != Standing::New {
             continue;
         }
         for r in &run.records {
@@ -354,6 +381,17 @@ pub fn import(journal: &Path, bundle: &Bundle, contention: Contention) -> Result
     w.flush()?;
     w.close()?;
     Ok(report)
+}
+
+/// Where a bundled run stands in the journal it is imported into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    /// The journal has it.
+    Present,
+    /// The journal had it and pruned it: a prune is not undone by an import.
+    Pruned,
+    /// The journal never had it.
+    New,
 }
 
 /// The tests and blobs a record names.

@@ -117,6 +117,22 @@ pub enum StoreError {
         /// What is wrong.
         detail: String,
     },
+    /// A record of a kind this version does not know, met where it would have to be carried
+    /// over (an export, a prune).
+    #[error(
+        "{segment} holds at offset {offset} a record of kind {kind}, unknown to this version: it was written by a newer cargo-exemplar, which must do this"
+    )]
+    UnknownKind {
+        /// The segment.
+        segment: PathBuf,
+        /// Byte offset of the record.
+        offset: u64,
+        /// Its kind number.
+        kind: u16,
+    },
+    /// A retention that would prune nothing sensible (no rule, or `keep_runs` 0).
+    #[error("{0}")]
+    BadRetention(String),
     /// A record too large to frame.
     #[error("a record of {0} bytes is larger than the 64 MiB limit")]
     TooLarge(usize),

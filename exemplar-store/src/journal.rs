@@ -48,8 +48,12 @@ impl JournalWriter {
         on_wait: &mut dyn FnMut(&str),
     ) -> Result<JournalWriter> {
         let wal = wal_dir(dir);
-        std::fs::create_dir_all(&wal).map_err(io("cannot create", &wal))?;
+        // The log's folder is made only under the lock: made earlier, it could stand in the
+        // way of a prune's swap that `settle` finishes.
+        std::fs::create_dir_all(dir).map_err(io("cannot create", dir))?;
         let lock = WriterLock::acquire(dir, contention, on_wait)?;
+        crate::prune::settle(dir)?;
+        std::fs::create_dir_all(&wal).map_err(io("cannot create", &wal))?;
         let recovery = wal::recover(&wal)?;
         // The index tells which blobs exist already. If a reader has it open right now, start
         // without that knowledge rather than wait: a blob stored twice costs space, not truth.
@@ -207,14 +211,7 @@ pub fn verify(journal: &Path) -> Result<VerifyReport> {
     let mut problem: Option<StoreError> = None;
     let end = wal::read_from(&dir, 1, None, &mut |scan, loc| {
         rep.records += 1;
-        let name = match loc.kind {
-            kind::RUN_START => "run-start",
-            kind::OUTCOME => "outcome",
-            kind::BLOB => "blob",
-            kind::RUN_END => "run-end",
-            kind::GAP => "gap",
-            _ => "unknown",
-        };
+        let name = kind::name(loc.kind).unwrap_or("unknown");
         *rep.by_kind.entry(name.to_owned()).or_default() += 1;
         match Record::decode(loc.kind, loc.seq, scan.payload(loc)) {
             Ok(Some(Record::Blob(b))) => {
@@ -262,6 +259,7 @@ pub struct RepairReport {
 pub fn repair(journal: &Path) -> Result<RepairReport> {
     let dir = wal_dir(journal);
     let _lock = WriterLock::acquire(journal, Contention::Fail, &mut |_| {})?;
+    crate::prune::settle(journal)?;
     let segs = wal::segments(&dir)?;
     let mut rep = RepairReport::default();
     for (i, (first, path)) in segs.iter().enumerate() {

@@ -12,7 +12,8 @@
 //! - `lock` — the writer [`lock`], with the holder's pid.
 //!
 //! Failure messages and captured output are stored once as content-addressed blobs. Runs move
-//! between journals as [`bundle`]s.
+//! between journals as [`bundle`]s; [`prune`] rewrites the log without the runs a retention
+//! lets go.
 //! [`query`] answers questions over the history: runs, a test's or a directive's history, the
 //! state as of a run, a time or a commit, diffs, flaky tests.
 #![warn(missing_docs)]
@@ -23,6 +24,7 @@ pub mod format;
 pub mod index;
 pub mod journal;
 pub mod lock;
+pub mod prune;
 pub mod query;
 pub mod records;
 pub mod segment;
@@ -33,6 +35,7 @@ pub use errors::{Result, StoreError};
 pub use index::{Index, RunRow};
 pub use journal::{JournalWriter, RepairReport, VerifyReport, open_index, repair, verify};
 pub use lock::Contention;
+pub use prune::{PruneReport, Retention};
 pub use query::{At, LossPoint, RunDiff, TestPoint};
 pub use records::Record;
 pub use writer::WriterOptions;

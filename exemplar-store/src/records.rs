@@ -24,6 +24,23 @@ pub mod kind {
     pub const TEST: u16 = 6;
     /// [`super::TestResult`].
     pub const RESULT: u16 = 7;
+    /// [`super::Pruned`].
+    pub const PRUNED: u16 = 8;
+
+    /// The name of a kind, as `journal verify` counts them (`None`: unknown to this version).
+    pub fn name(kind: u16) -> Option<&'static str> {
+        Some(match kind {
+            RUN_START => "run-start",
+            OUTCOME => "outcome",
+            BLOB => "blob",
+            RUN_END => "run-end",
+            GAP => "gap",
+            TEST => "test",
+            RESULT => "result",
+            PRUNED => "pruned",
+            _ => return None,
+        })
+    }
 }
 
 /// A node's fingerprint at the start of a run.
@@ -346,6 +363,29 @@ pub struct Gap {
     pub reason: String,
 }
 
+/// The runs `journal prune` removed from the log, written as the first record of the log it
+/// rewrote: every run pruned so far, this prune's and earlier ones', so that a later import
+/// of a pruned run is known as one.
+#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[cbor(map)]
+pub struct Pruned {
+    /// The runs.
+    #[n(0)]
+    pub runs: Vec<PrunedRun>,
+}
+
+/// A run removed by `journal prune`.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[cbor(map)]
+pub struct PrunedRun {
+    /// The run's id.
+    #[n(0)]
+    pub run_id: String,
+    /// When it was pruned, unix seconds.
+    #[n(1)]
+    pub pruned_at: i64,
+}
+
 /// A decoded record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
@@ -363,6 +403,8 @@ pub enum Record {
     Test(TestDef),
     /// A test's outcome in the current run, in the compact form.
     Result(TestResult),
+    /// Runs removed by `journal prune`.
+    Pruned(Pruned),
 }
 
 impl Record {
@@ -376,6 +418,7 @@ impl Record {
             Record::Gap(_) => kind::GAP,
             Record::Test(_) => kind::TEST,
             Record::Result(_) => kind::RESULT,
+            Record::Pruned(_) => kind::PRUNED,
         }
     }
 
@@ -389,6 +432,7 @@ impl Record {
             Record::Gap(r) => minicbor::to_vec(r),
             Record::Test(r) => minicbor::to_vec(r),
             Record::Result(r) => minicbor::to_vec(r),
+            Record::Pruned(r) => minicbor::to_vec(r),
         };
         r.unwrap_or_default()
     }
@@ -410,6 +454,7 @@ impl Record {
             kind::GAP => Record::Gap(d("gap", seq, payload)?),
             kind::TEST => Record::Test(d("test", seq, payload)?),
             kind::RESULT => Record::Result(d("result", seq, payload)?),
+            kind::PRUNED => Record::Pruned(d("pruned", seq, payload)?),
             _ => return Ok(None),
         }))
     }

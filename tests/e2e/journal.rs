@@ -217,3 +217,87 @@ fn damage_is_reported_with_its_offset_and_repaired() {
             .success()
     );
 }
+
+#[test]
+fn prune_lets_old_runs_go_by_flag_or_by_the_configured_retention() {
+    let fx = Fixture::new("basic");
+    let mut ids = Vec::new();
+    for note in ["one", "two", "three", "four"] {
+        let run = json(&fx.exemplar(&["run", "--message-format", "json", "--note", note]));
+        ids.push(run["run_id"].as_str().unwrap().to_owned());
+    }
+    let history = |fx: &Fixture| -> Vec<String> {
+        let h = json(&fx.exemplar(&["history", "--message-format", "json"]));
+        h["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["run_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    fx.exemplar(&["journal", "export", "all.exbundle"]);
+
+    // A dry run says what would go and changes nothing.
+    let dry = json(&fx.exemplar(&[
+        "journal",
+        "prune",
+        "--keep-runs",
+        "2",
+        "--dry-run",
+        "--message-format",
+        "json",
+    ]));
+    assert_eq!(dry["format"], "exemplar-journal-prune");
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["pruned"], serde_json::json!(ids[..2]));
+    assert_eq!(history(&fx), ids);
+
+    // No rule and no configured retention: a usage error that says what to do.
+    let none = fx.exemplar(&["journal", "prune"]);
+    assert_eq!(none.status.code(), Some(2), "{}", stderr(&none));
+    assert!(stderr(&none).contains("--keep-runs"), "{}", stderr(&none));
+    let bad = fx.exemplar(&["journal", "prune", "--older-than", "soon"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("not an age"), "{}", stderr(&bad));
+
+    // The configured retention is the default.
+    let manifest = fx.read("Cargo.toml");
+    fx.write(
+        "Cargo.toml",
+        &format!("{manifest}\n[package.metadata.exemplar.retention]\nkeep-runs = 3\n"),
+    );
+    let pruned = fx.exemplar(&["journal", "prune"]);
+    assert!(pruned.status.success(), "{}", stderr(&pruned));
+    assert!(
+        stdout(&pruned).starts_with("pruned 1 runs, kept 3"),
+        "{}",
+        stdout(&pruned)
+    );
+    assert_eq!(history(&fx), ids[1..]);
+
+    // The kept runs still answer, their messages included.
+    let shown = json(&fx.exemplar(&["show", &ids[3], "--message-format", "json"]));
+    let failed = shown["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["outcome"] == "failed");
+    assert!(failed.is_some_and(|t| t["message"].as_str().is_some_and(|m| !m.is_empty())));
+    let verify = fx.exemplar(&["journal", "verify"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+
+    // An import of the pruned run leaves it pruned.
+    let import = fx.exemplar(&["journal", "import", "all.exbundle"]);
+    assert!(
+        stdout(&import).contains("1 were pruned from this journal and stay pruned"),
+        "{}",
+        stdout(&import)
+    );
+    assert_eq!(history(&fx), ids[1..]);
+
+    // Runs go on being recorded.
+    let next = json(&fx.exemplar(&["run", "--message-format", "json"]));
+    let mut expected = ids[1..].to_vec();
+    expected.push(next["run_id"].as_str().unwrap().to_owned());
+    assert_eq!(history(&fx), expected);
+}

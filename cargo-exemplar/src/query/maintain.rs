@@ -1,13 +1,14 @@
-//! `cargo exemplar journal verify|repair|rebuild-index|export|import`: looking after the
-//! journal, and carrying runs between journals.
+//! `cargo exemplar journal verify|repair|rebuild-index|export|import|prune`: looking after
+//! the journal, carrying runs between journals, and letting old runs go.
 
 use std::fmt::Write;
 use std::path::Path;
 
 use exemplar_formats::journal::{
-    BundleDocument, MovedSegment, RebuildDocument, RepairDocument, SegmentOffset, SeqRange,
-    VerifyDocument,
+    BundleDocument, MovedSegment, PruneDocument, RebuildDocument, RepairDocument, SegmentOffset,
+    SeqRange, VerifyDocument,
 };
+use exemplar_runner::retention::{self, RetentionRules};
 use exemplar_store::Contention;
 use exemplar_store::bundle;
 
@@ -25,6 +26,17 @@ pub fn journal(cmd: &JournalCommand) -> Result<ExitCode, Error> {
         JournalAction::RebuildIndex => rebuild(&dir, fmt)?,
         JournalAction::Export { file, runs } => export(&dir, file, runs, fmt)?,
         JournalAction::Import { file } => import(&dir, file, fmt)?,
+        JournalAction::Prune {
+            keep_runs,
+            older_than,
+            dry_run,
+        } => {
+            let rules = RetentionRules {
+                keep_runs: keep_runs.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+                older_than: *older_than,
+            };
+            prune(&dir, cmd, rules, *dry_run, fmt)?
+        }
     }
     Ok(ExitCode::Ok)
 }
@@ -152,6 +164,7 @@ fn export(dir: &Path, file: &Path, specs: &[String], fmt: MessageFormat) -> Resu
         file: file.to_owned(),
         runs: report.runs,
         present: Vec::new(),
+        pruned: Vec::new(),
         bytes: report.bytes,
     };
     emit(fmt, out, &doc);
@@ -172,6 +185,13 @@ fn import(dir: &Path, file: &Path, fmt: MessageFormat) -> Result<(), Error> {
     if !report.present.is_empty() {
         let _ = write!(out, "; {} were there already", report.present.len());
     }
+    if !report.pruned.is_empty() {
+        let _ = write!(
+            out,
+            "; {} were pruned from this journal and stay pruned",
+            report.pruned.len()
+        );
+    }
     out.push('\n');
     let doc = BundleDocument {
         format: "exemplar-journal-import".into(),
@@ -179,7 +199,66 @@ fn import(dir: &Path, file: &Path, fmt: MessageFormat) -> Result<(), Error> {
         file: file.to_owned(),
         runs: report.imported,
         present: report.present,
+        pruned: report.pruned,
         bytes: std::fs::metadata(file).map_or(0, |m| m.len()),
+    };
+    emit(fmt, out, &doc);
+    Ok(())
+}
+
+/// Rewrite the log without the runs `rules` (else the configured retention) let go.
+fn prune(
+    dir: &Path,
+    cmd: &JournalCommand,
+    rules: RetentionRules,
+    dry_run: bool,
+    fmt: MessageFormat,
+) -> Result<(), Error> {
+    let rules = if rules.is_empty() {
+        match retention::configured(cmd.journal.manifest_path.as_deref())? {
+            Some((rules, _)) => rules,
+            None => {
+                return Err(Error::Usage(
+                    "say which runs to keep (--keep-runs N, --older-than AGE), or set a default in [workspace.metadata.exemplar.retention]".into(),
+                ));
+            }
+        }
+    } else {
+        rules
+    };
+    open_index(dir)?;
+    let now = jiff::Timestamp::now();
+    let retention = rules.at(now).map_err(Error::Usage)?;
+    let r = exemplar_store::prune::prune(
+        dir,
+        &retention,
+        now.as_second(),
+        dry_run,
+        Contention::Wait,
+        &mut |holder| eprintln!("waiting for {holder} to finish with the journal"),
+    )?;
+    let verb = if dry_run { "would prune" } else { "pruned" };
+    let mut out = format!("{verb} {} runs, kept {}", r.pruned.len(), r.kept);
+    if !dry_run && !r.pruned.is_empty() {
+        let _ = write!(
+            out,
+            "; the log went from {} to {} bytes",
+            r.bytes_before, r.bytes_after
+        );
+    }
+    out.push('\n');
+    for run in &r.pruned {
+        let _ = writeln!(out, "  {run}");
+    }
+    let doc = PruneDocument {
+        format: "exemplar-journal-prune".into(),
+        version: 1,
+        journal: dir.to_owned(),
+        dry_run,
+        pruned: r.pruned,
+        kept: r.kept as u64,
+        bytes_before: r.bytes_before,
+        bytes_after: r.bytes_after,
     };
     emit(fmt, out, &doc);
     Ok(())

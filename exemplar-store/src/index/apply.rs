@@ -10,7 +10,7 @@ use redb::{Database, ReadableTable, Table, WriteTransaction};
 
 use super::commits::CommitCodes;
 use super::{
-    BLOBS, COMMITS, INDEX_MAJOR, INDEX_MINOR, LOSS, META, RESULTS, RUN_ORDER, RUNS, RunRow,
+    BLOBS, COMMITS, INDEX_MAJOR, INDEX_MINOR, LOSS, META, PRUNED, RESULTS, RUN_ORDER, RUNS, RunRow,
     TEST_DEFS, db_err, node_key, results,
 };
 use crate::errors::Result;
@@ -55,6 +55,7 @@ struct Batch<'txn, 'p> {
     commits: Table<'txn, &'static str, &'static [u8]>,
     loss: Table<'txn, (&'static str, u64), (i64, &'static str, f64)>,
     blobs: Table<'txn, &'static [u8], &'static [u8]>,
+    pruned: Table<'txn, &'static str, i64>,
     /// Run id → (started_at, start sequence); `None` for a run the index has no start for.
     started: HashMap<String, Option<(i64, u64)>>,
     /// Runs started twice (the same run ingested again) are applied once: later copies of
@@ -83,6 +84,7 @@ impl<'txn, 'p> Batch<'txn, 'p> {
             commits: tri!(p, tx.open_table(COMMITS)),
             loss: tri!(p, tx.open_table(LOSS)),
             blobs: tri!(p, tx.open_table(BLOBS)),
+            pruned: tri!(p, tx.open_table(PRUNED)),
             started: HashMap::new(),
             duplicate: HashMap::new(),
             current: None,
@@ -121,6 +123,13 @@ impl<'txn, 'p> Batch<'txn, 'p> {
             Record::Gap(_) => {
                 // What was lost may have been a run's start: results after it have no run.
                 self.current = None;
+                Ok(())
+            }
+            Record::Pruned(pruned) => {
+                let p = self.path;
+                for r in &pruned.runs {
+                    tri!(p, self.pruned.insert(r.run_id.as_str(), r.pruned_at));
+                }
                 Ok(())
             }
         }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use minicbor::{Decode, Encode};
-use redb::{Database, DatabaseError, ReadableDatabase, TableDefinition};
+use redb::{Database, DatabaseError, ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::errors::{Result, StoreError};
 use crate::records::{self, MissionLoss, MissionStamp, Record, RunScope};
@@ -23,8 +23,9 @@ use crate::segment::{Located, Scan};
 use crate::wal::{self, Resume};
 
 /// Index format: a different major is rebuilt (older) or refused (newer). Major 3 packed each
-/// run's results and kept each test's definition once; 4 keeps the flaky scan per commit.
-pub const INDEX_MAJOR: u32 = 4;
+/// run's results and kept each test's definition once; 4 keeps the flaky scan per commit; 5
+/// keeps the runs `journal prune` removed.
+pub const INDEX_MAJOR: u32 = 5;
 /// Index format minor.
 pub const INDEX_MINOR: u32 = 0;
 
@@ -44,6 +45,8 @@ pub(crate) const RESULTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::
 pub(crate) const LOSS: TableDefinition<(&str, u64), (i64, &str, f64)> =
     TableDefinition::new("loss_history");
 pub(crate) const BLOBS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("blobs");
+/// Run id → when `journal prune` removed it (unix seconds).
+pub(crate) const PRUNED: TableDefinition<&str, i64> = TableDefinition::new("pruned");
 
 /// A run as the index keeps it.
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
@@ -160,6 +163,25 @@ impl Index {
     }
 
     fn open_with(dir: &Path, force_rebuild: bool) -> Result<Index> {
+        if crate::prune::half_swapped(dir) {
+            crate::prune::settle_for_reader(dir)?;
+        }
+        // A prune that swaps logs while this reads may take a segment away under it: the
+        // index is then rebuilt from the new log (its first segment is another file).
+        let mut tries = 0;
+        loop {
+            match Self::open_attempt(dir, force_rebuild) {
+                Err(StoreError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound && tries < 2 =>
+                {
+                    tries += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_attempt(dir: &Path, force_rebuild: bool) -> Result<Index> {
         // redb may panic on a damaged file instead of returning an error; the index is derived,
         // so a damaged one (error or panic) is deleted and rebuilt from the WAL.
         let attempt = std::panic::catch_unwind(|| Self::open_inner(dir, force_rebuild));
@@ -331,6 +353,30 @@ impl Index {
             let offset = u64::from_le_bytes(b.get(8..16)?.try_into().ok()?);
             Some(Resume { segment, offset })
         }))
+    }
+
+    /// When `journal prune` removed run `run_id` from this journal, if it did (unix seconds).
+    pub fn pruned_at(&self, run_id: &str) -> Result<Option<i64>> {
+        let p = &self.path;
+        let tx = tri!(p, self.db.begin_read());
+        let t = tri!(p, tx.open_table(PRUNED));
+        Ok(tri!(p, t.get(run_id)).map(|v| v.value()))
+    }
+
+    /// Every run `journal prune` removed from this journal, with when.
+    pub fn pruned(&self) -> Result<Vec<records::PrunedRun>> {
+        let p = &self.path;
+        let tx = tri!(p, self.db.begin_read());
+        let t = tri!(p, tx.open_table(PRUNED));
+        let mut out = Vec::new();
+        for item in tri!(p, t.iter()) {
+            let (k, v) = tri!(p, item);
+            out.push(records::PrunedRun {
+                run_id: k.value().to_owned(),
+                pruned_at: v.value(),
+            });
+        }
+        Ok(out)
     }
 
     /// Look up a run.
