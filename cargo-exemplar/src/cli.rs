@@ -55,6 +55,10 @@ pub enum Command {
     /// Merge the shards of a partitioned run, imported into one journal, into the run they
     /// are together: the loss of the whole suite, the mission files rewritten once.
     Merge(MergeArgs),
+    /// Bring in the results of another runner (JUnit XML: nextest, pytest, gotestsum,
+    /// jest-junit; or a pytest report-log) as a run: journaled, its loss measured, its
+    /// mission file rewritten.
+    Ingest(IngestArgs),
     /// Git's merge driver for mission files (`new`, `init` and `hook install` register it):
     /// merges `signal:` and `history:` of two branches, and leaves a design both changed to
     /// git's line merge.
@@ -128,6 +132,9 @@ pub struct ReportArgs {
     /// Which packages' missions to show.
     #[command(flatten)]
     pub selection: MissionSelection,
+    /// A mission file outside any Cargo package (a project whose tests another runner runs).
+    #[arg(long, value_name = "PATH")]
+    pub mission: Option<PathBuf>,
 }
 
 /// Which packages' missions a command reads (it builds nothing).
@@ -294,6 +301,67 @@ pub struct MergeArgs {
     pub message_format: MessageFormat,
     /// The journal the shards' bundles were imported into (default: .exemplar/ at the
     /// workspace root).
+    #[arg(long, value_name = "DIR", env = "EXEMPLAR_JOURNAL")]
+    pub journal: Option<PathBuf>,
+}
+
+/// `cargo exemplar ingest`.
+#[derive(Debug, Clone, Args)]
+pub struct IngestArgs {
+    /// A JUnit XML report (cargo-nextest, pytest --junitxml, gotestsum, jest-junit); repeat
+    /// for more.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "pytest_reportlog"
+    )]
+    pub junit: Vec<PathBuf>,
+    /// A pytest report-log (`pytest --report-log=FILE`); repeat for more.
+    #[arg(long, value_name = "FILE")]
+    pub pytest_reportlog: Vec<PathBuf>,
+    /// A mission file outside any Cargo package (default: the mission.yaml of the current
+    /// folder or one above it, else the Cargo workspace's missions).
+    #[arg(long, value_name = "PATH")]
+    pub mission: Option<PathBuf>,
+    /// Where the tests' source files are, to read their @design markers (default: the
+    /// mission's folder).
+    #[arg(long, value_name = "DIR")]
+    pub source_root: Option<PathBuf>,
+    /// The reports hold the whole suite: a test of the mission's signal that they lack is
+    /// gone (by default it keeps its evidence).
+    #[arg(long)]
+    pub complete: bool,
+    /// Package(s) whose missions take the results (default: as `run`).
+    #[arg(short = 'p', long = "package", value_name = "SPEC")]
+    pub packages: Vec<String>,
+    /// Every package of the workspace that has a mission file.
+    #[arg(long)]
+    pub workspace: bool,
+    /// Path to Cargo.toml.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Do not rewrite the mission files.
+    #[arg(long)]
+    pub no_rewrite: bool,
+    /// A note for the history entry.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Fail at once when another process holds the journal, instead of waiting.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Gate the ingested run as `check` gates a run.
+    #[arg(long)]
+    pub check: bool,
+    /// With --check: what to compare with (as `check --baseline`).
+    #[arg(long, value_name = "RUN|COMMIT", requires = "check")]
+    pub baseline: Option<String>,
+    /// With --check: also fail when a mission's loss is above this (as `check --max-loss`).
+    #[arg(long, value_name = "LOSS", requires = "check")]
+    pub max_loss: Option<f64>,
+    /// human or json.
+    #[arg(long, value_name = "FMT", default_value = "human")]
+    pub message_format: MessageFormat,
+    /// The journal folder (default: .exemplar/ at the project root).
     #[arg(long, value_name = "DIR", env = "EXEMPLAR_JOURNAL")]
     pub journal: Option<PathBuf>,
 }

@@ -9,6 +9,7 @@
 //! - [`render`]: a run as a loss table for people and a JSON document for agents.
 //! - [`query`]: the commands that read the journal (status, history, show, diff, flaky).
 //! - [`report`]: the `report` command: the journal as HTML, JUnit, JSON and Markdown.
+//! - [`merge`] and [`ingest`]: runs made from shards and from other runners' reports.
 //! - [`hook`]: the git hook that runs `check`; [`new`]: a project from a reference mission.
 #![warn(missing_docs)]
 
@@ -16,6 +17,7 @@ pub mod check;
 pub mod cli;
 mod errors;
 pub mod hook;
+pub mod ingest;
 pub mod init;
 pub mod list;
 pub mod merge;

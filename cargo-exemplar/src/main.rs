@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         Command::Flaky(args) => query::flaky(args),
         Command::Journal(cmd) => query::journal(cmd),
         Command::Merge(args) => cargo_exemplar::merge::command(args, color),
+        Command::Ingest(args) => cargo_exemplar::ingest::command(args, color),
         Command::MergeDriver(args) => cargo_exemplar::merge_driver::command(args),
         Command::New(args) => cargo_exemplar::new::command(args),
         Command::Init(args) => cargo_exemplar::init::command(args),

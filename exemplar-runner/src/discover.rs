@@ -2,7 +2,8 @@
 //!
 //! A package takes part when it has a mission file: `[package.metadata.exemplar] mission` or
 //! `mission.yaml` beside its `Cargo.toml`. Selected packages without one are listed as skipped,
-//! with the path that was looked for, so nobody wonders why their tests did not run.
+//! with the path that was looked for, so nobody wonders why their tests did not run. A mission
+//! outside any Cargo package is found by [`crate::standalone`].
 
 use std::path::{Path, PathBuf};
 
@@ -83,6 +84,11 @@ pub struct Discovery {
 /// The workspace root of `manifest_path` (or of the current folder), for commands that read
 /// the journal without running anything. Discovery finds the same root.
 pub fn workspace_root(manifest_path: Option<&Path>) -> Result<PathBuf, Error> {
+    if manifest_path.is_none()
+        && let Some(mission) = standalone_here()
+    {
+        return Ok(mission.parent().map(Path::to_owned).unwrap_or_default());
+    }
     let mut cmd = MetadataCommand::new();
     if let Some(p) = manifest_path {
         cmd.manifest_path(p);
@@ -107,6 +113,12 @@ pub fn journal_dir(
     }
 }
 
+/// The mission file of the project around the current folder, when it is not a Cargo one.
+fn standalone_here() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    crate::standalone::find_upward(&cwd)
+}
+
 /// `cargo metadata` of the workspace `sel` starts from (no dependencies).
 fn metadata(sel: &Selection) -> Result<cargo_metadata::Metadata, Error> {
     let mut cmd = MetadataCommand::new();
@@ -120,6 +132,14 @@ fn metadata(sel: &Selection) -> Result<cargo_metadata::Metadata, Error> {
 
 /// Read the workspace and the mission files of the selected packages.
 pub fn discover(sel: &Selection) -> Result<Discovery, Error> {
+    if let Some(mission) = &sel.mission {
+        return crate::standalone::discover(mission);
+    }
+    if sel.manifest_path.is_none()
+        && let Some(mission) = standalone_here()
+    {
+        return crate::standalone::discover(&mission);
+    }
     let meta = metadata(sel)?;
     let selected = select(&meta, sel)?;
     let mut packages = Vec::new();

@@ -49,6 +49,32 @@ pub enum Error {
         /// Why.
         why: String,
     },
+    /// A mission outside any Cargo package cannot be run: its tests are another runner's.
+    #[error(
+        "{mission} is not in a Cargo package, so exemplar cannot build its tests: run them with their own runner and bring the results in with `cargo exemplar ingest --junit FILE` or `--pytest-reportlog FILE`"
+    )]
+    NotCargo {
+        /// The mission file.
+        mission: PathBuf,
+    },
+    /// `--mission PATH` names no file.
+    #[error("no mission file at {path}")]
+    NoMissionFile {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// A report of another runner (`ingest`) cannot be read.
+    #[error("{path}:{line}:{column}: {detail}")]
+    BadReport {
+        /// The report.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// 1-based column.
+        column: u64,
+        /// What is wrong.
+        detail: String,
+    },
     /// One or more mission files are malformed.
     #[error("{0}")]
     Mission(#[from] exemplar_mission::MissionErrors),

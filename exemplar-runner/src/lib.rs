@@ -27,6 +27,7 @@ mod execution;
 pub mod gate;
 pub mod git;
 pub mod groups;
+pub mod ingest;
 pub mod journal;
 pub mod listing;
 pub mod merge;
@@ -39,6 +40,7 @@ pub mod retention;
 pub mod rows;
 pub mod session;
 pub mod signal;
+pub mod standalone;
 
 pub use errors::{Error, PartitionError};
 pub use exemplar_formats::TestRecord;

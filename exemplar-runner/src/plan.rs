@@ -29,6 +29,9 @@ pub struct Selection {
     pub targets: TargetFilter,
     /// Cargo's own flags, passed through as given.
     pub cargo: CargoFlags,
+    /// A mission file outside any Cargo package (`--mission`): the one mission, instead of
+    /// the workspace's (see [`crate::standalone`]).
+    pub mission: Option<PathBuf>,
 }
 
 impl Selection {

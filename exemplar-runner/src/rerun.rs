@@ -109,6 +109,16 @@ pub fn outstanding(dir: &Path) -> Result<Outstanding, Error> {
             dir.display()
         )));
     };
+    if let Some(from) = latest
+        .scope
+        .as_ref()
+        .and_then(|s| s.ingested_from.as_deref())
+    {
+        return Err(nothing(format!(
+            "the latest run, {}, was ingested from another runner's report ({from}): rerun its failing tests with that runner, then ingest again",
+            latest.run_id
+        )));
+    }
     let mut done = HashSet::new();
     let mut run: &RunRow = latest;
     loop {
@@ -171,6 +181,7 @@ pub fn scope(design: &Option<String>, plan: &RunPlan) -> RunScope {
         partition: plan.partition.map(|p| p.to_string()),
         run_group: plan.partition.and(plan.run_group.clone()),
         merged_from: Vec::new(),
+        ingested_from: None,
     }
 }
 

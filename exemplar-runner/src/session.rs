@@ -155,6 +155,15 @@ fn run_recorded(
             root: &discovery.root,
         });
     }
+    if let Some(p) = discovery
+        .packages
+        .iter()
+        .find(|p| !p.dir.join("Cargo.toml").is_file())
+    {
+        return Err(Error::NotCargo {
+            mission: p.mission.path.clone(),
+        });
+    }
     let design = run_design(plan, &discovery, reporter)?;
     let binaries = build::build(&plan.selection, &discovery.packages)?;
     let clock = RunClock::start(&discovery.packages);
@@ -303,16 +312,21 @@ fn run_start(
         started_at: clock.started().as_second(),
         commit: commit.clone(),
         note: plan.note.clone(),
-        missions: discovery
-            .packages
-            .iter()
-            .map(|p| MissionStamp {
-                mission: p.mission.id.clone(),
-                package: p.name.clone(),
-                nodes: design_stamps(&p.mission),
-            })
-            .collect(),
+        missions: mission_stamps(discovery),
     }
+}
+
+/// The design of every mission of `discovery`, as a run's start records it.
+pub(crate) fn mission_stamps(discovery: &Discovery) -> Vec<MissionStamp> {
+    discovery
+        .packages
+        .iter()
+        .map(|p| MissionStamp {
+            mission: p.mission.id.clone(),
+            package: p.name.clone(),
+            nodes: design_stamps(&p.mission),
+        })
+        .collect()
 }
 
 /// The fingerprint of every node of `mission`'s design, as a run records it.

@@ -124,6 +124,10 @@ pub struct RunScope {
     #[n(6)]
     #[cbor(default)]
     pub merged_from: Vec<String>,
+    /// A run another runner ran, ingested from its reports (`junit:PATH`,
+    /// `pytest-reportlog:PATH`): exemplar cannot run its tests again.
+    #[n(7)]
+    pub ingested_from: Option<String>,
 }
 
 /// A BLAKE3 content address.

@@ -11,6 +11,7 @@ mod documents;
 mod gate;
 mod harness;
 mod honesty;
+mod ingest;
 mod init;
 mod journal;
 mod new;

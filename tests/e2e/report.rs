@@ -222,27 +222,7 @@ fn junit_is_read_back_by_quick_junit_and_by_python_junitparser() {
     assert_eq!(ids, ["S1", "S2"]);
 
     // Python's junitparser, in a venv made for it.
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("junit-venv");
-    let python = venv.join("bin/python");
-    if !python.exists() {
-        let st = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .unwrap();
-        assert!(st.success(), "python3 -m venv failed");
-    }
-    let probe = Command::new(&python)
-        .args(["-c", "import junitparser"])
-        .status()
-        .unwrap();
-    if !probe.success() {
-        let st = Command::new(&python)
-            .args(["-m", "pip", "install", "-q", "junitparser==3.2.0"])
-            .status()
-            .unwrap();
-        assert!(st.success(), "pip install junitparser failed");
-    }
+    let python = crate::support::python_venv("junit-venv", &["junitparser==3.2.0"]);
     let script = r#"
 import sys
 from junitparser import JUnitXml, Failure

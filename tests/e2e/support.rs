@@ -200,3 +200,36 @@ pub fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("not json ({e}):\n{}\nstderr:\n{}", stdout(o), stderr(o)))
 }
+
+/// The python of a venv made for these tests (`name`, under the target's scratch folder),
+/// with `packages` installed from PyPI: made once, reused by later runs.
+pub fn python_venv(name: &str, packages: &[&str]) -> PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        let st = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .unwrap();
+        assert!(st.success(), "python3 -m venv failed");
+    }
+    let modules: Vec<String> = packages
+        .iter()
+        .map(|p| p.split(['=', '<', '>']).next().unwrap().replace('-', "_"))
+        .collect();
+    let probe = Command::new(&python)
+        .args(["-c", &format!("import {}", modules.join(", "))])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    if !probe.success() {
+        let st = Command::new(&python)
+            .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+            .args(packages)
+            .status()
+            .unwrap();
+        assert!(st.success(), "pip install {packages:?} failed");
+    }
+    python
+}

@@ -38,7 +38,9 @@ pub fn command(args: &ReportArgs) -> Result<ExitCode, Error> {
             "say what to write: --html PATH, --junit PATH, --json [PATH], --markdown [PATH]".into(),
         ));
     }
-    let discovery = discover::discover(&(&args.selection).into())?;
+    let mut selection: exemplar_runner::Selection = (&args.selection).into();
+    selection.mission = args.mission.clone();
+    let discovery = discover::discover(&selection)?;
     let choice = match &args.journal {
         Some(dir) => JournalChoice::At(dir.clone()),
         None => JournalChoice::Default,

@@ -1,0 +1,411 @@
+//! Results from other runners (`cargo exemplar ingest`): a JUnit XML file (cargo-nextest,
+//! pytest `--junitxml`, go test through gotestsum, jest-junit) or a pytest report-log, made
+//! into a run as if exemplar had run the tests — journaled, its loss measured, its mission
+//! file rewritten.
+//!
+//! Each case is linked to its mission's directives by its report's own `design` property, a
+//! `@design(...)` marker in its name, or one in its source ([`markers`]). Its reference is
+//! what the mission's `signal:` calls it: a pytest node id (`tests/test_kv.py::test_wal`),
+//! else its source file and name, else its classname and name. A case whose directives the
+//! mission does not have keeps the others and is warned of; a case of no mission (in a
+//! workspace of several) is counted and warned of, never dropped in silence.
+//!
+//! A report need not hold the whole suite (`pytest -k`, one shard): unless `--complete` says
+//! it does, tests of the mission's signal that the report does not hold keep their evidence.
+//! A report-log cut short (no `SessionFinish`) is partial whatever `--complete` says.
+
+mod case;
+mod junit;
+pub mod markers;
+mod reportlog;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use exemplar_formats::events::Plan;
+use exemplar_formats::{Outcome, OutcomeCounts, TestRecord};
+use exemplar_store::records::{RunScope, RunStart};
+
+pub use case::ForeignCase;
+pub use reportlog::ReportLog;
+
+use crate::clock::RunClock;
+use crate::discover::{self, Discovery, MissionPackage};
+use crate::errors::Error;
+use crate::journal::{self, Recorder};
+use crate::plan::{JournalChoice, Selection};
+use crate::reporter::{Reporter, RunEvent};
+use crate::session::Session;
+use crate::signal;
+use markers::{Found, Sources};
+
+/// The kind of a report file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    /// JUnit XML.
+    Junit,
+    /// A pytest report-log (JSON lines).
+    PytestReportLog,
+}
+
+/// A report file to ingest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFile {
+    /// Its kind.
+    pub kind: ReportKind,
+    /// Where it is.
+    pub path: PathBuf,
+}
+
+/// What to ingest, and where.
+#[derive(Debug, Clone, Default)]
+pub struct IngestPlan {
+    /// The mission(s): the workspace's packages, or a mission file outside Cargo
+    /// (`selection.mission`).
+    pub selection: Selection,
+    /// The journal.
+    pub journal: JournalChoice,
+    /// The reports, read in order; a test in several takes its last result.
+    pub reports: Vec<ReportFile>,
+    /// Where the tests' source files are (default: each mission's folder).
+    pub source_root: Option<PathBuf>,
+    /// The reports hold the whole suite: a test of the signal they lack is gone.
+    pub complete: bool,
+    /// Rewrite the mission files.
+    pub rewrite: bool,
+    /// A note for the history entry.
+    pub note: Option<String>,
+    /// Wait for a journal another process holds (else fail at once).
+    pub wait: bool,
+}
+
+/// Ingest the reports of `plan` as one run.
+pub fn ingest(plan: &IngestPlan, reporter: &mut dyn Reporter) -> Result<Session, Error> {
+    let discovery = discover::discover(&plan.selection)?;
+    let read = read_reports(&plan.reports)?;
+    let mut partial = !plan.complete;
+    if let Some(cut) = &read.cut_short {
+        partial = true;
+        reporter.report(RunEvent::Warning(&format!(
+            "{} ends before pytest's session finished (was it killed?): its tests are taken as a part of the suite",
+            cut.display()
+        )));
+    }
+    let mut tests = link_all(&discovery, plan, &read, reporter);
+    let mut counts = OutcomeCounts::default();
+    for o in tests.values().flatten().filter_map(|t| t.outcome) {
+        counts.add(o);
+    }
+    let clock = RunClock::start(&discovery.packages);
+    let run_id = crate::session::new_run_id(&clock.started());
+    let commit = crate::git::describe(&discovery.root);
+    let stamp = signal::Stamp {
+        timestamp: clock.started_text(),
+        commit: commit.clone(),
+        note: plan.note.clone(),
+        rewrite: plan.rewrite && counts.executed() > 0,
+        partial,
+    };
+    let mut missions = signal::update_missions(&discovery.packages, &mut tests, &[], &stamp);
+    let journal = journal::location(&plan.journal, &discovery.root);
+    let mut recorder = match &journal {
+        None => Recorder::nowhere(),
+        Some(dir) => Recorder::open(dir, plan.wait, &mut |holder| {
+            reporter.report(RunEvent::WaitingForJournal { dir, holder })
+        })?,
+    };
+    recorder.begin(RunStart {
+        run_id: run_id.clone(),
+        started_at: clock.started().as_second(),
+        commit,
+        note: plan.note.clone(),
+        missions: crate::session::mission_stamps(&discovery),
+        scope: Some(RunScope {
+            ingested_from: Some(describe_reports(&plan.reports)),
+            ..RunScope::default()
+        }),
+    });
+    for t in missions.iter().flat_map(|m| &m.tests) {
+        recorder.record(t)?;
+    }
+    recorder.end(signal::run_end(&run_id, &clock, counts, &missions))?;
+    let executed = recorder.begun();
+    recorder.close()?;
+    signal::rewrite_missions(&mut missions, &stamp)?;
+    Ok(Session {
+        run_id,
+        executed,
+        root: discovery.root,
+        journal,
+        missions,
+        skipped: discovery.skipped,
+        others: Vec::new(),
+        counts,
+        flaky_fails: false,
+        not_run: 0,
+        rerun_of: None,
+        partition: None,
+        other_shards: 0,
+        merged_from: Vec::new(),
+        elapsed: clock.elapsed(),
+    })
+}
+
+/// The reports as the run's scope records them: `junit:PATH, pytest-reportlog:PATH`.
+fn describe_reports(reports: &[ReportFile]) -> String {
+    let kind = |k: ReportKind| match k {
+        ReportKind::Junit => "junit",
+        ReportKind::PytestReportLog => "pytest-reportlog",
+    };
+    let parts: Vec<String> = reports
+        .iter()
+        .map(|r| format!("{}:{}", kind(r.kind), r.path.display()))
+        .collect();
+    parts.join(", ")
+}
+
+/// Every report read.
+#[derive(Default)]
+struct Read {
+    cases: Vec<ForeignCase>,
+    uncollected: Vec<(String, String)>,
+    cut_short: Option<PathBuf>,
+}
+
+fn read_reports(reports: &[ReportFile]) -> Result<Read, Error> {
+    let mut read = Read::default();
+    for r in reports {
+        let text = std::fs::read_to_string(&r.path).map_err(|source| Error::Io {
+            action: "read",
+            path: r.path.clone(),
+            source,
+        })?;
+        match r.kind {
+            ReportKind::Junit => read.cases.extend(junit::read(&r.path, &text)?),
+            ReportKind::PytestReportLog => {
+                let log = reportlog::read(&r.path, &text)?;
+                read.cases.extend(log.cases);
+                read.uncollected.extend(log.uncollected);
+                if !log.finished {
+                    read.cut_short = Some(r.path.clone());
+                }
+            }
+        }
+    }
+    Ok(read)
+}
+
+/// The cases of `read` as each package's test records, each reference once (its last result).
+fn link_all(
+    discovery: &Discovery,
+    plan: &IngestPlan,
+    read: &Read,
+    reporter: &mut dyn Reporter,
+) -> HashMap<String, Vec<TestRecord>> {
+    let mut out: HashMap<String, Vec<TestRecord>> = HashMap::new();
+    let mut sources: HashMap<String, Sources> = HashMap::new();
+    let mut unplaced = 0usize;
+    for case in &read.cases {
+        let Some(pkg) = package_of(case, &discovery.packages) else {
+            unplaced += 1;
+            continue;
+        };
+        let root = plan.source_root.clone().unwrap_or_else(|| pkg.dir.clone());
+        let src = sources
+            .entry(pkg.name.clone())
+            .or_insert_with(|| Sources::new(&root));
+        let record = record(case, pkg, src, reporter);
+        let records = out.entry(pkg.name.clone()).or_default();
+        match records.iter_mut().find(|r| r.reference == record.reference) {
+            Some(earlier) => *earlier = record,
+            None => records.push(record),
+        }
+    }
+    if unplaced > 0 {
+        let names: Vec<&str> = discovery.packages.iter().map(|p| p.name.as_str()).collect();
+        reporter.report(RunEvent::Warning(&format!(
+            "{unplaced} cases belong to none of the missions' packages ({}): their suites name no package; they are left out",
+            names.join(", ")
+        )));
+    }
+    if let Some(pkg) = discovery.packages.first() {
+        let records = out.entry(pkg.name.clone()).or_default();
+        uncollected(pkg, &read.uncollected, records, reporter);
+    }
+    out
+}
+
+/// The package a case belongs to: the only one, else the one its suite or classname names
+/// (nextest's binary ids are `package::binary`).
+fn package_of<'p>(
+    case: &ForeignCase,
+    packages: &'p [MissionPackage],
+) -> Option<&'p MissionPackage> {
+    if let [only] = packages {
+        return Some(only);
+    }
+    let names = |p: &&MissionPackage| {
+        let n = p.name.as_str();
+        let of =
+            |s: &str| s == n || s.starts_with(&format!("{n}::")) || s.starts_with(&format!("{n}."));
+        of(&case.suite) || case.classname.as_deref().is_some_and(of)
+    };
+    packages.iter().find(names)
+}
+
+/// The record of one case of `pkg`, linked.
+fn record(
+    case: &ForeignCase,
+    pkg: &MissionPackage,
+    src: &mut Sources,
+    reporter: &mut dyn Reporter,
+) -> TestRecord {
+    let place = place(case, src);
+    let reference = match (&case.node_id, &place.file) {
+        (Some(id), _) => id.clone(),
+        (None, Some(file)) => format!("{file}::{}{}", place.classes, case.name),
+        // jest-junit's classname is the title, as its name is.
+        (None, None) => match &case.classname {
+            Some(c) if *c != case.name => format!("{c}::{}", case.name),
+            _ => case.name.clone(),
+        },
+    };
+    let ids = case
+        .design
+        .clone()
+        .or_else(|| markers::marker(&case.name))
+        .or(place.ids)
+        .unwrap_or_default();
+    let (known, unknown): (Vec<String>, Vec<String>) = ids
+        .into_iter()
+        .partition(|id| pkg.mission.node(id).is_some());
+    if !unknown.is_empty() {
+        reporter.report(RunEvent::Warning(&format!(
+            "{reference} names {}, which mission {} does not have: left out of its links",
+            unknown.join(", "),
+            pkg.mission.id
+        )));
+    }
+    if let Some(files) = &place.ambiguous {
+        reporter.report(RunEvent::Warning(&format!(
+            "{reference}: a function {} is defined in {}; its @design marker cannot be told, so it is untagged (a `design` property in the report links it)",
+            case.function(),
+            files.join(" and ")
+        )));
+    }
+    TestRecord {
+        package: pkg.name.clone(),
+        mission: pkg.mission.id.clone(),
+        binary: case.suite.clone(),
+        name: case.name.clone(),
+        reference,
+        file: place.file.unwrap_or_default(),
+        line: place.line.unwrap_or(0),
+        ids: known,
+        plan: Plan::Run,
+        outcome: Some(case.outcome),
+        duration: case.duration,
+        message: case.message.clone(),
+        output: case.output.clone(),
+    }
+}
+
+/// Where a case's test is defined, and what its source's marker says.
+#[derive(Default)]
+struct Place {
+    file: Option<String>,
+    /// Class parts between file and name in its reference (`TestKV::`), from a classname.
+    classes: String,
+    line: Option<u32>,
+    ids: Option<Vec<String>>,
+    ambiguous: Option<Vec<String>>,
+}
+
+fn place(case: &ForeignCase, src: &mut Sources) -> Place {
+    let function = case.function().to_owned();
+    let (file, classes) = match (&case.file, &case.classname) {
+        (Some(f), _) => (Some(f.clone()), String::new()),
+        (None, Some(c)) => module_file(c, src).map_or((None, String::new()), |(f, k)| (Some(f), k)),
+        (None, None) => (None, String::new()),
+    };
+    let found = match &file {
+        Some(f) => src.in_file(f, case.line, &function),
+        None => {
+            let hint = case.classname.as_deref().unwrap_or(&case.suite);
+            src.anywhere(&function, hint)
+        }
+    };
+    let mut place = Place {
+        file: file.clone(),
+        classes,
+        line: case.line,
+        ..Place::default()
+    };
+    match found {
+        Found::At { file: f, line, ids } => {
+            place.file = Some(f);
+            place.line = Some(line);
+            place.ids = ids;
+        }
+        Found::Ambiguous(files) => place.ambiguous = Some(files),
+        Found::Nowhere => {}
+    }
+    place
+}
+
+/// The Python module file a dotted classname names, and the class parts after it:
+/// `tests.test_kv.TestKV` → (`tests/test_kv.py`, `TestKV::`).
+fn module_file(classname: &str, src: &Sources) -> Option<(String, String)> {
+    let parts: Vec<&str> = classname.split('.').collect();
+    (1..=parts.len()).rev().find_map(|k| {
+        let file = format!("{}.py", parts[..k].join("/"));
+        src.exists(&file).then(|| {
+            let classes: String = parts[k..].iter().map(|c| format!("{c}::")).collect();
+            (file, classes)
+        })
+    })
+}
+
+/// A module that failed to collect: a failing case of its own, and each test the mission
+/// knew in it failing for that reason (it did not run, and is not evidence of passing).
+fn uncollected(
+    pkg: &MissionPackage,
+    modules: &[(String, String)],
+    records: &mut Vec<TestRecord>,
+    reporter: &mut dyn Reporter,
+) {
+    for (module, why) in modules {
+        reporter.report(RunEvent::Warning(&format!(
+            "{module} failed to collect: none of its tests ran"
+        )));
+        let failing = |reference: &str, ids: &[String], message: String| TestRecord {
+            package: pkg.name.clone(),
+            mission: pkg.mission.id.clone(),
+            binary: "pytest".into(),
+            name: reference
+                .split_once("::")
+                .map_or(reference, |(_, n)| n)
+                .to_owned(),
+            reference: reference.to_owned(),
+            file: module.clone(),
+            ids: ids.to_vec(),
+            plan: Plan::Run,
+            outcome: Some(Outcome::Failed),
+            message: Some(message),
+            ..TestRecord::default()
+        };
+        records.push(failing(module, &[], format!("collection failed:\n{why}")));
+        let prefix = format!("{module}::");
+        for s in pkg
+            .mission
+            .signal
+            .iter()
+            .filter(|s| s.reference.starts_with(&prefix))
+        {
+            if !records.iter().any(|r| r.reference == s.reference) {
+                let message = format!("not run: {module} failed to collect:\n{why}");
+                records.push(failing(&s.reference, &s.spec_ids, message));
+            }
+        }
+    }
+}
