@@ -204,6 +204,8 @@ fn link_all(
 ) -> HashMap<String, Vec<TestRecord>> {
     let mut out: HashMap<String, Vec<TestRecord>> = HashMap::new();
     let mut sources: HashMap<String, Sources> = HashMap::new();
+    // (package, reference) → its place in `out`: a test in several reports is kept once.
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
     let mut unplaced = 0usize;
     for case in &read.cases {
         let Some(pkg) = package_of(case, &discovery.packages) else {
@@ -216,9 +218,12 @@ fn link_all(
             .or_insert_with(|| Sources::new(&root));
         let record = record(case, pkg, src, reporter);
         let records = out.entry(pkg.name.clone()).or_default();
-        match records.iter_mut().find(|r| r.reference == record.reference) {
-            Some(earlier) => *earlier = record,
-            None => records.push(record),
+        match seen.entry((pkg.name.clone(), record.reference.clone())) {
+            std::collections::hash_map::Entry::Occupied(at) => records[*at.get()] = record,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(records.len());
+                records.push(record);
+            }
         }
     }
     if unplaced > 0 {
@@ -396,13 +401,15 @@ fn uncollected(
         };
         records.push(failing(module, &[], format!("collection failed:\n{why}")));
         let prefix = format!("{module}::");
+        let reported: std::collections::HashSet<String> =
+            records.iter().map(|r| r.reference.clone()).collect();
         for s in pkg
             .mission
             .signal
             .iter()
             .filter(|s| s.reference.starts_with(&prefix))
         {
-            if !records.iter().any(|r| r.reference == s.reference) {
+            if !reported.contains(&s.reference) {
                 let message = format!("not run: {module} failed to collect:\n{why}");
                 records.push(failing(&s.reference, &s.spec_ids, message));
             }
