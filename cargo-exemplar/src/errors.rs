@@ -61,7 +61,8 @@ impl Error {
             | Store::Decode { .. }
             | Store::NotABundle { .. }
             | Store::BundleDamaged { .. }
-            | Store::UnknownKind { .. } => ExitCode::Journal,
+            | Store::UnknownKind { .. }
+            | Store::Unsettled { .. } => ExitCode::Journal,
             _ => ExitCode::Usage,
         };
         match self {

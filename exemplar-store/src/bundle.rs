@@ -103,18 +103,58 @@ pub struct ImportReport {
 /// Read the runs of the journal at `journal` (all of them, or those named by `only`) with the
 /// tests and blobs they need. A record of a kind this version does not know is refused with
 /// its place (it could not be carried over faithfully), and a run written twice (ingested
-/// again) is taken once, as the index takes it.
+/// again) is taken once, as the index takes it. The log is read twice (runs, then the blobs
+/// they name); a log a prune replaced in between is refused, to be read again.
 pub fn collect(journal: &Path, only: Option<&[String]>) -> Result<Bundle> {
     let wal = wal_dir(journal);
-    let wanted = |id: &str| only.is_none_or(|o| o.iter().any(|w| w == id));
-    let mut bundle = Bundle::default();
-    let mut defs: HashMap<u64, TestDef> = HashMap::new();
-    let mut needed_tests = BTreeSet::new();
-    let mut needed_blobs = BTreeSet::new();
+    let identity = crate::index::first_file_id(&wal)?;
+    let mut runs = read_runs(&wal, only)?;
+    if let Some(only) = only {
+        let found: HashSet<&str> = runs.bundle.runs.iter().map(|r| r.run_id.as_str()).collect();
+        if let Some(missing) = only.iter().find(|id| !found.contains(id.as_str())) {
+            return Err(StoreError::NotFound(format!(
+                "no run {missing} in {}",
+                journal.display()
+            )));
+        }
+    }
+    let mut bundle = std::mem::take(&mut runs.bundle);
+    bundle.tests = runs
+        .needed_tests
+        .iter()
+        .filter_map(|id| runs.defs.remove(id))
+        .collect();
+    if !runs.needed_blobs.is_empty() {
+        bundle.blobs = read_blobs(&wal, &runs.needed_blobs)?;
+    }
+    if crate::index::first_file_id(&wal)? != identity {
+        return Err(StoreError::NotFound(format!(
+            "the journal at {} was pruned while it was read: read it again",
+            journal.display()
+        )));
+    }
+    Ok(bundle)
+}
+
+/// What the first pass over the log found: the runs, every definition, and what the runs
+/// need.
+#[derive(Default)]
+struct RunPass {
+    bundle: Bundle,
+    defs: HashMap<u64, TestDef>,
+    needed_tests: BTreeSet<u64>,
+    needed_blobs: BTreeSet<Hash>,
+}
+
+/// The runs of the log in `wal` (those of `only`, when given), each once.
+fn read_runs(wal: &Path, only: Option<&[String]>) -> Result<RunPass> {
+    let wanted: Option<HashSet<&str>> = only.map(|o| o.iter().map(String::as_str).collect());
+    let wanted = |id: &str| wanted.as_ref().is_none_or(|w| w.contains(id));
+    let mut pass = RunPass::default();
     let mut current: Option<usize> = None;
     let mut runs: HashMap<String, usize> = HashMap::new();
     let mut copies: HashSet<String> = HashSet::new();
-    wal::read_from(&wal, 1, None, &mut |scan, located| {
+    wal::read_from(wal, 1, None, &mut |scan, located| {
         let Some(record) = Record::decode(located.kind, located.seq, scan.payload(located))? else {
             return Err(StoreError::UnknownKind {
                 segment: scan.path.clone(),
@@ -122,43 +162,43 @@ pub fn collect(journal: &Path, only: Option<&[String]>) -> Result<Bundle> {
                 kind: located.kind,
             });
         };
+        let run_of = |id: &str| runs.get(id).copied().filter(|_| !copies.contains(id));
         match record {
             Record::Test(def) => {
-                defs.insert(def.id, def);
+                pass.defs.insert(def.id, def);
             }
             Record::RunStart(ref start) => {
                 current = None;
                 if runs.contains_key(&start.run_id) {
                     copies.insert(start.run_id.clone());
                 } else if wanted(&start.run_id) {
-                    current = Some(bundle.runs.len());
-                    runs.insert(start.run_id.clone(), bundle.runs.len());
-                    bundle.runs.push(BundledRun {
+                    current = Some(pass.bundle.runs.len());
+                    runs.insert(start.run_id.clone(), pass.bundle.runs.len());
+                    pass.bundle.runs.push(BundledRun {
                         run_id: start.run_id.clone(),
                         records: vec![record],
                     });
                 }
             }
             Record::Result(ref r) => {
-                if let Some(run) = current.map(|i| &mut bundle.runs[i]) {
-                    needed_tests.insert(r.test);
-                    needed_blobs.extend(r.message.iter().chain(&r.output).map(|h| **h));
-                    run.records.push(record);
+                if let Some(i) = current {
+                    pass.needed_tests.insert(r.test);
+                    pass.needed_blobs
+                        .extend(r.message.iter().chain(&r.output).map(|h| **h));
+                    pass.bundle.runs[i].records.push(record);
                 }
             }
             Record::Outcome(ref o) => {
-                if let Some(&i) = runs.get(&o.run_id).filter(|_| !copies.contains(&o.run_id)) {
-                    needed_blobs.extend(o.message.iter().chain(&o.output).map(|h| **h));
-                    bundle.runs[i].records.push(record);
+                if let Some(i) = run_of(&o.run_id) {
+                    pass.needed_blobs
+                        .extend(o.message.iter().chain(&o.output).map(|h| **h));
+                    pass.bundle.runs[i].records.push(record);
                 }
             }
             Record::RunEnd(ref end) => {
-                if let Some(&i) = runs
-                    .get(&end.run_id)
-                    .filter(|_| !copies.contains(&end.run_id))
-                {
-                    needed_tests.extend(end.other_shards.iter().copied());
-                    bundle.runs[i].records.push(record);
+                if let Some(i) = run_of(&end.run_id) {
+                    pass.needed_tests.extend(end.other_shards.iter().copied());
+                    pass.bundle.runs[i].records.push(record);
                 }
                 current = None;
             }
@@ -168,32 +208,22 @@ pub fn collect(journal: &Path, only: Option<&[String]>) -> Result<Bundle> {
         }
         Ok(())
     })?;
-    if let Some(only) = only
-        && let Some(missing) = only
-            .iter()
-            .find(|id| !bundle.runs.iter().any(|r| &r.run_id == *id))
-    {
-        return Err(StoreError::NotFound(format!(
-            "no run {missing} in {}",
-            journal.display()
-        )));
-    }
-    bundle.tests = needed_tests
-        .iter()
-        .filter_map(|id| defs.remove(id))
-        .collect();
-    if !needed_blobs.is_empty() {
-        wal::read_from(&wal, 1, None, &mut |scan, located| {
-            if let Some(Record::Blob(b)) =
-                Record::decode(located.kind, located.seq, scan.payload(located))?
-                && needed_blobs.contains(&*b.hash)
-            {
-                bundle.blobs.insert(*b.hash, b.bytes);
-            }
-            Ok(())
-        })?;
-    }
-    Ok(bundle)
+    Ok(pass)
+}
+
+/// The blobs of the log in `wal` that `needed` names.
+fn read_blobs(wal: &Path, needed: &BTreeSet<Hash>) -> Result<HashMap<Hash, Vec<u8>>> {
+    let mut out = HashMap::new();
+    wal::read_from(wal, 1, None, &mut |scan, located| {
+        if let Some(Record::Blob(b)) =
+            Record::decode(located.kind, located.seq, scan.payload(located))?
+            && needed.contains(&*b.hash)
+        {
+            out.insert(*b.hash, b.bytes);
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// Write `bundle` to `path`, atomically (a temporary file beside it, fsync, rename, fsync of

@@ -130,6 +130,16 @@ pub enum StoreError {
         /// Its kind number.
         kind: u16,
     },
+    /// A prune's folders in a state no prune leaves: nothing was deleted.
+    #[error(
+        "{journal}: a prune left its folders in a state it cannot settle alone ({detail}); nothing was deleted: look at wal/, wal.next/ and wal.old/ there"
+    )]
+    Unsettled {
+        /// The journal.
+        journal: PathBuf,
+        /// What was found.
+        detail: String,
+    },
     /// A retention that would prune nothing sensible (no rule, or `keep_runs` 0).
     #[error("{0}")]
     BadRetention(String),

@@ -202,6 +202,9 @@ pub struct VerifyReport {
 /// Check every checksum of every segment, that every payload decodes, and that every blob
 /// matches its address. Damage is an error naming segment and offset.
 pub fn verify(journal: &Path) -> Result<VerifyReport> {
+    if crate::prune::in_flux(journal) {
+        crate::prune::settle_for_reader(journal)?;
+    }
     let dir = wal_dir(journal);
     let mut rep = VerifyReport::default();
     for (_, path) in wal::segments(&dir)? {

@@ -24,7 +24,7 @@
 //! `history:` is not touched. A kept rerun keeps the runs it reran, so `--rerun-failed`
 //! still sees its chain.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::bundle::{self, Bundle};
@@ -88,10 +88,11 @@ pub fn pruned_runs(runs: &[RunRow], retention: &Retention) -> Result<Vec<String>
         .map(|(_, r)| r.run_id.as_str())
         .collect();
     // A kept rerun keeps its chain (newest first, so a chain is followed to its root).
+    let by_id: HashMap<&str, &RunRow> = runs.iter().map(|r| (r.run_id.as_str(), r)).collect();
     for r in runs.iter().rev() {
         if keep.contains(r.run_id.as_str())
             && let Some(parent) = r.scope.as_ref().and_then(|s| s.rerun_of.as_deref())
-            && let Some(p) = runs.iter().find(|x| x.run_id == parent)
+            && let Some(p) = by_id.get(parent)
         {
             keep.insert(p.run_id.as_str());
         }
@@ -115,9 +116,23 @@ pub fn prune(
     contention: Contention,
     on_wait: &mut dyn FnMut(&str),
 ) -> Result<PruneReport> {
+    let wal = wal_dir(journal);
+    if dry {
+        // A reader's look: no lock, nothing changed.
+        let index = Index::open(journal)?;
+        let runs = index.runs()?;
+        let pruned = pruned_runs(&runs, retention)?;
+        let bytes = log_bytes(&wal)?;
+        return Ok(PruneReport {
+            kept: runs.len() - pruned.len(),
+            pruned,
+            bytes_before: bytes,
+            bytes_after: bytes,
+            blobs_kept: 0,
+        });
+    }
     let _lock = WriterLock::acquire(journal, contention, on_wait)?;
     settle(journal)?;
-    let wal = wal_dir(journal);
     let recovery = wal::recover(&wal)?;
     let index = Index::open(journal)?;
     let runs = index.runs()?;
@@ -131,14 +146,14 @@ pub fn prune(
         bytes_after: bytes_before,
         ..PruneReport::default()
     };
-    if dry || pruned.is_empty() {
-        report.pruned = pruned;
+    if pruned.is_empty() {
         return Ok(report);
     }
+    let going: HashSet<&str> = pruned.iter().map(String::as_str).collect();
     let kept: Vec<String> = runs
         .iter()
         .map(|r| r.run_id.clone())
-        .filter(|id| !pruned.contains(id))
+        .filter(|id| !going.contains(id.as_str()))
         .collect();
     let carried = bundle::collect(journal, Some(&kept))?;
     tombstones.extend(pruned.iter().map(|run_id| PrunedRun {
@@ -146,12 +161,8 @@ pub fn prune(
         pruned_at: now,
     }));
     let next = journal.join(NEXT);
-    write_log(
-        &next,
-        recovery.next_seq,
-        &Pruned { runs: tombstones },
-        &carried,
-    )?;
+    let first_seq = recovery.next_seq;
+    write_log(&next, first_seq, &Pruned { runs: tombstones }, &carried)?;
     crash_point("prune:written");
     swap(journal)?;
     crash_point("prune:swapped");
@@ -236,18 +247,42 @@ fn exchanged(a: &Path, b: &Path) -> Result<bool> {
     }
 }
 
-/// Finish or clean up after a prune that was killed, under the writer lock: a `wal/` missing
-/// between the two renames of a swap is put back from the complete `wal.next/`; then
-/// `wal.next/` and `wal.old/` — an unfinished copy or a replaced log — are deleted, after
-/// moving the segments that `repair` set aside (`damaged/`) into the log that stays.
+/// Finish or clean up after a prune that was killed, under the writer lock:
+///
+/// - no log in `wal/` (missing, or an empty folder) while `wal.old/` exists: the kill came
+///   between the two renames of a swap; the complete new log (`wal.next/`) is put in place,
+///   or, were it gone, the old one back;
+/// - then `wal.next/` and `wal.old/` — an unfinished copy or a replaced log — are deleted,
+///   after moving the segments that `repair` set aside (`damaged/`) into the log that stays.
+///
+/// A state no prune leaves — a log in `wal.next/` and none in `wal/` without `wal.old/`, or a
+/// `wal/` that does not go on from `wal.old/` — is refused, and nothing is deleted.
 pub fn settle(journal: &Path) -> Result<()> {
     let (wal, next, old) = (wal_dir(journal), journal.join(NEXT), journal.join(OLD));
-    // Between the two renames: no log in `wal/` (or an empty folder someone made there), the
-    // complete new one in `wal.next/`.
-    if old.exists() && next.exists() && wal::segments(&wal)?.is_empty() {
-        remove_dir(&wal)?;
-        std::fs::rename(&next, &wal).map_err(io("cannot move", &next))?;
-        wal::sync_dir(journal)?;
+    if !next.exists() && !old.exists() {
+        return Ok(());
+    }
+    let unsettled = |detail: &str| StoreError::Unsettled {
+        journal: journal.to_owned(),
+        detail: detail.to_owned(),
+    };
+    let (in_wal, in_next, in_old) = (holds_log(&wal)?, holds_log(&next)?, holds_log(&old)?);
+    match (in_wal, old.exists()) {
+        (false, true) if in_next || in_old => {
+            let source = if in_next { &next } else { &old };
+            remove_dir(&wal)?;
+            std::fs::rename(source, &wal).map_err(io("cannot move", source))?;
+            wal::sync_dir(journal)?;
+        }
+        (true, true) if !goes_on_from(&wal, &old)? => {
+            return Err(unsettled(
+                "wal/ holds a log that does not go on from the one in wal.old/",
+            ));
+        }
+        (false, false) if in_next => {
+            return Err(unsettled("wal.next/ holds a log and wal/ none"));
+        }
+        _ => {}
     }
     for leftover in [next, old] {
         if !leftover.exists() {
@@ -264,13 +299,32 @@ pub fn settle(journal: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Whether a prune was killed between the two renames of its swap, leaving no `wal/`.
-pub(crate) fn half_swapped(journal: &Path) -> bool {
-    !wal_dir(journal).exists() && journal.join(OLD).exists()
+/// Whether `dir` holds segments.
+fn holds_log(dir: &Path) -> Result<bool> {
+    Ok(!wal::segments(dir)?.is_empty())
 }
 
-/// Settle a journal a reader found half-swapped: take the writer lock when free and settle
-/// it; when a pruner holds the lock, wait for it (it finishes the swap itself).
+/// Whether the log in `new` goes on from the one in `old`: a prune's new log starts after the
+/// old one's last record, so after its last segment's first.
+fn goes_on_from(new: &Path, old: &Path) -> Result<bool> {
+    let first_new = wal::segments(new)?.first().map(|(s, _)| *s);
+    let last_old = wal::segments(old)?.last().map(|(s, _)| *s);
+    Ok(match (first_new, last_old) {
+        (Some(n), Some(o)) => n > o,
+        _ => true,
+    })
+}
+
+/// Whether a reader would find the journal between the steps of a prune: no log in `wal/`,
+/// and `wal.next/` or `wal.old/` beside it.
+pub(crate) fn in_flux(journal: &Path) -> bool {
+    let wal = wal_dir(journal);
+    let empty = wal::segments(&wal).is_ok_and(|s| s.is_empty());
+    empty && (journal.join(NEXT).exists() || journal.join(OLD).exists())
+}
+
+/// Settle a journal a reader found in flux: take the writer lock when free and settle it;
+/// when a pruner holds the lock, wait for it (it finishes the swap itself).
 pub(crate) fn settle_for_reader(journal: &Path) -> Result<()> {
     let _lock = WriterLock::acquire(journal, Contention::Wait, &mut |_| {})?;
     settle(journal)

@@ -370,3 +370,36 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn settle_puts_a_log_back_and_refuses_states_no_prune_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    journal(dir.path(), 3, 4, &[]);
+    let before = results(dir.path());
+    let (wal, next, old) = (
+        dir.path().join("wal"),
+        dir.path().join("wal.next"),
+        dir.path().join("wal.old"),
+    );
+    // Only the old log is left, beside an empty wal/: a reader puts it back.
+    std::fs::rename(&wal, &old).unwrap();
+    std::fs::create_dir(&wal).unwrap();
+    assert_eq!(results(dir.path()), before);
+    assert!(!old.exists());
+    // A log in wal.next/ and none in wal/, without wal.old/: no prune leaves that; refused,
+    // and nothing deleted.
+    std::fs::rename(&wal, &next).unwrap();
+    let e = JournalWriter::open(
+        dir.path(),
+        Contention::Fail,
+        WriterOptions::default(),
+        &mut |_| {},
+    );
+    assert!(matches!(
+        e,
+        Err(exemplar_store::StoreError::Unsettled { .. })
+    ));
+    assert!(!exemplar_store::wal::segments(&next).unwrap().is_empty());
+    std::fs::rename(&next, &wal).unwrap();
+    assert_eq!(results(dir.path()), before);
+}

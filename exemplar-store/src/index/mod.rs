@@ -163,13 +163,15 @@ impl Index {
     }
 
     fn open_with(dir: &Path, force_rebuild: bool) -> Result<Index> {
-        if crate::prune::half_swapped(dir) {
-            crate::prune::settle_for_reader(dir)?;
-        }
-        // A prune that swaps logs while this reads may take a segment away under it: the
-        // index is then rebuilt from the new log (its first segment is another file).
+        // A prune that swaps logs while this reads may take a segment away under it, or the
+        // log itself between its two renames: read again (settling the journal first, or
+        // waiting for the pruner to). The index is then rebuilt from the new log (its first
+        // segment is another file).
         let mut tries = 0;
         loop {
+            if crate::prune::in_flux(dir) {
+                crate::prune::settle_for_reader(dir)?;
+            }
             match Self::open_attempt(dir, force_rebuild) {
                 Err(StoreError::Io { source, .. })
                     if source.kind() == std::io::ErrorKind::NotFound && tries < 2 =>
@@ -206,6 +208,12 @@ impl Index {
         let path = dir.join("index.redb");
         let wal_dir = dir.join("wal");
         let wal_id = first_file_id(&wal_dir)?;
+        if wal_id.is_none() && crate::prune::in_flux(dir) {
+            // Never take a log in flux for an empty one: that would empty the index.
+            return Err(crate::errors::io("cannot read", &wal_dir)(
+                std::io::ErrorKind::NotFound.into(),
+            ));
+        }
         let mut rebuilt = false;
         if force_rebuild {
             remove(&path)?;
@@ -388,7 +396,7 @@ impl Index {
     }
 }
 
-fn first_file_id(wal_dir: &Path) -> Result<Option<[u8; 16]>> {
+pub(crate) fn first_file_id(wal_dir: &Path) -> Result<Option<[u8; 16]>> {
     let segs = wal::segments(wal_dir)?;
     let Some((_, first)) = segs.first() else {
         return Ok(None);
