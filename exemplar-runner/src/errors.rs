@@ -57,6 +57,14 @@ pub enum Error {
         /// The mission file.
         mission: PathBuf,
     },
+    /// The reports given to `ingest` hold no test case.
+    #[error(
+        "no test case in {files}: nothing to ingest (did the runner stop before it ran a test?)"
+    )]
+    NothingToIngest {
+        /// The reports, comma-separated.
+        files: String,
+    },
     /// `--mission PATH` names no file.
     #[error("no mission file at {path}")]
     NoMissionFile {

@@ -94,6 +94,15 @@ fn reports_of_gotestsum_and_jest_link_by_their_markers() {
         "{}",
         stderr(&cut)
     );
+    // A report without a single case is refused: it is no evidence of anything.
+    fx.write("reports/empty.xml", "<testsuites name=\"jest tests\"/>");
+    let empty = fx.exemplar(&["ingest", "--junit", "reports/empty.xml"]);
+    assert_eq!(empty.status.code(), Some(2));
+    assert!(
+        stderr(&empty).contains("no test case in reports/empty.xml"),
+        "{}",
+        stderr(&empty)
+    );
     let runs = json(&fx.exemplar(&["history", "--message-format", "json"]));
     assert_eq!(runs["runs"].as_array().unwrap().len(), 1);
 }
@@ -188,6 +197,19 @@ fn a_python_mission_run_by_real_pytest() {
     assert_eq!(s3.2, "failed");
     let run = json(&out);
     assert!(loss_of(&run, "S3") > 0.0);
+    // pytest's JUnit XML says the same of the module, in its own way.
+    pytest(&["--junitxml=junit.xml"]);
+    let out = fx.exemplar(&["ingest", "--junit", "junit.xml"]);
+    assert!(
+        stderr(&out).contains("tests/test_extra.py failed to collect"),
+        "{}",
+        stderr(&out)
+    );
+    let s3 = signal(&mission)
+        .into_iter()
+        .find(|s| s.0.contains("test_batches_are_bounded"))
+        .unwrap();
+    assert_eq!(s3.2, "failed");
 
     // The report is drawn from the journal the ingests wrote.
     let report = fx.exemplar(&[
@@ -199,7 +221,7 @@ fn a_python_mission_run_by_real_pytest() {
     ]);
     assert!(report.status.success(), "{}", stderr(&report));
     let doc: serde_json::Value = serde_json::from_str(&fx.read("out/report.json")).unwrap();
-    assert_eq!(doc["runs"].as_array().map(Vec::len), Some(3), "{doc}");
+    assert_eq!(doc["runs"].as_array().map(Vec::len), Some(4), "{doc}");
     assert!(fx.read("out/index.html").contains("Key-Value Store"));
 
     // exemplar cannot run a Python mission's tests, and says what to do instead.

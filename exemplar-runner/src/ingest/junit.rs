@@ -28,10 +28,11 @@ pub fn read(path: &Path, text: &str) -> Result<Vec<ForeignCase>, Error> {
     let mut depth = 0usize;
     let mut root = None;
     loop {
+        // Where the event starts, for the errors about it.
+        let at = reader.buffer_position();
         let event = reader
             .read_event()
             .map_err(|e| bad(path, text, reader.error_position(), &e.to_string()))?;
-        let at = reader.buffer_position();
         match event {
             Event::Start(e) => {
                 depth += 1;
@@ -310,7 +311,14 @@ fn attributes(e: &BytesStart<'_>) -> Result<Vec<(String, String)>, String> {
 fn bad(path: &Path, text: &str, offset: u64, detail: &str) -> Error {
     let before = &text.as_bytes()[..(offset as usize).min(text.len())];
     let line = before.iter().filter(|b| **b == b'\n').count() as u64 + 1;
-    let column = before.iter().rev().take_while(|b| **b != b'\n').count() as u64 + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count() as u64
+        + 1;
     Error::BadReport {
         path: path.to_owned(),
         line,

@@ -73,8 +73,46 @@ pub enum Found {
 /// built the first time a test has to be found by name alone.
 pub struct Sources {
     root: PathBuf,
-    files: HashMap<String, Option<Vec<String>>>,
+    files: HashMap<String, Option<SourceFile>>,
     by_name: Option<HashMap<String, Vec<(String, u32)>>>,
+}
+
+/// A source file read: its lines, and where each function is first defined.
+struct SourceFile {
+    lines: Vec<String>,
+    first: HashMap<String, usize>,
+}
+
+impl SourceFile {
+    fn read(path: &Path) -> Option<SourceFile> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let mut first = HashMap::new();
+        for (i, line) in lines.iter().enumerate() {
+            if let Some(name) = defines(line) {
+                first.entry(name.to_owned()).or_insert(i);
+            }
+        }
+        Some(SourceFile { lines, first })
+    }
+
+    /// The line index of the definition of `name`: near `line` (1-based) when given, else
+    /// the first after `class` when given, else the first in the file.
+    fn find(&self, line: Option<u32>, class: Option<&str>, name: &str) -> Option<usize> {
+        let lines = &self.lines;
+        let near = line.and_then(|l| {
+            let l = l as usize;
+            (l.saturating_sub(2)..(l + 2).min(lines.len()))
+                .find(|&i| defines(&lines[i]) == Some(name))
+        });
+        let in_class = || {
+            let class = class?;
+            let start = lines.iter().position(|l| defines_class(l) == Some(class))?;
+            (start + 1..lines.len()).find(|&i| defines(&lines[i]) == Some(name))
+        };
+        near.or_else(in_class)
+            .or_else(|| self.first.get(name).copied())
+    }
 }
 
 /// Extensions of the source files searched by name.
@@ -105,36 +143,28 @@ impl Sources {
         self.root.join(file).is_file()
     }
 
-    /// The lines of `file`, relative to the root (`None`: unreadable).
-    fn lines(&mut self, file: &str) -> Option<&[String]> {
+    /// The definition of function `name` in `file`, near `line` (1-based) when given, else in
+    /// `class` when given, else the first in the file.
+    pub fn in_file(
+        &mut self,
+        file: &str,
+        line: Option<u32>,
+        class: Option<&str>,
+        name: &str,
+    ) -> Found {
         let root = &self.root;
-        self.files
+        let Some(source) = self
+            .files
             .entry(file.to_owned())
-            .or_insert_with(|| {
-                let text = std::fs::read_to_string(root.join(file)).ok()?;
-                Some(text.lines().map(str::to_owned).collect())
-            })
-            .as_deref()
-    }
-
-    /// The definition of function `name` in `file`, near `line` (1-based) when given, else
-    /// the first in the file.
-    pub fn in_file(&mut self, file: &str, line: Option<u32>, name: &str) -> Found {
-        let Some(lines) = self.lines(file) else {
+            .or_insert_with(|| SourceFile::read(&root.join(file)))
+        else {
             return Found::Nowhere;
         };
-        let near = line.map(|l| l as usize);
-        let at = match near {
-            Some(l) => (l.saturating_sub(2)..(l + 2).min(lines.len()))
-                .find(|&i| defines(&lines[i]) == Some(name))
-                .or_else(|| lines.iter().position(|x| defines(x) == Some(name))),
-            None => lines.iter().position(|x| defines(x) == Some(name)),
-        };
-        match at {
+        match source.find(line, class, name) {
             Some(i) => Found::At {
                 file: file.to_owned(),
                 line: i as u32 + 1,
-                ids: marker_near(lines, i),
+                ids: marker_near(&source.lines, i),
             },
             None => Found::Nowhere,
         }
@@ -165,8 +195,18 @@ impl Sources {
             return Found::Ambiguous(files);
         }
         let (file, line) = places[0].clone();
-        self.in_file(&file, Some(line), name)
+        self.in_file(&file, Some(line), None, name)
     }
+}
+
+/// The name of the Python class `line` defines, if it defines one.
+fn defines_class(line: &str) -> Option<&str> {
+    let rest = line.trim_start().strip_prefix("class ")?.trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let next = rest[end..].trim_start().chars().next();
+    (end > 0 && matches!(next, Some('(' | ':'))).then_some(&rest[..end])
 }
 
 /// Whether `file` fits a JUnit classname or package path: `tests.test_kv` fits
@@ -356,12 +396,15 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(
-            ids(src.in_file("test_kv.py", Some(5), "test_wal")),
+            ids(src.in_file("test_kv.py", Some(5), None, "test_wal")),
             Some(vec!["S1".into()])
         );
-        assert_eq!(ids(src.in_file("test_kv.py", None, "test_plain")), None);
         assert_eq!(
-            ids(src.in_file("test_kv.py", None, "test_one_line")),
+            ids(src.in_file("test_kv.py", None, None, "test_plain")),
+            None
+        );
+        assert_eq!(
+            ids(src.in_file("test_kv.py", None, None, "test_one_line")),
             Some(vec!["S2".into()])
         );
         assert_eq!(
@@ -375,5 +418,16 @@ mod tests {
             matches!(src.anywhere("test_plain", "test_kv"), Found::At { ref file, .. } if file == "test_kv.py")
         );
         assert_eq!(src.anywhere("test_missing", ""), Found::Nowhere);
+        // The same method name in two classes of one file: the class decides.
+        let classes = "class TestA:\n    def test_x(self):\n        \"\"\"@design(S1)\"\"\"\n\n\nclass TestB(Base):\n    def test_x(self):\n        \"\"\"@design(S2)\"\"\"\n";
+        std::fs::write(dir.path().join("test_cls.py"), classes).unwrap();
+        assert_eq!(
+            ids(src.in_file("test_cls.py", None, Some("TestB"), "test_x")),
+            Some(vec!["S2".into()])
+        );
+        assert_eq!(
+            ids(src.in_file("test_cls.py", None, Some("TestA"), "test_x")),
+            Some(vec!["S1".into()])
+        );
     }
 }

@@ -167,35 +167,71 @@ fn describe_reports(reports: &[ReportFile]) -> String {
 /// Every report read.
 #[derive(Default)]
 struct Read {
-    cases: Vec<ForeignCase>,
+    /// Each case with the index of its report.
+    cases: Vec<(usize, ForeignCase)>,
+    /// Modules (or folders) that failed to collect, each once, with why.
     uncollected: Vec<(String, String)>,
     cut_short: Option<PathBuf>,
 }
 
 fn read_reports(reports: &[ReportFile]) -> Result<Read, Error> {
     let mut read = Read::default();
-    for r in reports {
+    for (n, r) in reports.iter().enumerate() {
         let text = std::fs::read_to_string(&r.path).map_err(|source| Error::Io {
             action: "read",
             path: r.path.clone(),
             source,
         })?;
-        match r.kind {
-            ReportKind::Junit => read.cases.extend(junit::read(&r.path, &text)?),
+        let (cases, uncollected) = match r.kind {
+            ReportKind::Junit => junit_collection_errors(junit::read(&r.path, &text)?),
             ReportKind::PytestReportLog => {
                 let log = reportlog::read(&r.path, &text)?;
-                read.cases.extend(log.cases);
-                read.uncollected.extend(log.uncollected);
                 if !log.finished {
                     read.cut_short = Some(r.path.clone());
                 }
+                (log.cases, log.uncollected)
+            }
+        };
+        read.cases.extend(cases.into_iter().map(|c| (n, c)));
+        for (module, why) in uncollected {
+            if !read.uncollected.iter().any(|(m, _)| *m == module) {
+                read.uncollected.push((module, why));
             }
         }
+    }
+    if read.cases.is_empty() && read.uncollected.is_empty() {
+        let files: Vec<String> = reports
+            .iter()
+            .map(|r| r.path.display().to_string())
+            .collect();
+        return Err(Error::NothingToIngest {
+            files: files.join(", "),
+        });
     }
     Ok(read)
 }
 
-/// The cases of `read` as each package's test records, each reference once (its last result).
+/// pytest's JUnit XML writes a module that failed to collect as a case without a classname,
+/// named by the module's dotted path, with an `error` of "collection failure": taken out of
+/// the cases, as a module that failed to collect (`tests.test_kv` → `tests/test_kv.py`).
+fn junit_collection_errors(cases: Vec<ForeignCase>) -> (Vec<ForeignCase>, Vec<(String, String)>) {
+    const MARK: &str = "error outside the test's assertions: collection failure";
+    let (errors, cases): (Vec<ForeignCase>, Vec<ForeignCase>) = cases.into_iter().partition(|c| {
+        c.classname.is_none() && c.message.as_deref().is_some_and(|m| m.starts_with(MARK))
+    });
+    let modules = errors
+        .into_iter()
+        .map(|c| {
+            let module = format!("{}.py", c.name.replace('.', "/"));
+            let why = c.message.unwrap_or_default();
+            (module, why.trim_start_matches(MARK).trim_start().to_owned())
+        })
+        .collect();
+    (cases, modules)
+}
+
+/// The cases of `read` as each package's test records, each reference once: the last report's
+/// result, and within one report the failing one (a failure is never hidden by a namesake).
 fn link_all(
     discovery: &Discovery,
     plan: &IngestPlan,
@@ -204,10 +240,10 @@ fn link_all(
 ) -> HashMap<String, Vec<TestRecord>> {
     let mut out: HashMap<String, Vec<TestRecord>> = HashMap::new();
     let mut sources: HashMap<String, Sources> = HashMap::new();
-    // (package, reference) → its place in `out`: a test in several reports is kept once.
-    let mut seen: HashMap<(String, String), usize> = HashMap::new();
-    let mut unplaced = 0usize;
-    for case in &read.cases {
+    // (package, reference) → its place in `out` and the report it came from.
+    let mut seen: HashMap<(String, String), (usize, usize)> = HashMap::new();
+    let (mut unplaced, mut twice) = (0usize, 0usize);
+    for (report, case) in &read.cases {
         let Some(pkg) = package_of(case, &discovery.packages) else {
             unplaced += 1;
             continue;
@@ -219,18 +255,33 @@ fn link_all(
         let record = record(case, pkg, src, reporter);
         let records = out.entry(pkg.name.clone()).or_default();
         match seen.entry((pkg.name.clone(), record.reference.clone())) {
-            std::collections::hash_map::Entry::Occupied(at) => records[*at.get()] = record,
+            std::collections::hash_map::Entry::Occupied(mut at) => {
+                let (i, from) = *at.get();
+                if from == *report {
+                    twice += 1;
+                    if failing(&records[i]) && !failing(&record) {
+                        continue;
+                    }
+                }
+                at.insert((i, *report));
+                records[i] = record;
+            }
             std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(records.len());
+                slot.insert((records.len(), *report));
                 records.push(record);
             }
         }
     }
+    let names: Vec<&str> = discovery.packages.iter().map(|p| p.name.as_str()).collect();
     if unplaced > 0 {
-        let names: Vec<&str> = discovery.packages.iter().map(|p| p.name.as_str()).collect();
         reporter.report(RunEvent::Warning(&format!(
             "{unplaced} cases belong to none of the missions' packages ({}): their suites name no package; they are left out",
             names.join(", ")
+        )));
+    }
+    if twice > 0 {
+        reporter.report(RunEvent::Warning(&format!(
+            "{twice} cases share their reference with another case of the same report: each reference is kept once, failing if any of them failed"
         )));
     }
     if let Some(pkg) = discovery.packages.first() {
@@ -238,6 +289,10 @@ fn link_all(
         uncollected(pkg, &read.uncollected, records, reporter);
     }
     out
+}
+
+fn failing(r: &TestRecord) -> bool {
+    r.outcome.is_some_and(|o| o.is_failing())
 }
 
 /// The package a case belongs to: the only one, else the one its suite or classname names
@@ -333,8 +388,13 @@ fn place(case: &ForeignCase, src: &mut Sources) -> Place {
         (None, Some(c)) => module_file(c, src).map_or((None, String::new()), |(f, k)| (Some(f), k)),
         (None, None) => (None, String::new()),
     };
+    let class = classes
+        .trim_end_matches("::")
+        .rsplit("::")
+        .next()
+        .filter(|c| !c.is_empty());
     let found = match &file {
-        Some(f) => src.in_file(f, case.line, &function),
+        Some(f) => src.in_file(f, case.line, class, &function),
         None => {
             let hint = case.classname.as_deref().unwrap_or(&case.suite);
             src.anywhere(&function, hint)
@@ -379,9 +439,16 @@ fn uncollected(
     records: &mut Vec<TestRecord>,
     reporter: &mut dyn Reporter,
 ) {
+    let mut reported: std::collections::HashSet<String> =
+        records.iter().map(|r| r.reference.clone()).collect();
     for (module, why) in modules {
+        let shown = if module.is_empty() {
+            "the test session"
+        } else {
+            module
+        };
         reporter.report(RunEvent::Warning(&format!(
-            "{module} failed to collect: none of its tests ran"
+            "{shown} failed to collect: none of its tests ran"
         )));
         let failing = |reference: &str, ids: &[String], message: String| TestRecord {
             package: pkg.name.clone(),
@@ -399,18 +466,18 @@ fn uncollected(
             message: Some(message),
             ..TestRecord::default()
         };
-        records.push(failing(module, &[], format!("collection failed:\n{why}")));
-        let prefix = format!("{module}::");
-        let reported: std::collections::HashSet<String> =
-            records.iter().map(|r| r.reference.clone()).collect();
-        for s in pkg
-            .mission
-            .signal
-            .iter()
-            .filter(|s| s.reference.starts_with(&prefix))
-        {
-            if !reported.contains(&s.reference) {
-                let message = format!("not run: {module} failed to collect:\n{why}");
+        if reported.insert(module.clone()) {
+            records.push(failing(module, &[], format!("collection failed:\n{why}")));
+        }
+        // A module's tests (`file::`), a folder's (`dir/`), or every test (the session).
+        let within = |r: &str| {
+            module.is_empty()
+                || r.starts_with(&format!("{module}::"))
+                || r.starts_with(&format!("{module}/"))
+        };
+        for s in pkg.mission.signal.iter().filter(|s| within(&s.reference)) {
+            if reported.insert(s.reference.clone()) {
+                let message = format!("not run: {shown} failed to collect:\n{why}");
                 records.push(failing(&s.reference, &s.spec_ids, message));
             }
         }

@@ -34,20 +34,30 @@ pub struct ReportLog {
     pub finished: bool,
 }
 
-/// Read the report-log `text`, from `path` (for messages).
+/// Read the report-log `text`, from `path` (for messages). A last line cut short (no newline
+/// after it, not JSON) is a log cut short, not a damaged one.
 pub fn read(path: &Path, text: &str) -> Result<ReportLog, Error> {
     let mut log = ReportLog::default();
     let mut at: HashMap<String, usize> = HashMap::new();
-    for (n, line) in text.lines().enumerate() {
+    // Whether each case's test is done: its call reported, or its setup skipped or failed.
+    let mut done: Vec<bool> = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    for (n, line) in lines.iter().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let v: Value = serde_json::from_str(line).map_err(|e| Error::BadReport {
-            path: path.to_owned(),
-            line: n as u64 + 1,
-            column: e.column() as u64,
-            detail: format!("not a pytest report-log line: {e}"),
-        })?;
+        let v: Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(_) if n + 1 == lines.len() && !text.ends_with('\n') => break,
+            Err(e) => {
+                return Err(Error::BadReport {
+                    path: path.to_owned(),
+                    line: n as u64 + 1,
+                    column: e.column() as u64,
+                    detail: format!("not a pytest report-log line: {e}"),
+                });
+            }
+        };
         match v["$report_type"].as_str() {
             Some("TestReport") => {
                 let Some(id) = v["nodeid"].as_str() else {
@@ -55,8 +65,11 @@ pub fn read(path: &Path, text: &str) -> Result<ReportLog, Error> {
                 };
                 let i = *at.entry(id.to_owned()).or_insert_with(|| {
                     log.cases.push(new_case(id, &v));
+                    done.push(false);
                     log.cases.len() - 1
                 });
+                let when = v["when"].as_str().unwrap_or("call");
+                done[i] |= when == "call" || (when == "setup" && v["outcome"] != "passed");
                 phase(&mut log.cases[i], &v);
             }
             Some("CollectReport") if v["outcome"] == "failed" => {
@@ -65,6 +78,14 @@ pub fn read(path: &Path, text: &str) -> Result<ReportLog, Error> {
             }
             Some("SessionFinish") => log.finished = true,
             _ => {}
+        }
+    }
+    for (case, done) in log.cases.iter_mut().zip(done) {
+        if !done && case.outcome == Outcome::Passed {
+            case.outcome = Outcome::Crashed;
+            case.message = Some(
+                "did not finish: the report-log holds its setup but no result of its call (was pytest killed while it ran?)".into(),
+            );
         }
     }
     Ok(log)
@@ -78,7 +99,10 @@ fn new_case(id: &str, v: &Value) -> ForeignCase {
     let loc = &v["location"];
     case.file = loc[0].as_str().map(str::to_owned);
     // pytest's location counts lines from 0.
-    case.line = loc[1].as_u64().map(|l| l as u32 + 1);
+    case.line = loc[1]
+        .as_u64()
+        .and_then(|l| u32::try_from(l).ok())
+        .and_then(|l| l.checked_add(1));
     case
 }
 
@@ -94,7 +118,9 @@ fn phase(case: &mut ForeignCase, v: &Value) {
                     let ids: Vec<&str> = list.iter().filter_map(Value::as_str).collect();
                     ids.join(",")
                 });
-                case.design = Some(id_list(&value));
+                case.design
+                    .get_or_insert_with(Vec::new)
+                    .extend(id_list(&value));
             }
         }
     }
@@ -192,10 +218,13 @@ mod tests {
 {"nodeid": "tests/test_kv.py::test_skip", "location": ["tests/test_kv.py", 20, "test_skip"], "when": "setup", "outcome": "skipped", "duration": 0.0, "sections": [], "longrepr": ["tests/test_kv.py", 21, "Skipped: not today"], "$report_type": "TestReport"}
 {"nodeid": "tests/test_kv.py::test_fixture", "location": ["tests/test_kv.py", 30, "test_fixture"], "when": "setup", "outcome": "failed", "duration": 0.0, "sections": [], "longrepr": "fixture 'db' not found", "$report_type": "TestReport"}
 {"nodeid": "tests/test_bad.py", "outcome": "failed", "longrepr": "ImportError: no module named kv", "result": [], "sections": [], "$report_type": "CollectReport"}
-"#;
+{"nodeid": "tests/test_kv.py::test_killed", "location": ["tests/test_kv.py", 40, "test_killed"], "when": "setup", "outcome": "passed", "duration": 0.0, "sections": [], "longrepr": null, "$report_type": "TestReport"}
+{"nodeid": "tests/test_kv.py::test_killed", "location": ["tests/test_kv.py", 40, "test_kil"#;
         let r = read(Path::new("r.jsonl"), log).unwrap();
         assert!(!r.finished, "no SessionFinish: cut short");
-        assert_eq!(r.cases.len(), 3);
+        assert_eq!(r.cases.len(), 4);
+        // Killed while it ran: its setup passed, its call never came, the last line is torn.
+        assert_eq!(r.cases[3].outcome, Outcome::Crashed);
         let wal = &r.cases[0];
         assert_eq!(wal.node_id.as_deref(), Some("tests/test_kv.py::test_wal"));
         assert_eq!(
