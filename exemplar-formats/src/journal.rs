@@ -384,6 +384,10 @@ pub struct BundleDocument {
     /// Import: the runs the journal had pruned, not brought back (empty for an export).
     #[serde(default)]
     pub pruned: Vec<String>,
+    /// Import: the runs the journal holds without their end while the bundle holds them
+    /// whole, not appended again (empty for an export).
+    #[serde(default)]
+    pub incomplete: Vec<String>,
     /// The bundle's size in bytes.
     pub bytes: u64,
 }

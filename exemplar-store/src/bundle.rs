@@ -98,6 +98,9 @@ pub struct ImportReport {
     pub present: Vec<String>,
     /// Runs `journal prune` removed from the journal, not brought back.
     pub pruned: Vec<String>,
+    /// Runs the journal holds without their end (an import or a run cut short) while the
+    /// bundle holds them whole: not appended again (a run is one stretch of the log).
+    pub incomplete: Vec<String>,
 }
 
 /// Read the runs of the journal at `journal` (all of them, or those named by `only`) with the
@@ -372,13 +375,18 @@ pub fn import(journal: &Path, bundle: &Bundle, contention: Contention) -> Result
         let index = Index::open(journal)?;
         let mut out = Vec::new();
         for run in &bundle.runs {
-            out.push(if index.run(&run.run_id)?.is_some() {
-                Standing::Present
-            } else if index.pruned_at(&run.run_id)?.is_some() {
-                Standing::Pruned
-            } else {
-                Standing::New
-            });
+            let here = index.run(&run.run_id)?;
+            out.push(
+                if here.as_ref().is_some_and(|h| !h.complete()) && run.complete() {
+                    Standing::Incomplete
+                } else if here.is_some() {
+                    Standing::Present
+                } else if index.pruned_at(&run.run_id)?.is_some() {
+                    Standing::Pruned
+                } else {
+                    Standing::New
+                },
+            );
         }
         out
     };
@@ -387,6 +395,7 @@ pub fn import(journal: &Path, bundle: &Bundle, contention: Contention) -> Result
         match standing {
             Standing::Present => report.present.push(run.run_id.clone()),
             Standing::Pruned => report.pruned.push(run.run_id.clone()),
+            Standing::Incomplete => report.incomplete.push(run.run_id.clone()),
             Standing::New => {}
         }
         if standing != Standing::New {
@@ -420,6 +429,8 @@ enum Standing {
     Present,
     /// The journal had it and pruned it: a prune is not undone by an import.
     Pruned,
+    /// The journal has it without its end, the bundle whole.
+    Incomplete,
     /// The journal never had it.
     New,
 }

@@ -151,3 +151,37 @@ fn a_damaged_or_newer_bundle_is_refused_with_its_offset_and_imports_nothing() {
     // The journal the bundle would have gone to was never created.
     assert!(!tmp.path().join("b").exists());
 }
+
+#[test]
+fn a_run_a_cut_import_left_without_its_end_is_named_incomplete() {
+    let from = tempfile::tempdir().unwrap();
+    journal(from.path());
+    let read = bundle::read(&{
+        let file = from.path().join("all.exbundle");
+        bundle::write(&bundle::collect(from.path(), None).unwrap(), &file).unwrap();
+        file
+    })
+    .unwrap();
+    // An import killed inside r2: its start and result are there, its end is not.
+    let to = tempfile::tempdir().unwrap();
+    let mut w = writer(to.path());
+    let r2 = &read.runs[1];
+    assert!(matches!(r2.records[0], Record::RunStart(_)));
+    for def in &read.tests {
+        w.define_test(def.clone()).unwrap();
+    }
+    for h in read.blobs.values() {
+        w.put_blob(h).unwrap();
+    }
+    for r in &r2.records[..r2.records.len() - 1] {
+        w.append(r).unwrap();
+    }
+    w.flush().unwrap();
+    w.close().unwrap();
+    let report = bundle::import(to.path(), &read, Contention::Fail).unwrap();
+    assert_eq!(report.incomplete, ["r2"]);
+    assert_eq!(report.imported, ["r1", "r3"]);
+    assert!(report.present.is_empty());
+    let ix = open_index(to.path()).unwrap();
+    assert!(!ix.run("r2").unwrap().unwrap().complete());
+}

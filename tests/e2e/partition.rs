@@ -373,3 +373,43 @@ fn shard_journals_travel_as_bundles_into_one_journal() {
         stderr(&again)
     );
 }
+
+#[test]
+fn the_ci_run_id_groups_shards_without_run_group() {
+    let fx = Fixture::new("basic");
+    let shard = |k: u32, n: u32, ci_run: &str| {
+        let partition = format!("count:{k}/{n}");
+        let out = fx.exemplar_env(
+            &["run", "--partition", &partition, "--journal", "j"],
+            &[("GITHUB_RUN_ID", ci_run)],
+        );
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    };
+    shard(1, 2, "4242");
+    shard(2, 2, "4242");
+    shard(1, 2, "4343");
+    // The shards of GitHub run 4242 merge; run 4343 lacks its second shard.
+    let merged = fx.exemplar(&[
+        "merge",
+        "--run-group",
+        "4242",
+        "--journal",
+        "j",
+        "--no-rewrite",
+        "--message-format",
+        "json",
+    ]);
+    assert!(
+        matches!(merged.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&merged)
+    );
+    assert_eq!(json(&merged)["merged_from"].as_array().unwrap().len(), 2);
+    let lacking = fx.exemplar(&["merge", "--run-group", "4343", "--journal", "j"]);
+    assert_eq!(lacking.status.code(), Some(2));
+    assert!(
+        stderr(&lacking).contains("lacks shard 2/2"),
+        "{}",
+        stderr(&lacking)
+    );
+}

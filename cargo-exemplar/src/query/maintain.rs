@@ -165,6 +165,7 @@ fn export(dir: &Path, file: &Path, specs: &[String], fmt: MessageFormat) -> Resu
         runs: report.runs,
         present: Vec::new(),
         pruned: Vec::new(),
+        incomplete: Vec::new(),
         bytes: report.bytes,
     };
     emit(fmt, out, &doc);
@@ -185,6 +186,14 @@ fn import(dir: &Path, file: &Path, fmt: MessageFormat) -> Result<(), Error> {
     if !report.present.is_empty() {
         let _ = write!(out, "; {} were there already", report.present.len());
     }
+    if !report.incomplete.is_empty() {
+        let _ = write!(
+            out,
+            "; {} are in this journal without their end (an import or a run cut short) and were not imported again: import the bundle into a fresh journal to have them whole ({})",
+            report.incomplete.len(),
+            report.incomplete.join(", ")
+        );
+    }
     if !report.pruned.is_empty() {
         let _ = write!(
             out,
@@ -200,6 +209,7 @@ fn import(dir: &Path, file: &Path, fmt: MessageFormat) -> Result<(), Error> {
         runs: report.imported,
         present: report.present,
         pruned: report.pruned,
+        incomplete: report.incomplete,
         bytes: std::fs::metadata(file).map_or(0, |m| m.len()),
     };
     emit(fmt, out, &doc);
