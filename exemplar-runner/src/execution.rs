@@ -41,6 +41,9 @@ pub(crate) struct Execution<'a> {
     pub(crate) others: Vec<OtherBinary>,
     /// Planned tests that never started (`--fail-fast` stopped the run).
     pub(crate) not_run: u64,
+    /// How long each test (binary, name) took when it last ran, from the journal: the
+    /// longest start first, each long one in a process of its own.
+    pub(crate) expected: crate::journal::Durations,
 }
 
 /// A listed binary of the run: what it listed, and the records of its tests that ended.
@@ -156,7 +159,13 @@ impl<'b> Execution<'_> {
                             group_keys.len() - 1
                         })
                 });
-                planned.push(PlannedTest { name, group });
+                let key = (b.bin.target.clone(), name.clone());
+                let expected = self.expected.get(&key).copied().unwrap_or(0.0);
+                planned.push(PlannedTest {
+                    name,
+                    group,
+                    expected,
+                });
             }
             let mut job = PoolJob::new(&b.bin.path, b.inventory.harness, b.opts, planned);
             job.whole = job.planned.len() == b.inventory.tests.len();

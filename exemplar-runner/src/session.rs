@@ -192,6 +192,10 @@ fn run_recorded(
         warned: Vec::new(),
         others: Vec::new(),
         not_run: 0,
+        expected: journal
+            .as_deref()
+            .map(journal::durations)
+            .unwrap_or_default(),
     };
     let mut jobs = Vec::new();
     for bin in &binaries {

@@ -20,7 +20,7 @@ pub(crate) struct GroupLimit {
 }
 
 /// Some tests of one job, run in one process, one after another.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Batch {
     /// The index of its job.
     pub(crate) job: usize,
@@ -31,6 +31,8 @@ pub(crate) struct Batch {
     /// It holds every test of its binary: the process is started without names (libtest
     /// compares each of its tests with every name it is given).
     pub(crate) whole: bool,
+    /// Seconds its tests took the last time they ran (0: unknown).
+    pub(crate) expected: f64,
 }
 
 /// What is waiting and what is running.
@@ -141,6 +143,7 @@ mod tests {
             job,
             names: vec![format!("t{job}")],
             group,
+            expected: 0.0,
         }
     }
 

@@ -68,14 +68,21 @@ pub(crate) struct PoolJob<'a> {
     pub(crate) captured: AtomicUsize,
 }
 
-/// A test to run, and its test group.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A test to run, its test group, and how long it took the last time it ran.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PlannedTest {
     /// Its name.
     pub(crate) name: String,
     /// Its group's index in [`Pool::groups`], with the group's retries.
     pub(crate) group: Option<usize>,
+    /// Seconds it took in the journal's latest run that ran it (0: unknown).
+    pub(crate) expected: f64,
 }
+
+/// A test expected to take at least this long (seconds) gets a process of its own, started
+/// early: batched with others, it would hold them back, and started late, it would hold back
+/// the end of the run.
+pub(crate) const LONG_TEST: f64 = 0.2;
 
 /// How the pool shares itself: the test groups' limits and retries, and `--fail-fast`.
 #[derive(Debug, Clone, Default)]
@@ -107,7 +114,11 @@ pub(crate) fn run(
 ) -> Result<(), Error> {
     let planned = planned
         .into_iter()
-        .map(|name| PlannedTest { name, group: None })
+        .map(|name| PlannedTest {
+            name,
+            group: None,
+            expected: 0.0,
+        })
         .collect();
     let job = PoolJob::new(exe, harness, opts, planned);
     run_many(std::slice::from_ref(&job), &Pool::default(), &mut |_, p| {
@@ -158,16 +169,20 @@ pub(crate) fn run_many(
         let share = total.div_ceil(workers);
         if whole_batch(job, share, most) {
             let names = job.planned.iter().map(|t| t.name.clone()).collect();
+            let expected = job.planned.iter().map(|t| t.expected).sum();
             queue.push(Batch {
                 job: i,
                 names,
                 group: None,
                 whole: true,
+                expected,
             });
         } else {
             queue.extend(batches(i, &job.planned, workers, job.opts.isolate, most));
         }
     }
+    // Longest first (as they took last time): the run ends when its longest chain does.
+    queue.sort_by(|a, b| b.expected.total_cmp(&a.expected));
     let schedule = Schedule::new(queue, pool.groups.clone());
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|scope| {
@@ -306,7 +321,10 @@ fn whole_batch(job: &PoolJob<'_>, share: usize, most: usize) -> bool {
         && !job.opts.isolate
         && most > 1
         && job.planned.len() <= share
-        && job.planned.iter().all(|t| t.group.is_none())
+        && job
+            .planned
+            .iter()
+            .all(|t| t.group.is_none() && t.expected < LONG_TEST)
 }
 
 /// Job `job`'s `planned` tests cut into batches, in order and by test group: about two per
@@ -328,32 +346,33 @@ fn batches(
     groups.sort();
     groups.dedup();
     let mut out = Vec::new();
+    let batch = |names: Vec<String>, group, expected| Batch {
+        job,
+        names,
+        group,
+        whole: false,
+        expected,
+    };
     for group in groups {
         let mut names: Vec<String> = Vec::new();
-        let mut bytes = 0;
+        let (mut bytes, mut expected) = (0, 0.0);
         for t in planned.iter().filter(|t| t.group == group) {
+            if t.expected >= LONG_TEST {
+                out.push(batch(vec![t.name.clone()], group, t.expected));
+                continue;
+            }
             if !names.is_empty()
                 && (names.len() == size || bytes + t.name.len() + 1 > MAX_BATCH_BYTES)
             {
-                let names = std::mem::take(&mut names);
-                out.push(Batch {
-                    job,
-                    names,
-                    group,
-                    whole: false,
-                });
-                bytes = 0;
+                out.push(batch(std::mem::take(&mut names), group, expected));
+                (bytes, expected) = (0, 0.0);
             }
             bytes += t.name.len() + 1;
+            expected += t.expected;
             names.push(t.name.clone());
         }
         if !names.is_empty() {
-            out.push(Batch {
-                job,
-                names,
-                group,
-                whole: false,
-            });
+            out.push(batch(names, group, expected));
         }
     }
     out
@@ -367,12 +386,39 @@ mod tests {
         let test = |n: &String| PlannedTest {
             name: n.clone(),
             group,
+            expected: 0.0,
         };
         names.iter().map(test).collect()
     }
 
     fn flat(b: &[Batch]) -> Vec<String> {
         b.iter().flat_map(|b| b.names.clone()).collect()
+    }
+
+    #[test]
+    fn a_long_test_has_a_batch_of_its_own() {
+        let names: Vec<String> = (0..12).map(|i| format!("t{i:02}")).collect();
+        let mut p = planned(&names, None);
+        p[3].expected = 9.5;
+        p[7].expected = LONG_TEST;
+        p[8].expected = 0.05;
+        let b = batches(0, &p, 2, false, MAX_BATCH);
+        let alone: Vec<&Batch> = b.iter().filter(|b| b.expected >= LONG_TEST).collect();
+        assert_eq!(alone.len(), 2, "{b:?}");
+        assert!(alone.iter().all(|b| b.names.len() == 1));
+        assert_eq!(
+            (alone[0].names[0].as_str(), alone[0].expected),
+            ("t03", 9.5)
+        );
+        assert_eq!(alone[1].names[0], "t07");
+        let mut all = flat(&b);
+        all.sort();
+        assert_eq!(all, names, "every test once");
+        let with_t08 = b
+            .iter()
+            .find(|b| b.names.contains(&"t08".to_owned()))
+            .unwrap();
+        assert!((with_t08.expected - 0.05).abs() < 1e-9);
     }
 
     #[test]
