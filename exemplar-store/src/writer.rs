@@ -3,7 +3,10 @@
 //! [`Writer::append`] gives a record its sequence number and queues it; a flusher thread takes
 //! everything queued — up to [`WriterOptions::batch_max_records`] — encodes the batch into one
 //! buffer and writes it with one `write` at once (so a process killed after that loses none of
-//! it), then calls `fdatasync` and only then marks every record written so far durable.
+//! it), then calls `fdatasync` and only then marks every record written so far durable. An
+//! idle flusher is woken by the first record; while what it wrote is not yet fsynced, it takes
+//! the records that queued meanwhile when the fsync is due (a record waits in memory at most
+//! [`WriterOptions::sync_interval`], and only records nobody waits for).
 //! [`Writer::wait`] returns when a record is durable. A batch is whatever queued while the
 //! previous write ran; [`WriterOptions::batch_max_wait`] > 0 makes the first record of a batch
 //! linger that long for company. While records stream in and nobody waits, one `fdatasync`
@@ -69,6 +72,12 @@ struct State {
     closing: bool,
     /// Callers blocked in [`Writer::wait`]: their records are fsynced without delay.
     waiters: usize,
+    /// The flusher sleeps with nothing written and unsynced: the next record wakes it. While
+    /// something is unsynced it sleeps until the fsync is due and takes what queued meanwhile,
+    /// so a stream of records costs a wake-up per `sync_interval`, not one per record.
+    idle: bool,
+    /// [`WriterOptions::batch_max_records`]: a queue this long wakes the flusher.
+    batch_max: usize,
 }
 
 struct Shared {
@@ -123,6 +132,8 @@ impl Writer {
                 failed: None,
                 closing: false,
                 waiters: 0,
+                idle: false,
+                batch_max: opts.batch_max_records.max(1),
             }),
             work: Condvar::new(),
             done: Condvar::new(),
@@ -158,7 +169,9 @@ impl Writer {
             st.first_queued = Some(Instant::now());
         }
         st.queue.push((seq, record.kind(), payload));
-        self.shared.work.notify_one();
+        if st.idle || st.queue.len() >= st.batch_max {
+            self.shared.work.notify_one();
+        }
         Ok(seq)
     }
 
@@ -319,7 +332,11 @@ fn next_batch(
     while st.queue.is_empty() {
         match unsynced {
             None if st.closing => return None,
-            None => st = shared.work.wait(st).unwrap_or_else(|e| e.into_inner()),
+            None => {
+                st.idle = true;
+                st = shared.work.wait(st).unwrap_or_else(|e| e.into_inner());
+                st.idle = false;
+            }
             Some((_, since)) => {
                 let left = opts.sync_interval.saturating_sub(since.elapsed());
                 if st.waiters > 0 || st.closing || left.is_zero() {
