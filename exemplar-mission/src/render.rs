@@ -12,12 +12,12 @@ use crate::parse::is_rfc3339;
 
 /// Where a scalar goes: block context allows `,[]{}` in plain scalars, flow context does not.
 #[derive(Clone, Copy, PartialEq)]
-enum Ctx {
+pub(crate) enum Ctx {
     Block,
     Flow,
 }
 
-fn is_plain_safe(s: &str, ctx: Ctx) -> bool {
+pub(crate) fn is_plain_safe(s: &str, ctx: Ctx) -> bool {
     if s.is_empty() || s.trim() != s {
         return false;
     }

@@ -38,8 +38,8 @@ pub fn location(choice: &JournalChoice, root: &Path) -> Option<PathBuf> {
 /// How long each test took when it last ran: (binary, name) → seconds.
 pub type Durations = std::collections::HashMap<(String, String), f64>;
 
-/// How long each test took in the latest of the journal's last three complete runs that ran
-/// it. Empty without a journal or when it cannot be read: the durations only order the run.
+/// How long each test took in the journal's latest complete run (among its last three runs).
+/// Empty without a journal or when it cannot be read: the durations only order the run.
 pub fn durations(dir: &Path) -> Durations {
     let mut out = Durations::new();
     if !dir.join("wal").is_dir() {
@@ -48,12 +48,9 @@ pub fn durations(dir: &Path) -> Durations {
     let Ok(index) = exemplar_store::open_index(dir) else {
         return out;
     };
-    let runs = index.runs().unwrap_or_default();
-    for run in runs.iter().rev().filter(|r| r.complete()).take(3) {
-        for o in index.outcomes(&run.run_id).unwrap_or_default() {
-            let name = o.reference.split_once("::").map_or("", |(_, n)| n);
-            out.entry((o.binary, name.to_owned())).or_insert(o.duration);
-        }
+    for (binary, reference, seconds) in index.latest_durations(3).unwrap_or_default() {
+        let name = reference.split_once("::").map_or("", |(_, n)| n);
+        out.insert((binary, name.to_owned()), seconds);
     }
     out
 }

@@ -40,10 +40,40 @@ pub fn outside_evidence(text: &str) -> String {
     map_evidence(text, |_, _| {})
 }
 
+/// `text` split for reading its `signal:` section apart ([`super::canonical`]): the text with
+/// the section's header line made `signal: []` and its entries' lines emptied (positions
+/// kept), and the entries' lines. `None` unless the section is in block style.
+pub(super) fn split_signal(text: &str) -> Option<(String, String)> {
+    let mut entries = String::new();
+    let mut header = false;
+    let rest = map_sections(text, &["signal:"], |line, out| {
+        let content = line.trim_end_matches(['\r', '\n']);
+        if !header {
+            header = true;
+            if content != "signal:" {
+                // Not the block style the rewrite writes (`signal: []`, a comment after it).
+                out.push_str(line);
+                return;
+            }
+            out.push_str("signal: []");
+        } else {
+            entries.push_str(line);
+        }
+        out.push_str(&line[content.len()..]);
+    });
+    (header && !entries.is_empty()).then_some((rest, entries))
+}
+
 /// `text` with each line of its evidence sections passed to `evidence` instead of copied.
-fn map_evidence(text: &str, mut evidence: impl FnMut(&str, &mut String)) -> String {
+fn map_evidence(text: &str, evidence: impl FnMut(&str, &mut String)) -> String {
+    map_sections(text, &["signal:", "history:"], evidence)
+}
+
+/// `text` with each line of its top-level sections `keys` passed to `evidence` instead of
+/// copied.
+fn map_sections(text: &str, keys: &[&str], mut evidence: impl FnMut(&str, &mut String)) -> String {
     let is_evidence_key = |line: &str| {
-        ["signal:", "history:"].iter().any(|k| {
+        keys.iter().any(|k| {
             line.strip_prefix(k).is_some_and(|rest| {
                 rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n', '#'])
             })

@@ -154,6 +154,30 @@ impl Index {
         }
     }
 
+    /// How long each test of the latest complete run (of the last `look_back` runs) took:
+    /// binary, reference and seconds, in no order. Cheaper than [`Index::outcomes`]: nothing
+    /// is sorted and no outcome is built.
+    pub fn latest_durations(&self, look_back: usize) -> Result<Vec<(String, String, f64)>> {
+        for back in 0..look_back {
+            let Some(run) = self.latest(back)? else {
+                break;
+            };
+            if !run.complete() {
+                continue;
+            }
+            let results = self.results(run.start_seq)?;
+            let defs = self.defs(results.iter().map(|r| r.test))?;
+            return Ok(results
+                .iter()
+                .filter_map(|r| {
+                    let d = defs.get(&r.test)?;
+                    Some((d.binary.clone(), d.reference.clone(), r.duration))
+                })
+                .collect());
+        }
+        Ok(Vec::new())
+    }
+
     /// The outcomes of a run, by mission and ref (a test's last, when it has several).
     pub fn outcomes(&self, run_id: &str) -> Result<Vec<Outcome>> {
         let Some(run) = self.run(run_id)? else {
