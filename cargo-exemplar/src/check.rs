@@ -71,6 +71,31 @@ pub struct Gate<'a> {
     pub format: MessageFormat,
 }
 
+/// Show a run made without running tests (`merge`, `ingest`) as `run` shows one, or, with a
+/// gate (`--check`), judge it as `check` does; the exit code either way.
+pub fn show_or_judge(
+    session: &Session,
+    gate: Option<Gate<'_>>,
+    format: MessageFormat,
+    color: ColorChoice,
+) -> Result<ExitCode, Error> {
+    if let Some(gate) = gate {
+        return gate.judge(session, color);
+    }
+    match format {
+        MessageFormat::Human => print!(
+            "{}",
+            crate::render::table::render(session, color.for_stdout())
+        ),
+        MessageFormat::Json => println!("{}", crate::render::json::render(session)),
+    }
+    Ok(if session.failed() {
+        ExitCode::Failed
+    } else {
+        ExitCode::Ok
+    })
+}
+
 impl Gate<'_> {
     /// Compare `session` with the baseline, print the verdict, and say how to exit.
     pub fn judge(&self, session: &Session, color: ColorChoice) -> Result<ExitCode, Error> {

@@ -4,9 +4,8 @@
 use exemplar_runner::ingest::{IngestPlan, ReportFile, ReportKind};
 use exemplar_runner::{Reporter, RunEvent};
 
-use crate::cli::{IngestArgs, MessageFormat};
+use crate::cli::IngestArgs;
 use crate::errors::{Error, ExitCode};
-use crate::render;
 use crate::style::{ColorChoice, Style};
 
 /// Warnings to stderr, as a run shows them.
@@ -62,21 +61,10 @@ pub fn command(args: &IngestArgs, color: ColorChoice) -> Result<ExitCode, Error>
     };
     let mut warnings = Warnings(color.for_stderr());
     let session = exemplar_runner::ingest::ingest(&plan, &mut warnings)?;
-    if args.check {
-        let gate = crate::check::Gate {
-            baseline: args.baseline.as_deref(),
-            max_loss: args.max_loss,
-            format: args.message_format,
-        };
-        return gate.judge(&session, color);
-    }
-    match args.message_format {
-        MessageFormat::Human => print!("{}", render::table::render(&session, color.for_stdout())),
-        MessageFormat::Json => println!("{}", render::json::render(&session)),
-    }
-    Ok(if session.failed() {
-        ExitCode::Failed
-    } else {
-        ExitCode::Ok
-    })
+    let gate = args.check.then_some(crate::check::Gate {
+        baseline: args.baseline.as_deref(),
+        max_loss: args.max_loss,
+        format: args.message_format,
+    });
+    crate::check::show_or_judge(&session, gate, args.message_format, color)
 }

@@ -2,9 +2,8 @@
 //! the one run they are together, shown as a run is — or, with `--check`, gated as `check`
 //! gates a run.
 
-use crate::cli::{MergeArgs, MessageFormat};
+use crate::cli::MergeArgs;
 use crate::errors::{Error, ExitCode};
-use crate::render;
 use crate::style::ColorChoice;
 
 /// `cargo exemplar merge`.
@@ -24,21 +23,10 @@ pub fn command(args: &MergeArgs, color: ColorChoice) -> Result<ExitCode, Error> 
         note: args.note.clone(),
     };
     let session = exemplar_runner::merge::merge(&plan)?;
-    if args.check {
-        let gate = crate::check::Gate {
-            baseline: args.baseline.as_deref(),
-            max_loss: args.max_loss,
-            format: args.message_format,
-        };
-        return gate.judge(&session, color);
-    }
-    match args.message_format {
-        MessageFormat::Human => print!("{}", render::table::render(&session, color.for_stdout())),
-        MessageFormat::Json => println!("{}", render::json::render(&session)),
-    }
-    Ok(if session.failed() {
-        ExitCode::Failed
-    } else {
-        ExitCode::Ok
-    })
+    let gate = args.check.then_some(crate::check::Gate {
+        baseline: args.baseline.as_deref(),
+        max_loss: args.max_loss,
+        format: args.message_format,
+    });
+    crate::check::show_or_judge(&session, gate, args.message_format, color)
 }

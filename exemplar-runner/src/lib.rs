@@ -30,6 +30,7 @@ pub mod groups;
 pub mod ingest;
 pub mod journal;
 pub mod listing;
+mod made;
 pub mod merge;
 pub mod partition;
 pub mod plan;

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use exemplar_formats::events::Plan;
-use exemplar_formats::{Outcome, OutcomeCounts, TestRecord};
+use exemplar_formats::{Outcome, TestRecord};
 use exemplar_store::records::{RunScope, RunStart, TestDef};
 use exemplar_store::{Index, RunRow};
 
@@ -21,6 +21,7 @@ use crate::clock::RunClock;
 use crate::discover::{self, Discovery};
 use crate::errors::Error;
 use crate::journal::{self, Recorder};
+use crate::made::MadeRun;
 use crate::partition::Partition;
 use crate::plan::{JournalChoice, Selection};
 use crate::session::Session;
@@ -66,11 +67,7 @@ pub fn merge(plan: &MergePlan) -> Result<Session, Error> {
     same_design(&shards, &discovery)?;
     let clock = RunClock::start(&discovery.packages);
     let run_id = crate::session::new_run_id(&clock.started());
-    let mut tests = records(&shards, &discovery);
-    let mut counts = OutcomeCounts::default();
-    for o in tests.values().flatten().filter_map(|t| t.outcome) {
-        counts.add(o);
-    }
+    let tests = records(&shards, &discovery);
     let stamp = signal::Stamp {
         timestamp: clock.started_text(),
         commit: shards.commit.clone(),
@@ -80,32 +77,18 @@ pub fn merge(plan: &MergePlan) -> Result<Session, Error> {
         // did not list) keeps its signal, as in any run that did not run it.
         partial: true,
     };
-    let mut missions = signal::update_missions(&discovery.packages, &mut tests, &[], &stamp);
-    let mut recorder = Recorder::open(&dir, true, &mut |_| {})?;
-    recorder.begin(merged_start(&run_id, &clock, &shards));
-    for t in missions.iter().flat_map(|m| &m.tests) {
-        recorder.record(t)?;
-    }
-    recorder.end(signal::run_end(&run_id, &clock, counts, &missions))?;
-    recorder.close()?;
-    signal::rewrite_missions(&mut missions, &stamp)?;
-    Ok(Session {
-        run_id,
-        executed: true,
-        root: discovery.root,
+    let made = MadeRun {
+        discovery,
+        tests,
+        recorder: Recorder::open(&dir, true, &mut |_| {})?,
         journal: Some(dir),
-        missions,
-        skipped: discovery.skipped,
-        others: Vec::new(),
-        counts,
-        flaky_fails: false,
-        not_run: 0,
-        rerun_of: None,
-        partition: None,
-        other_shards: 0,
-        merged_from: shards.runs.iter().map(|r| r.run_id.clone()).collect(),
-        elapsed: clock.elapsed(),
-    })
+        start: merged_start(&run_id, &clock, &shards),
+        clock,
+        stamp,
+    };
+    let mut session = made.record()?;
+    session.merged_from = shards.runs.iter().map(|r| r.run_id.clone()).collect();
+    Ok(session)
 }
 
 /// The complete shard runs of the group, one per shard number (with the reruns of it), with

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use exemplar_formats::events::Plan;
-use exemplar_formats::{Outcome, OutcomeCounts, TestRecord};
+use exemplar_formats::{Outcome, TestRecord};
 use exemplar_store::records::{RunScope, RunStart};
 
 pub use case::ForeignCase;
@@ -33,6 +33,7 @@ use crate::clock::RunClock;
 use crate::discover::{self, Discovery, MissionPackage};
 use crate::errors::Error;
 use crate::journal::{self, Recorder};
+use crate::made::MadeRun;
 use crate::plan::{JournalChoice, Selection};
 use crate::reporter::{Reporter, RunEvent};
 use crate::session::Session;
@@ -91,11 +92,7 @@ pub fn ingest(plan: &IngestPlan, reporter: &mut dyn Reporter) -> Result<Session,
             cut.display()
         )));
     }
-    let mut tests = link_all(&discovery, plan, &read, reporter);
-    let mut counts = OutcomeCounts::default();
-    for o in tests.values().flatten().filter_map(|t| t.outcome) {
-        counts.add(o);
-    }
+    let tests = link_all(&discovery, plan, &read, reporter);
     let clock = RunClock::start(&discovery.packages);
     let run_id = crate::session::new_run_id(&clock.started());
     let commit = crate::git::describe(&discovery.root);
@@ -103,19 +100,18 @@ pub fn ingest(plan: &IngestPlan, reporter: &mut dyn Reporter) -> Result<Session,
         timestamp: clock.started_text(),
         commit: commit.clone(),
         note: plan.note.clone(),
-        rewrite: plan.rewrite && counts.executed() > 0,
+        rewrite: plan.rewrite,
         partial,
     };
-    let mut missions = signal::update_missions(&discovery.packages, &mut tests, &[], &stamp);
     let journal = journal::location(&plan.journal, &discovery.root);
-    let mut recorder = match &journal {
+    let recorder = match &journal {
         None => Recorder::nowhere(),
         Some(dir) => Recorder::open(dir, plan.wait, &mut |holder| {
             reporter.report(RunEvent::WaitingForJournal { dir, holder })
         })?,
     };
-    recorder.begin(RunStart {
-        run_id: run_id.clone(),
+    let start = RunStart {
+        run_id,
         started_at: clock.started().as_second(),
         commit,
         note: plan.note.clone(),
@@ -124,31 +120,17 @@ pub fn ingest(plan: &IngestPlan, reporter: &mut dyn Reporter) -> Result<Session,
             ingested_from: Some(describe_reports(&plan.reports)),
             ..RunScope::default()
         }),
-    });
-    for t in missions.iter().flat_map(|m| &m.tests) {
-        recorder.record(t)?;
-    }
-    recorder.end(signal::run_end(&run_id, &clock, counts, &missions))?;
-    let executed = recorder.begun();
-    recorder.close()?;
-    signal::rewrite_missions(&mut missions, &stamp)?;
-    Ok(Session {
-        run_id,
-        executed,
-        root: discovery.root,
+    };
+    let made = MadeRun {
+        discovery,
+        tests,
+        recorder,
         journal,
-        missions,
-        skipped: discovery.skipped,
-        others: Vec::new(),
-        counts,
-        flaky_fails: false,
-        not_run: 0,
-        rerun_of: None,
-        partition: None,
-        other_shards: 0,
-        merged_from: Vec::new(),
-        elapsed: clock.elapsed(),
-    })
+        start,
+        clock,
+        stamp,
+    };
+    made.record()
 }
 
 /// The reports as the run's scope records them: `junit:PATH, pytest-reportlog:PATH`.
