@@ -195,8 +195,11 @@ fn rules_combine_and_the_latest_run_always_stays() {
         started_before: Some(i64::MAX),
     };
     assert_eq!(dry(all_old), ["r1", "r2", "r3", "r4"]);
-    // A dry prune changed nothing.
+    // A dry prune changed nothing, and only reads: it works while a run holds the journal.
     assert_eq!(results(dir.path()).len(), 5);
+    let held = writer(dir.path());
+    assert_eq!(dry(keep(3)), ["r1", "r2"]);
+    drop(held);
     for bad in [keep(0), Retention::default()] {
         let e = prune::prune(dir.path(), &bad, 0, true, Contention::Fail, &mut |_| {});
         assert!(matches!(
