@@ -140,6 +140,32 @@ fn prune_keeps_kept_runs_whole_and_lets_the_rest_go() {
 }
 
 #[test]
+fn the_gaps_repair_recorded_go_with_the_rewrite() {
+    let dir = tempfile::tempdir().unwrap();
+    journal(dir.path(), 3, 2, &[]);
+    let mut w = writer(dir.path());
+    let from = exemplar_store::verify(dir.path()).unwrap().last_seq + 1;
+    w.append(&Record::Gap(exemplar_store::records::Gap {
+        from,
+        to: from,
+        reason: "lost with a damaged segment".into(),
+    }))
+    .unwrap();
+    w.flush().unwrap();
+    w.close().unwrap();
+    let gaps = |d: &Path| {
+        common::all_records(d)
+            .iter()
+            .filter(|(_, r)| matches!(r, Record::Gap(_)))
+            .count()
+    };
+    assert_eq!(gaps(dir.path()), 1);
+    prune_now(dir.path(), keep(2));
+    assert_eq!(gaps(dir.path()), 0);
+    assert_eq!(results(dir.path()).len(), 2);
+}
+
+#[test]
 fn the_journal_goes_on_after_a_prune() {
     let dir = tempfile::tempdir().unwrap();
     journal(dir.path(), 4, 3, &[]);

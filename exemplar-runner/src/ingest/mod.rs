@@ -26,8 +26,7 @@ use exemplar_formats::events::Plan;
 use exemplar_formats::{Outcome, TestRecord};
 use exemplar_store::records::{RunScope, RunStart};
 
-pub use case::ForeignCase;
-pub use reportlog::ReportLog;
+use case::ForeignCase;
 
 use crate::clock::RunClock;
 use crate::discover::{self, Discovery, MissionPackage};
@@ -463,5 +462,46 @@ fn uncollected(
                 records.push(failing(&s.reference, &s.spec_ids, message));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn package(name: &str) -> MissionPackage {
+        let text = format!("id: {name}\nname: N\ndesign: []\n");
+        let mission = exemplar_mission::parse_str(std::path::Path::new("m.yaml"), &text).unwrap();
+        MissionPackage {
+            name: name.to_owned(),
+            dir: PathBuf::from(name),
+            mission,
+            display: PathBuf::from("mission.yaml"),
+            history_cap: 50,
+            max_loss: None,
+            retries: None,
+            groups: Vec::new(),
+            not_run: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_case_goes_to_the_package_its_suite_or_classname_names() {
+        let packages = [package("kv"), package("kvstore")];
+        let of = |suite: &str, classname: Option<&str>| {
+            let mut case = ForeignCase::new(suite, "t");
+            case.classname = classname.map(str::to_owned);
+            package_of(&case, &packages).map(|p| p.name.clone())
+        };
+        assert_eq!(of("kv::outcomes", None).as_deref(), Some("kv"));
+        assert_eq!(of("kvstore", None).as_deref(), Some("kvstore"));
+        assert_eq!(
+            of("pytest", Some("kvstore.tests")).as_deref(),
+            Some("kvstore")
+        );
+        assert_eq!(of("other::bin", None), None);
+        // One mission takes every case.
+        let one = [package("kv")];
+        assert!(package_of(&ForeignCase::new("anything", "t"), &one).is_some());
     }
 }
