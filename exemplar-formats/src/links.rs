@@ -12,8 +12,9 @@
 //!
 //! - [`MAGIC_V2`] (`EXL2`), what `#[design]` writes: the function's name, its file, the line
 //!   of its name, the ids joined by commas, and perhaps a fifth field: `cases` for a
-//!   parameterised test, `plain` for a function on which `#[design]` saw no test attribute. The whole record is a byte string the attribute computes itself, in one
-//!   `static` with no constant to evaluate: a tag costs little more to build than the test.
+//!   parameterised test, `plain` for a function on which `#[design]` saw no test attribute.
+//!   The whole record is bytes the attribute computes itself, assembled into the section
+//!   (`global_asm!`) on ELF targets and a `static` elsewhere, so a tag costs little to build.
 //!   It does not carry the module path (no attribute macro can know it), so the runner finds
 //!   the test among the names its binary lists (see [`Link::module_path`]).
 //! - [`MAGIC`] (`EXL1`), what `#[design]` wrote before, built from `module_path!()` in a

@@ -3,16 +3,18 @@
 //! The mission is `[package.metadata.exemplar] mission` of the package being compiled (its
 //! `Cargo.toml` is found through `CARGO_MANIFEST_DIR`), or `mission.yaml` beside it. Results
 //! are cached by path, size and modification time, so a thousand `#[design]` tests in a crate
-//! parse the file once, and a long-lived proc-macro server (rust-analyzer) sees edits.
+//! parse the file once, and a long-lived proc-macro server (rust-analyzer) sees edits (within
+//! a second: an answer is reused that long before the files are looked at again).
 //!
 //! What the build depends on is the mission's *ids file* (see
 //! [`exemplar_mission::tracking`]), named once per crate by [`track_once`]: editing a
 //! directive's text or rewriting `signal:` and `history:` rebuilds nothing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use exemplar_mission::Status;
 
@@ -24,6 +26,8 @@ pub(crate) struct KnownIds {
     pub display: String,
     /// Every design node: id and status.
     pub nodes: Vec<(String, Status)>,
+    /// The ids a test may name: those not retired.
+    pub linkable: HashSet<String>,
     /// The ids file's content for this mission.
     pub ids_text: String,
 }
@@ -46,6 +50,41 @@ fn cache() -> &'static Mutex<HashMap<PathBuf, Entry>> {
 /// that compile tests outside their package (such as trybuild); cargo does not rebuild when it
 /// changes.
 pub(crate) fn load() -> Cached {
+    static RECENT: Mutex<Option<Recent>> = Mutex::new(None);
+    let (mission, dir) = (
+        std::env::var_os("EXEMPLAR_MISSION"),
+        std::env::var_os("CARGO_MANIFEST_DIR"),
+    );
+    let mut recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(r) = recent.as_ref()
+        && (&r.mission, &r.dir) == (&mission, &dir)
+        && r.at.elapsed() < REUSE
+    {
+        return r.value.clone();
+    }
+    let value = load_now();
+    *recent = Some(Recent {
+        mission,
+        dir,
+        at: Instant::now(),
+        value: value.clone(),
+    });
+    value
+}
+
+/// How long an answer is reused without looking at the files: the compiler calls the macro
+/// once per tag, and a stat of two files per tag is a tenth of what the macro costs.
+const REUSE: Duration = Duration::from_secs(1);
+
+/// The last answer of [`load`], and what it was for.
+struct Recent {
+    mission: Option<OsString>,
+    dir: Option<OsString>,
+    at: Instant,
+    value: Cached,
+}
+
+fn load_now() -> Cached {
     if let Some(path) = std::env::var_os("EXEMPLAR_MISSION") {
         let path = PathBuf::from(path);
         let display = path
@@ -130,6 +169,12 @@ fn read(path: &Path, display: &str) -> Result<KnownIds, String> {
         path: path.to_owned(),
         display: display.to_owned(),
         nodes: m.design.iter().map(|n| (n.id.clone(), n.status)).collect(),
+        linkable: m
+            .design
+            .iter()
+            .filter(|n| n.status != Status::Retired)
+            .map(|n| n.id.clone())
+            .collect(),
         ids_text: exemplar_mission::tracking::ids_text(&m),
     })
 }

@@ -1,8 +1,7 @@
 //! The common case, read without `syn`: `#[design(S1, S3)]` above another harness's test
 //! attribute, with ids the mission knows. The function is handed back exactly as it came, and
-//! one `static` follows it: the test's link record (`exemplar_formats::links::MAGIC_V2`) as a
-//! byte string computed here, so the compiler has no constant to evaluate, no macro to expand
-//! and no block to check for it.
+//! the test's link record (`exemplar_formats::links::MAGIC_V2`) follows it, as bytes computed
+//! here (see [`link`](crate::link)).
 //!
 //! Only the tokens before the body are looked at (attributes, qualifiers, `fn` and the name).
 //! Anything else — no test attribute, an id the mission does not know, a shape this reader
@@ -12,7 +11,6 @@
 use proc_macro::{Delimiter, Group, Ident, TokenStream, TokenTree};
 
 use exemplar_formats::links::{CASE_ATTRIBUTES, TEST_ATTRIBUTES};
-use exemplar_mission::Status;
 
 use crate::link;
 use crate::mission;
@@ -26,13 +24,7 @@ pub(crate) fn expand(attr: &TokenStream, item: TokenStream) -> Option<TokenStrea
     }
     let loaded = mission::load();
     let known = loaded.as_ref().as_ref().ok()?;
-    let linkable = |id: &String| {
-        known
-            .nodes
-            .iter()
-            .any(|(n, s)| n == id && *s != Status::Retired)
-    };
-    if !ids.iter().all(linkable) {
+    if !ids.iter().all(|id| known.linkable.contains(id)) {
         return None;
     }
     let name = head.name.to_string();

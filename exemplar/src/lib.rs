@@ -64,6 +64,19 @@ pub mod __private {
     pub use inventory;
 }
 
+/// A link record of `#[design]` as a `static` in the binary's link section, on targets where
+/// the attribute does not assemble it (see `exemplar-macros`). Not public API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __link_static {
+    ($name:ident $record:literal) => {
+        #[used]
+        #[cfg_attr(windows, unsafe(link_section = ".exlinks"))]
+        #[cfg_attr(not(windows), unsafe(link_section = "__DATA,__exemplar"))]
+        static $name: [u8; $record.len()] = *$record;
+    };
+}
+
 /// The `main` of a test target: runs every `#[design]` test of the binary.
 ///
 /// Expands to `fn main() -> std::process::ExitCode`.
