@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
+use exemplar_formats::list::ListDocument;
+
 use crate::support::{Fixture, json, kv_alone, stderr, stdout, target_dir};
 
 /// (binary, test name) → outcome word.
@@ -133,6 +135,42 @@ fn existing_tests_carry_design_ids_and_run_under_exemplar_cargo_test_and_nextest
 
     assert_eq!(cargo_test(&fx), want.cargo, "cargo test");
     assert_eq!(nextest(&fx), want.cargo, "cargo nextest run");
+}
+
+/// The links are bytes in a section of the test binary, which an optimised build with
+/// link-time optimisation and stripped symbols keeps whole: the same tests carry the same ids
+/// as in a dev build.
+#[test]
+fn the_links_survive_an_optimised_build_with_lto_and_strip() {
+    let _heavy = kv_alone();
+    let fx = Fixture::new("adopt");
+    // (target, test) → ids, of every listed and stranded test; and each binary's error.
+    let ids = |args: &[&str], env: &[(&str, &str)]| {
+        let out = fx.exemplar_env(args, env);
+        let doc: ListDocument =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+        let mut ids = BTreeMap::new();
+        for b in &doc.binaries {
+            assert_eq!(b.error, None, "{}", b.target);
+            for t in b.tests.iter().chain(&b.stranded) {
+                ids.insert((b.target.clone(), t.name.clone()), t.ids.clone());
+            }
+        }
+        ids
+    };
+    let dev = ids(&["list", "--message-format", "json"], &[]);
+    let optimised = ids(
+        &["list", "--release", "--message-format", "json"],
+        &[
+            ("CARGO_PROFILE_RELEASE_LTO", "fat"),
+            ("CARGO_PROFILE_RELEASE_STRIP", "symbols"),
+        ],
+    );
+    assert!(
+        dev.values().filter(|i| !i.is_empty()).count() >= 10,
+        "{dev:?}"
+    );
+    assert_eq!(optimised, dev);
 }
 
 /// `cargo test --no-fail-fast` in the fixture: each binary's `test NAME ... VERDICT` lines,
