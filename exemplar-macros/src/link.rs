@@ -1,7 +1,8 @@
 //! A test's link record (`exemplar_formats::links::MAGIC_V2`: its name, file, line and ids) in
 //! the binary's link section, as bytes computed here.
 //!
-//! On Linux, Android and FreeBSD (ELF) the bytes are one `global_asm!` that appends them to
+//! On Linux, Android and FreeBSD (ELF), on the architectures where `global_asm!` is stable
+//! (x86, Arm, RISC-V, LoongArch), the bytes are one `global_asm!` that appends them to
 //! the section, kept by the linker as a `#[used]` static is (`SHF_GNU_RETAIN`): the compiler
 //! hands the text to the assembler and has no item to type-check, evaluate or generate code
 //! for. Elsewhere they are one `#[used]` `static` (`exemplar::__link_static!`), which costs
@@ -18,8 +19,9 @@ use proc_macro::{Span, TokenStream};
 
 use exemplar_formats::links::{SEPARATOR, record_v2};
 
-/// The targets whose records are assembled: ELF, with the assembler's `.pushsection`.
-const ASSEMBLED: &str = r#"any(target_os="linux",target_os="android",target_os="freebsd")"#;
+/// The targets whose records are assembled: ELF, with the assembler's `.pushsection`, on the
+/// architectures where `global_asm!` is stable.
+const ASSEMBLED: &str = r#"all(any(target_os="linux",target_os="android",target_os="freebsd"),any(target_arch="x86_64",target_arch="x86",target_arch="aarch64",target_arch="arm",target_arch="riscv64",target_arch="riscv32",target_arch="loongarch64"))"#;
 
 /// The link record of the test function `name` (`span`, its name's, gives the file and line),
 /// for `ids`; `kind` is `""`, `"cases"` for a parameterised test, or `"plain"` for a
