@@ -57,13 +57,14 @@ pub(crate) fn record(
     };
     let dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default();
     let krate = crate::manifest::of(Path::new(&dir)).extern_name.clone();
-    // Named in capitals, not with an `allow` of the lint (a lint attribute on every test
-    // costs the compiler time); a module with both `fn a` and `fn A` tagged cannot build.
     let assembled = format!(
         "{only_in_tests}#[cfg({ASSEMBLED})]::core::arch::global_asm!(\".pushsection \
          \\\"__DATA,__exemplar\\\",\\\"aR\\\",%progbits\\n.ascii \\\"{}\\\"\\n.popsection\");",
         escaped(&bytes, Escape::Assembler)
     );
+    // The static is named in capitals, not with an `allow` of the lint (a lint attribute on
+    // every test costs the compiler time); a module with both `fn a` and `fn A` tagged cannot
+    // build.
     let fallback = format!(
         "{only_in_tests}#[cfg(not({ASSEMBLED}))]::{krate}::__link_static!{{\
          __EXEMPLAR_LINK_{} b\"{}\"}}",
@@ -82,7 +83,8 @@ pub(crate) fn record(
 enum Escape {
     /// A Rust byte string literal: `\xNN`.
     Rust,
-    /// An assembler string inside a Rust string literal: `\\NNN` (octal), `\\\"`.
+    /// An assembler string inside a Rust string literal: `\\NNN` (octal, the backslash
+    /// escaped for Rust) for every byte but printable ASCII, and for `"` and `\`.
     Assembler,
 }
 
