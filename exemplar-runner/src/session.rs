@@ -165,10 +165,16 @@ fn run_recorded(
         });
     }
     let design = run_design(plan, &discovery, reporter)?;
+    // While cargo builds: how long each test took last time (to order the run), and the
+    // commit under test.
+    let past = journal.clone();
+    let expected = std::thread::spawn(move || past.as_deref().map(journal::durations));
+    let root = discovery.root.clone();
+    let commit = std::thread::spawn(move || crate::git::describe(&root));
     let binaries = build::build(&plan.selection, &discovery.packages)?;
     let clock = RunClock::start(&discovery.packages);
     let run_id = new_run_id(&clock.started());
-    let commit = crate::git::describe(&discovery.root);
+    let commit = commit.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
     let scope = match rerun {
         Some(r) => r.rerun_scope(),
         None => rerun::scope(&design, plan),
@@ -192,10 +198,8 @@ fn run_recorded(
         warned: Vec::new(),
         others: Vec::new(),
         not_run: 0,
-        expected: journal
-            .as_deref()
-            .map(journal::durations)
-            .unwrap_or_default(),
+        // Without them (no journal, or a reader that failed) tests run in the order listed.
+        expected: expected.join().ok().flatten().unwrap_or_default(),
     };
     let mut jobs = Vec::new();
     for bin in &binaries {
