@@ -174,7 +174,9 @@ fn run_recorded(
     let binaries = build::build(&plan.selection, &discovery.packages)?;
     let clock = RunClock::start(&discovery.packages);
     let run_id = new_run_id(&clock.started());
-    let commit = commit.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+    let commit = commit
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p));
     let scope = match rerun {
         Some(r) => r.rerun_scope(),
         None => rerun::scope(&design, plan),

@@ -12,14 +12,14 @@
 
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::errors::Error;
 use crate::execute::binary::{ExecOptions, Finished, Progress};
 use crate::execute::libtest_stream::Stream;
 use crate::execute::list::runs_ignored;
-use crate::execute::process::{Chunk, Proc, SlowWatch, Tail, io_error, kill};
+use crate::execute::pipe::{Next, Pipe};
+use crate::execute::process::{Proc, SlowWatch, Tail, io_error, kill};
 
 /// Run `names` of `exe` in one process, following it to its end: each test's start and
 /// outcome (a failing one with its message and output) go to `on` as they happen, and the
@@ -42,21 +42,19 @@ pub(crate) fn spawn(
     let mut child = cmd.spawn().map_err(io_error("start", exe))?;
     // The command holds the pipe's writing ends: dropped, the pipe ends with the child.
     drop(cmd);
-    let (tx, rx) = mpsc::channel();
-    let mut output = Tail::start_forwarding(reader, Some(tx));
+    let mut pipe = Pipe::new(reader);
     let mut stream = Stream::new(names, opts.no_capture);
     let first = results.len();
     let mut slow = SlowWatch::new(opts.slow_timeout);
     let limits = (opts.timeout, &mut slow);
-    let (status, timed_out) = follow(&mut stream, &mut child, &rx, limits, on, results)
+    let (status, timed_out) = follow(&mut stream, &mut child, &mut pipe, limits, on, results)
         .map_err(io_error("follow the run of", exe))?;
     // A process the test started may hold the pipe open after the test binary ended: what it
-    // wrote so far is read, and the reader is not waited for longer.
-    output.join_within(Duration::from_secs(1));
-    // (Bounded: a process left writing would keep the channel from ever running dry.)
-    for (at, chunk) in rx.try_iter().take(1024) {
-        stream.feed(at, &chunk, on, results);
-    }
+    // wrote so far is read, and the pipe is not waited for longer.
+    pipe.drain_within(Duration::from_secs(1), &mut |at, chunk| {
+        stream.feed(at, chunk, on, results)
+    });
+    let output = pipe.into_tail();
     stream.end(on, &mut results[first..]);
     let inflight_output = stream.inflight_output();
     Ok(Proc {
@@ -97,13 +95,13 @@ fn command(exe: &Path, opts: &ExecOptions, names: &[String]) -> Command {
 fn follow(
     stream: &mut Stream,
     child: &mut Child,
-    rx: &mpsc::Receiver<Chunk>,
+    pipe: &mut Pipe,
     (timeout, slow): (Option<Duration>, &mut SlowWatch),
     on: &mut dyn FnMut(Progress<'_>),
     results: &mut Vec<Finished>,
 ) -> std::io::Result<(ExitStatus, Option<(String, f64)>)> {
     // The pipe closes when the child exits, unless a process it started keeps it open: the
-    // child's status is asked every `POLL` (not after each chunk: a wait4 per chunk would
+    // child's status is asked every `POLL` (not after each read: a wait4 per read would
     // cost a system call per test).
     const POLL: Duration = Duration::from_millis(20);
     let mut asked = Instant::now();
@@ -111,19 +109,10 @@ fn follow(
         if let Some(t) = &stream.inflight {
             slow.check(&t.name, t.started, on);
         }
-        match rx.recv_timeout(POLL) {
-            Ok((at, chunk)) => {
-                stream.feed(at, &chunk, on, results);
-                // What else is waiting, but not without end: a test that floods its output
-                // must still meet its timeout.
-                for (at, chunk) in rx.try_iter().take(64) {
-                    stream.feed(at, &chunk, on, results);
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return Ok((child.wait()?, None));
-            }
+        match pipe.next(POLL)? {
+            Next::Data(at, chunk) => stream.feed(at, chunk, on, results),
+            Next::Idle => {}
+            Next::End => return Ok((child.wait()?, None)),
         }
         if let Some(limit) = timeout
             && let Some(t) = &stream.inflight

@@ -4,7 +4,7 @@
 //!   or a test past its timeout, records the culprit `crashed`/`timeout`, and re-runs the
 //!   tests the dead process took down with it in fresh processes.
 //! - [`libtest`] reads libtest's start lines, verdicts and panic reports; `libtest_stream`
-//!   follows one worker's output as it comes, `libtest_process` one worker process of a
+//!   follows one worker's output as it comes (`pipe` reads it), `libtest_process` one worker process of a
 //!   default-harness binary, and `workers` runs every binary's tests in one pool of worker processes, which
 //!   `schedule` feeds (test groups, `--fail-fast`).
 //! - [`links`] reads the link records a binary carries.
@@ -21,6 +21,7 @@ mod libtest_stream;
 pub mod links;
 pub mod list;
 pub mod output;
+mod pipe;
 pub mod process;
 mod retry;
 pub(crate) mod schedule;

@@ -52,18 +52,18 @@ impl Tail {
                 if let Some(f) = &forward {
                     let _ = f.send((Instant::now(), chunk[..n].to_vec()));
                 }
-                let mut v = b.lock().unwrap_or_else(|e| e.into_inner());
-                v.extend_from_slice(&chunk[..n]);
-                if v.len() > 2 * TAIL {
-                    let cut = v.len() - TAIL;
-                    v.drain(..cut);
-                }
+                keep(&b, &chunk[..n]);
             }
         });
         Tail {
             buf,
             handle: Some(handle),
         }
+    }
+
+    /// Keep `bytes`, read by the caller.
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
+        keep(&self.buf, bytes);
     }
 
     pub(crate) fn join(&mut self) {
@@ -90,6 +90,16 @@ impl Tail {
         let v = self.buf.lock().unwrap_or_else(|e| e.into_inner());
         let start = v.len().saturating_sub(TAIL);
         String::from_utf8_lossy(&v[start..]).into_owned()
+    }
+}
+
+/// Append `bytes` to `buf`, keeping its last [`TAIL`] bytes (and at most twice that).
+fn keep(buf: &Mutex<Vec<u8>>, bytes: &[u8]) {
+    let mut v = buf.lock().unwrap_or_else(|e| e.into_inner());
+    v.extend_from_slice(bytes);
+    if v.len() > 2 * TAIL {
+        let cut = v.len() - TAIL;
+        v.drain(..cut);
     }
 }
 
