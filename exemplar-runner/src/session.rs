@@ -165,18 +165,10 @@ fn run_recorded(
         });
     }
     let design = run_design(plan, &discovery, reporter)?;
-    // While cargo builds: how long each test took last time (to order the run), and the
-    // commit under test.
-    let past = journal.clone();
-    let expected = std::thread::spawn(move || past.as_deref().map(journal::durations));
-    let root = discovery.root.clone();
-    let commit = std::thread::spawn(move || crate::git::describe(&root));
     let binaries = build::build(&plan.selection, &discovery.packages)?;
     let clock = RunClock::start(&discovery.packages);
     let run_id = new_run_id(&clock.started());
-    let commit = commit
-        .join()
-        .unwrap_or_else(|p| std::panic::resume_unwind(p));
+    let commit = crate::git::describe(&discovery.root);
     let scope = match rerun {
         Some(r) => r.rerun_scope(),
         None => rerun::scope(&design, plan),
@@ -200,8 +192,10 @@ fn run_recorded(
         warned: Vec::new(),
         others: Vec::new(),
         not_run: 0,
-        // Without them (no journal, or a reader that failed) tests run in the order listed.
-        expected: expected.join().ok().flatten().unwrap_or_default(),
+        expected: journal
+            .as_deref()
+            .map(journal::durations)
+            .unwrap_or_default(),
     };
     let mut jobs = Vec::new();
     for bin in &binaries {
