@@ -24,20 +24,42 @@ pub(crate) enum Next<'a> {
 
 /// A process's output pipe, followed.
 pub(crate) struct Pipe {
-    inner: imp::Inner,
+    inner: Inner,
+}
+
+/// How the pipe is read. The reader thread is also built (and tested) on Unix.
+enum Inner {
+    #[cfg(unix)]
+    Polled(polled::Inner),
+    #[cfg_attr(all(unix, not(test)), allow(dead_code))]
+    Threaded(threaded::Inner),
 }
 
 impl Pipe {
     /// Follow `reader`.
     pub(crate) fn new(reader: PipeReader) -> Pipe {
+        #[cfg(unix)]
+        let inner = Inner::Polled(polled::Inner::new(reader));
+        #[cfg(not(unix))]
+        let inner = Inner::Threaded(threaded::Inner::new(reader));
+        Pipe { inner }
+    }
+
+    /// Follow `reader` with a reader thread, as on platforms without `poll(2)`.
+    #[cfg(test)]
+    fn threaded(reader: PipeReader) -> Pipe {
         Pipe {
-            inner: imp::Inner::new(reader),
+            inner: Inner::Threaded(threaded::Inner::new(reader)),
         }
     }
 
     /// Wait at most `wait` for output.
     pub(crate) fn next(&mut self, wait: Duration) -> std::io::Result<Next<'_>> {
-        self.inner.next(wait)
+        match &mut self.inner {
+            #[cfg(unix)]
+            Inner::Polled(p) => p.next(wait),
+            Inner::Threaded(t) => t.next(wait),
+        }
     }
 
     /// Read what else comes until the pipe closes, but no longer than `limit` (a process the
@@ -55,12 +77,16 @@ impl Pipe {
 
     /// The last bytes read, for messages.
     pub(crate) fn into_tail(self) -> Tail {
-        self.inner.into_tail()
+        match self.inner {
+            #[cfg(unix)]
+            Inner::Polled(p) => p.into_tail(),
+            Inner::Threaded(t) => t.into_tail(),
+        }
     }
 }
 
 #[cfg(unix)]
-mod imp {
+mod polled {
     use std::io::{ErrorKind, PipeReader, Read};
     use std::time::{Duration, Instant};
 
@@ -113,8 +139,9 @@ mod imp {
     }
 }
 
-#[cfg(not(unix))]
-mod imp {
+// On Unix outside tests nothing builds it: the polled pipe is used.
+#[cfg_attr(all(unix, not(test)), allow(dead_code))]
+mod threaded {
     use std::io::PipeReader;
     use std::sync::mpsc;
     use std::time::Duration;
@@ -162,60 +189,69 @@ mod tests {
 
     use super::*;
 
-    /// The pipe of `sh -c script`, its stdout and stderr together, and the child.
-    fn started(script: &str) -> (Pipe, std::process::Child) {
+    /// Both ways of reading: polled, and with a reader thread.
+    const WAYS: [fn(PipeReader) -> Pipe; 2] = [Pipe::new, Pipe::threaded];
+
+    /// The pipe of `sh -c script`, its stdout and stderr together, read `way`; and the child.
+    fn started(script: &str, way: fn(PipeReader) -> Pipe) -> (Pipe, std::process::Child) {
         let (reader, writer) = std::io::pipe().unwrap();
         let mut cmd = Command::new("sh");
         cmd.args(["-c", script]).stdin(Stdio::null());
         cmd.stderr(writer.try_clone().unwrap()).stdout(writer);
         let child = cmd.spawn().unwrap();
         drop(cmd);
-        (Pipe::new(reader), child)
+        (way(reader), child)
     }
 
     #[test]
     fn every_byte_comes_then_the_end_and_the_tail_keeps_them() {
-        let (mut pipe, mut child) = started("printf one; printf ' two' >&2");
-        let mut got = Vec::new();
-        loop {
-            match pipe.next(Duration::from_secs(10)).unwrap() {
-                Next::Data(_, bytes) => got.extend_from_slice(bytes),
-                Next::Idle => {}
-                Next::End => break,
+        for way in WAYS {
+            let (mut pipe, mut child) = started("printf one; printf ' two' >&2", way);
+            let mut got = Vec::new();
+            loop {
+                match pipe.next(Duration::from_secs(10)).unwrap() {
+                    Next::Data(_, bytes) => got.extend_from_slice(bytes),
+                    Next::Idle => {}
+                    Next::End => break,
+                }
             }
+            assert_eq!(got, b"one two");
+            assert!(child.wait().unwrap().success());
+            assert_eq!(pipe.into_tail().text(), "one two");
         }
-        assert_eq!(got, b"one two");
-        assert!(child.wait().unwrap().success());
-        assert_eq!(pipe.into_tail().text(), "one two");
     }
 
     #[test]
     fn a_wait_without_output_comes_back_idle() {
-        let (mut pipe, mut child) = started("sleep 5");
-        assert!(matches!(
-            pipe.next(Duration::from_millis(50)).unwrap(),
-            Next::Idle
-        ));
-        child.kill().unwrap();
-        child.wait().unwrap();
+        for way in WAYS {
+            let (mut pipe, mut child) = started("sleep 5", way);
+            assert!(matches!(
+                pipe.next(Duration::from_millis(50)).unwrap(),
+                Next::Idle
+            ));
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
     }
 
     /// A process the child left behind holds the pipe open: what was written is read, and the
     /// drain stops at its limit (bounded here with a tenfold margin).
     #[test]
     fn a_pipe_held_open_by_a_grandchild_is_drained_within_the_limit() {
-        let (mut pipe, mut child) = started("echo before; (sleep 6; echo after) &");
-        assert!(child.wait().unwrap().success());
-        let mut got = Vec::new();
-        let started = Instant::now();
-        pipe.drain_within(Duration::from_millis(300), &mut |_, bytes| {
-            got.extend_from_slice(bytes)
-        });
-        assert!(
-            started.elapsed() < Duration::from_secs(3),
-            "{:?}",
-            started.elapsed()
-        );
-        assert_eq!(got, b"before\n");
+        for way in WAYS {
+            let (mut pipe, mut child) = started("echo before; (sleep 6; echo after) &", way);
+            assert!(child.wait().unwrap().success());
+            let mut got = Vec::new();
+            let started = Instant::now();
+            pipe.drain_within(Duration::from_millis(300), &mut |_, bytes| {
+                got.extend_from_slice(bytes)
+            });
+            assert!(
+                started.elapsed() < Duration::from_secs(3),
+                "{:?}",
+                started.elapsed()
+            );
+            assert_eq!(got, b"before\n");
+        }
     }
 }
