@@ -36,6 +36,7 @@ mod link;
 mod manifest;
 mod mission;
 mod parse;
+mod recent;
 mod stacked;
 mod validate;
 

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
+use crate::recent::Recent;
+
 /// The package's settings, as `#[design]` needs them.
 pub(crate) struct Manifest {
     /// The mission file (absolute) and how messages name it, or why it cannot be known.
@@ -17,8 +19,15 @@ pub(crate) struct Manifest {
     pub(crate) extern_name: String,
 }
 
-/// The manifest of the package in `dir`.
+/// The manifest of the package in `dir` (the last answer reused for a second, see
+/// [`Recent`]).
 pub(crate) fn of(dir: &Path) -> Arc<Manifest> {
+    static RECENT: Recent<PathBuf, Arc<Manifest>> = Recent::new();
+    RECENT.get(dir.to_owned(), |dir| read(dir))
+}
+
+/// The manifest of the package in `dir`, read again only when it changed.
+fn read(dir: &Path) -> Arc<Manifest> {
     type Manifests = HashMap<(PathBuf, Option<SystemTime>), Arc<Manifest>>;
     static MANIFESTS: OnceLock<Mutex<Manifests>> = OnceLock::new();
     let file = dir.join("Cargo.toml");

@@ -14,9 +14,11 @@ use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
 use exemplar_mission::Status;
+
+use crate::recent::Recent;
 
 /// The ids a test may name, and all ids with their status for messages.
 pub(crate) struct KnownIds {
@@ -50,38 +52,12 @@ fn cache() -> &'static Mutex<HashMap<PathBuf, Entry>> {
 /// that compile tests outside their package (such as trybuild); cargo does not rebuild when it
 /// changes.
 pub(crate) fn load() -> Cached {
-    static RECENT: Mutex<Option<Recent>> = Mutex::new(None);
-    let (mission, dir) = (
+    static RECENT: Recent<(Option<OsString>, Option<OsString>), Cached> = Recent::new();
+    let key = (
         std::env::var_os("EXEMPLAR_MISSION"),
         std::env::var_os("CARGO_MANIFEST_DIR"),
     );
-    let mut recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(r) = recent.as_ref()
-        && (&r.mission, &r.dir) == (&mission, &dir)
-        && r.at.elapsed() < REUSE
-    {
-        return r.value.clone();
-    }
-    let value = load_now();
-    *recent = Some(Recent {
-        mission,
-        dir,
-        at: Instant::now(),
-        value: value.clone(),
-    });
-    value
-}
-
-/// How long an answer is reused without looking at the files: the compiler calls the macro
-/// once per tag, and a stat of two files per tag is a tenth of what the macro costs.
-const REUSE: Duration = Duration::from_secs(1);
-
-/// The last answer of [`load`], and what it was for.
-struct Recent {
-    mission: Option<OsString>,
-    dir: Option<OsString>,
-    at: Instant,
-    value: Cached,
+    RECENT.get(key, |_| load_now())
 }
 
 fn load_now() -> Cached {
