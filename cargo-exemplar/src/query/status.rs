@@ -5,25 +5,38 @@ use std::fmt::Write;
 use exemplar_formats::Outcome;
 use exemplar_formats::journal::StatusDocument;
 use exemplar_mission::Mission;
+use exemplar_runner::JournalChoice;
+use exemplar_store::Index;
 use exemplar_store::records::MissionLoss;
 
 use super::at::parse_at;
-use super::runs::{emit, open, run_line, run_summary};
+use super::runs::{emit, open, open_index, run_line, run_summary};
 use crate::cli::StatusArgs;
 use crate::errors::{Error, ExitCode};
 use crate::style::Style;
 
 /// The missions of the workspace as their files say now, for names and the design tree
-/// (none when the workspace cannot be read: the table then shows ids alone).
-fn designs(manifest_path: Option<&std::path::Path>) -> Vec<Mission> {
+/// (none when the workspace cannot be read: the table then shows ids alone), and the journal
+/// they are recorded in. One `cargo metadata` finds both.
+fn designs_and_journal(args: &StatusArgs) -> Result<(Vec<Mission>, Index), Error> {
     let selection = exemplar_runner::Selection {
         workspace: true,
-        manifest_path: manifest_path.map(Into::into),
+        manifest_path: args.journal.manifest_path.clone(),
         ..exemplar_runner::Selection::default()
     };
-    exemplar_runner::discover::discover(&selection)
-        .map(|d| d.packages.into_iter().map(|p| p.mission).collect())
-        .unwrap_or_default()
+    match exemplar_runner::discover::discover(&selection) {
+        Ok(found) => {
+            let choice = match &args.journal.journal {
+                Some(dir) => JournalChoice::At(dir.clone()),
+                None => JournalChoice::Default,
+            };
+            let dir = exemplar_runner::journal::location(&choice, &found.root)
+                .expect("a chosen journal has a folder");
+            let designs = found.packages.into_iter().map(|p| p.mission).collect();
+            Ok((designs, open_index(&dir)?))
+        }
+        Err(_) => Ok((Vec::new(), open(&args.journal)?.1)),
+    }
 }
 
 /// The run's loss per design node, as `run` shows it: the tree with names and status, the
@@ -88,7 +101,12 @@ fn write_table(
 
 /// `cargo exemplar status`.
 pub fn status(args: &StatusArgs, style: Style) -> Result<ExitCode, Error> {
-    let (_, ix) = open(&args.journal)?;
+    let human = args.journal.message_format == crate::cli::MessageFormat::Human;
+    let (designs, ix) = if human {
+        designs_and_journal(args)?
+    } else {
+        (Vec::new(), open(&args.journal)?.1)
+    };
     let run = match &args.at {
         Some(spec) => ix.resolve_at(&parse_at(&ix, spec)?)?,
         None => ix.find_run("latest")?,
@@ -100,12 +118,6 @@ pub fn status(args: &StatusArgs, style: Style) -> Result<ExitCode, Error> {
         style.bold(&format!("as of run {}", run_line(&ix, &run)))
     );
     let outcomes = ix.outcomes(&run.run_id)?;
-    let human = args.journal.message_format == crate::cli::MessageFormat::Human;
-    let designs = if human {
-        designs(args.journal.manifest_path.as_deref())
-    } else {
-        Vec::new()
-    };
     for m in &run.losses {
         let word = format!("loss {:.3}", m.loss);
         let word = if m.loss > 0.0 {
