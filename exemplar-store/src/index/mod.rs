@@ -138,6 +138,7 @@ macro_rules! tri {
 
 mod apply;
 pub(crate) mod commits;
+mod compact;
 pub(crate) mod results;
 use apply::{Pending, apply};
 
@@ -260,6 +261,9 @@ impl Index {
             };
         }
         index.catch_up(&wal_dir, wal_id)?;
+        if index.applied_now > 0 {
+            index.compact_if_grown()?;
+        }
         Ok(index)
     }
 
