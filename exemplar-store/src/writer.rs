@@ -39,7 +39,7 @@ pub struct WriterOptions {
     pub batch_max_records: usize,
     /// How long the first record of a batch lingers for company. Default 0: no lingering.
     pub batch_max_wait: Duration,
-    /// Size at which a new segment starts. Default 8 MiB: opening a writer checks every frame
+    /// Size at which a new segment starts. Default 1 MiB: opening a writer checks every frame
     /// of the last segment (a torn tail is truncated, damage before valid records refused),
     /// so this bounds what each run reads and hashes before it starts.
     pub segment_size: u64,
@@ -56,7 +56,7 @@ impl Default for WriterOptions {
         WriterOptions {
             batch_max_records: 65_536,
             batch_max_wait: Duration::ZERO,
-            segment_size: 8 << 20,
+            segment_size: 1 << 20,
             sync: true,
             sync_interval: Duration::from_millis(10),
         }
