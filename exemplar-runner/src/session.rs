@@ -168,7 +168,6 @@ fn run_recorded(
     let binaries = build::build(&plan.selection, &discovery.packages)?;
     let clock = RunClock::start(&discovery.packages);
     let run_id = new_run_id(&clock.started());
-    let commit = crate::git::describe(&discovery.root);
     let scope = match rerun {
         Some(r) => r.rerun_scope(),
         None => rerun::scope(&design, plan),
@@ -180,23 +179,7 @@ fn run_recorded(
         && scope.design.is_none()
         && scope.harness_args.is_empty()
         && scope.targets.is_empty();
-    recorder.begin(run_start(&run_id, &clock, &commit, plan, &discovery, scope));
-
     let scratch = execute::scratch_dir()?;
-    let mut run = Execution {
-        recorder,
-        reporter,
-        counts: OutcomeCounts::default(),
-        tests: HashMap::new(),
-        incomplete: Vec::new(),
-        warned: Vec::new(),
-        others: Vec::new(),
-        not_run: 0,
-        expected: journal
-            .as_deref()
-            .map(journal::durations)
-            .unwrap_or_default(),
-    };
     let mut jobs = Vec::new();
     for bin in &binaries {
         let Some(pkg) = discovery.packages.iter().find(|p| p.name == bin.package) else {
@@ -226,7 +209,31 @@ fn run_recorded(
     // Only the tests that run are dealt to shards: a libtest binary is asked which of its
     // tests are ignored (as nextest deals them, so an ignored test is ignored in every shard).
     let for_run = plan.partition.is_none();
-    let listings = execute::list::list_binaries(&listing_jobs, &plan.harness_args, for_run);
+    // The commit under test and the past durations are read while the binaries list their
+    // tests (the build is done: cargo changes nothing in the tree from here).
+    let (listings, commit, expected) = std::thread::scope(|s| {
+        let commit = s.spawn(|| crate::git::describe(&discovery.root));
+        let expected = s.spawn(|| {
+            journal
+                .as_deref()
+                .map(journal::durations)
+                .unwrap_or_default()
+        });
+        let listings = execute::list::list_binaries(&listing_jobs, &plan.harness_args, for_run);
+        (listings, joined(commit), joined(expected))
+    });
+    recorder.begin(run_start(&run_id, &clock, &commit, plan, &discovery, scope));
+    let mut run = Execution {
+        recorder,
+        reporter,
+        counts: OutcomeCounts::default(),
+        tests: HashMap::new(),
+        incomplete: Vec::new(),
+        warned: Vec::new(),
+        others: Vec::new(),
+        not_run: 0,
+        expected,
+    };
     let mut started = Vec::new();
     for ((bin, pkg, opts), listing) in jobs.iter().zip(listings) {
         if let Some(b) = run.start(bin, pkg, opts, listing?) {
@@ -288,6 +295,13 @@ fn run_recorded(
         merged_from: Vec::new(),
         elapsed: clock.elapsed(), // the tests' time; `run` adds the rest
     })
+}
+
+/// What a scoped thread returned; its panic goes on in the caller.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// The harness arguments of a run: as given, but one test at a time when output streams
