@@ -34,6 +34,13 @@ pub fn command(args: &CheckArgs, color: ColorChoice) -> Result<ExitCode, Error> 
                 .into(),
         ));
     }
+    if args.run.message_format == crate::cli::RunFormat::JsonStream {
+        return Err(Error::Usage(
+            "--message-format json-stream streams a run: use it with `run` (check prints one \
+             document: json)"
+                .into(),
+        ));
+    }
     let mut plan = args.run.plan()?;
     plan.rewrite = args.rewrite;
     let mut progress = Progress::new(
@@ -45,7 +52,7 @@ pub fn command(args: &CheckArgs, color: ColorChoice) -> Result<ExitCode, Error> 
     let gate = Gate {
         baseline: args.baseline.as_deref(),
         max_loss: args.max_loss,
-        format: args.run.message_format,
+        format: args.run.message_format.document(),
     };
     gate.judge(&session, color)
 }

@@ -442,6 +442,29 @@ pub enum MessageFormat {
     Json,
 }
 
+/// Output format of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum RunFormat {
+    /// A progress bar, then a table, for people.
+    #[default]
+    Human,
+    /// One JSON document on stdout at the end, for agents and scripts.
+    Json,
+    /// One JSON event per line on stdout as the run goes (`exemplar-events`), the document
+    /// last, for tools that watch a run.
+    JsonStream,
+}
+
+impl RunFormat {
+    /// The format of a command that prints one document at its end (`json-stream`: json).
+    pub fn document(self) -> MessageFormat {
+        match self {
+            RunFormat::Human => MessageFormat::Human,
+            RunFormat::Json | RunFormat::JsonStream => MessageFormat::Json,
+        }
+    }
+}
+
 /// Which packages and how to build them; forwarded to cargo.
 #[derive(Debug, Clone, Args, Default)]
 pub struct Selection {
@@ -540,7 +563,7 @@ impl From<&RunArgs> for ListArgs {
         ListArgs {
             selection: run.selection.clone(),
             design: run.design.clone(),
-            message_format: run.message_format,
+            message_format: run.message_format.document(),
             partition: run.partition,
             harness_args: run.harness_args.clone(),
         }
@@ -611,9 +634,10 @@ pub struct RunArgs {
     /// A note for the history entry this run adds.
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
-    /// human or json.
+    /// human, json (one document at the end) or json-stream (one event per line as the run
+    /// goes, the document last).
     #[arg(long, value_name = "FMT", default_value = "human")]
-    pub message_format: MessageFormat,
+    pub message_format: RunFormat,
     /// The journal folder (default: .exemplar/ at the workspace root).
     #[arg(long, value_name = "DIR", env = "EXEMPLAR_JOURNAL")]
     pub journal: Option<PathBuf>,

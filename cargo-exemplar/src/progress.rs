@@ -168,7 +168,7 @@ impl Reporter for Progress {
                     b.inc_length(n);
                 }
             }
-            RunEvent::TestStarted(name) => {
+            RunEvent::TestStarted { name, .. } => {
                 self.running.push((name.to_owned(), Instant::now()));
                 self.show_slowest();
             }
@@ -177,7 +177,7 @@ impl Reporter for Progress {
                     self.finished(&t.name, outcome, t.message.as_deref(), t.duration);
                 }
             }
-            RunEvent::TestSlow { name, seconds } if self.verbosity != Verbosity::Quiet => {
+            RunEvent::TestSlow { name, seconds, .. } if self.verbosity != Verbosity::Quiet => {
                 let word = self.style.warn("SLOW");
                 self.line(&format!("{word:>12} {name}: running for {seconds:.0}s"));
             }
@@ -188,7 +188,7 @@ impl Reporter for Progress {
                 let word = self.style.warn(&outcome.to_uppercase());
                 self.line(&format!("{word:>12} {}: {}", t.name, first.unwrap_or("")));
             }
-            RunEvent::TestAmended(_) => {}
+            RunEvent::TestAmended(_) | RunEvent::BinaryFinished { .. } => {}
             RunEvent::Executed => {
                 if let Some(b) = self.bar.take() {
                     b.finish_and_clear();

@@ -3,7 +3,7 @@
 
 use exemplar_runner::listing;
 
-use crate::cli::{MessageFormat, RunArgs};
+use crate::cli::{RunArgs, RunFormat};
 use crate::errors::{Error, ExitCode};
 use crate::progress::Progress;
 use crate::render;
@@ -24,10 +24,19 @@ pub fn command(args: &RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
         !plan.no_capture,
         args.selection.verbosity(),
     );
-    let session = exemplar_runner::run(&plan, &mut progress)?;
+    let session = match args.message_format {
+        RunFormat::JsonStream => {
+            let mut stream = render::stream::Stream::start(&mut progress);
+            let session = exemplar_runner::run(&plan, &mut stream)?;
+            stream.finish(&session);
+            session
+        }
+        RunFormat::Human | RunFormat::Json => exemplar_runner::run(&plan, &mut progress)?,
+    };
     match args.message_format {
-        MessageFormat::Human => print!("{}", render::table::render(&session, color.for_stdout())),
-        MessageFormat::Json => println!("{}", render::json::render(&session)),
+        RunFormat::Human => print!("{}", render::table::render(&session, color.for_stdout())),
+        RunFormat::Json => println!("{}", render::json::render(&session)),
+        RunFormat::JsonStream => {}
     }
     let reran = session.rerun_of.is_some();
     Ok(

@@ -12,7 +12,8 @@
 //! - The JSON documents, each versioned: [`run`] (`exemplar-run`), [`check`]
 //!   (`exemplar-check`), [`list`] (`exemplar-list`), [`report`] (`exemplar-report`), and the
 //!   journal's queries in [`journal`] (`exemplar-status`, `exemplar-runs`, `exemplar-show`,
-//!   `exemplar-diff`, ...).
+//!   `exemplar-diff`, ...); and the live event stream of a run, [`stream`]
+//!   (`exemplar-events`).
 //!
 //! Beyond its types, the crate holds only what reading them needs (parsing an event line,
 //! a message's [`headline`], counting outcomes); it depends on serde and serde_json alone.
@@ -28,6 +29,7 @@ mod outcome;
 mod record;
 pub mod report;
 pub mod run;
+pub mod stream;
 
 pub use outcome::{Outcome, OutcomeCounts};
 pub use record::{TestRecord, headline};

@@ -55,6 +55,12 @@ pub(crate) struct BinaryInRun<'b> {
     /// Test name → its place in `inventory.tests`.
     by_name: HashMap<String, usize>,
     arrived: Vec<TestRecord>,
+    /// How many tests end while the pool runs (run or ignored); the stranded come after.
+    expecting: usize,
+    /// How its tests ended, for its `BinaryFinished`.
+    counts: OutcomeCounts,
+    /// Whether its `BinaryFinished` was reported.
+    done: bool,
 }
 
 impl BinaryInRun<'_> {
@@ -118,6 +124,9 @@ impl<'b> Execution<'_> {
             inventory,
             by_name,
             arrived: Vec::new(),
+            expecting: 0,
+            counts: OutcomeCounts::default(),
+            done: false,
         })
     }
 
@@ -216,13 +225,23 @@ impl<'b> Execution<'_> {
     }
 
     /// Tell the reporter how many tests of `b` will be reported.
-    fn planned(&mut self, b: &BinaryInRun<'_>) {
+    fn planned(&mut self, b: &mut BinaryInRun<'_>) {
         self.reporter.report(RunEvent::BinaryStarted(b.bin));
         let all = b.inventory.tests.iter().chain(&b.inventory.stranded);
         let reported = all
             .filter(|t| !matches!(t.plan, Plan::Filtered | Plan::OtherShard))
             .count();
         self.reporter.report(RunEvent::Planned(reported as u64));
+        b.expecting = b
+            .inventory
+            .tests
+            .iter()
+            .filter(|t| matches!(t.plan, Plan::Run | Plan::Ignored))
+            .count();
+        let stranded = b.inventory.stranded.iter().any(|t| t.plan == Plan::Run);
+        if b.expecting == 0 && !stranded {
+            self.binary_done(b);
+        }
     }
 
     /// What a test of `b` did: to the reporter, the journal and `b`'s records.
@@ -235,17 +254,27 @@ impl<'b> Execution<'_> {
         match p {
             Progress::Inventory(_) => {}
             Progress::Warning(text) => self.reporter.report(RunEvent::Warning(text)),
-            Progress::Started(name) => self.reporter.report(RunEvent::TestStarted(name)),
-            Progress::Slow { name, seconds } => {
-                self.reporter.report(RunEvent::TestSlow { name, seconds })
-            }
+            Progress::Started(name) => self.reporter.report(RunEvent::TestStarted {
+                binary: b.bin,
+                name,
+            }),
+            Progress::Slow { name, seconds } => self.reporter.report(RunEvent::TestSlow {
+                binary: b.bin,
+                name,
+                seconds,
+            }),
             Progress::Finished(f) => {
                 let info = b.info(&f.name);
                 let record = test_record(b.bin, b.pkg, root, info, f);
                 self.counts.add(f.outcome);
+                b.counts.add(f.outcome);
                 self.reporter.report(RunEvent::TestFinished(&record));
                 let written = self.recorder.record(&record);
                 b.arrived.push(record);
+                let stranded = b.inventory.stranded.iter().any(|t| t.plan == Plan::Run);
+                if b.arrived.len() == b.expecting && !stranded {
+                    self.binary_done(b);
+                }
                 written?;
             }
             Progress::Amended(f) => {
@@ -255,6 +284,7 @@ impl<'b> Execution<'_> {
                     record.message = f.message.clone().or(record.message.take());
                     if let Some(was) = record.outcome.filter(|o| *o != f.outcome) {
                         self.counts.recount(was, f.outcome);
+                        b.counts.recount(was, f.outcome);
                         record.outcome = Some(f.outcome);
                         self.reporter.report(RunEvent::TestAmended(record));
                     }
@@ -273,6 +303,7 @@ impl<'b> Execution<'_> {
             let f = stranded(info, inventory.harness);
             let record = test_record(b.bin, b.pkg, root, Some(info), &f);
             self.counts.add(f.outcome);
+            b.counts.add(f.outcome);
             self.reporter.report(RunEvent::TestFinished(&record));
             self.recorder.record(&record)?;
             b.arrived.push(record);
@@ -288,7 +319,18 @@ impl<'b> Execution<'_> {
             }
             tests.push(record);
         }
+        self.binary_done(&mut b);
         Ok(())
+    }
+
+    /// Report once that every test `b` planned has ended.
+    fn binary_done(&mut self, b: &mut BinaryInRun<'_>) {
+        if !std::mem::replace(&mut b.done, true) {
+            self.reporter.report(RunEvent::BinaryFinished {
+                binary: b.bin,
+                counts: &b.counts,
+            });
+        }
     }
 
     /// Say once per package when its exemplar harness is of another version than this runner.

@@ -6,7 +6,7 @@ use std::path::Path;
 use exemplar_formats::run::SkippedPackage;
 
 use crate::build::TestBinary;
-use exemplar_formats::TestRecord;
+use exemplar_formats::{OutcomeCounts, TestRecord};
 
 /// One thing that happened during a run.
 #[derive(Debug)]
@@ -40,12 +40,19 @@ pub enum RunEvent<'a> {
     BinaryStarted(&'a TestBinary),
     /// A binary listed this many tests that will run or be reported.
     Planned(u64),
-    /// A test started (its name).
-    TestStarted(&'a str),
+    /// A test started.
+    TestStarted {
+        /// Its binary.
+        binary: &'a TestBinary,
+        /// Its name.
+        name: &'a str,
+    },
     /// A test ended.
     TestFinished(&'a TestRecord),
     /// A test has run longer than the slow threshold (again).
     TestSlow {
+        /// Its binary.
+        binary: &'a TestBinary,
         /// Its name.
         name: &'a str,
         /// How long it has run, in seconds.
@@ -53,6 +60,13 @@ pub enum RunEvent<'a> {
     },
     /// A test's outcome changed after it ended: a retry passed, and it is `flaky`.
     TestAmended(&'a TestRecord),
+    /// Every test a binary planned has ended (or `--fail-fast` stopped the run before).
+    BinaryFinished {
+        /// The binary.
+        binary: &'a TestBinary,
+        /// How its tests ended.
+        counts: &'a OutcomeCounts,
+    },
     /// Every binary has run.
     Executed,
 }

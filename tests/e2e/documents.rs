@@ -178,3 +178,130 @@ fn junit_and_markdown_carry_the_assertion_line() {
         "{markdown}"
     );
 }
+
+/// `run --message-format json-stream`: every line parses as a typed event, in the order the
+/// book gives, and the events add up to the document on the last line. On the exemplar
+/// harness (a crash, an ignored test) and on default-harness binaries (stranded tests, a
+/// retry that passes).
+#[test]
+fn the_event_stream_parses_line_by_line_and_adds_up_to_the_run() {
+    use exemplar_formats::stream::{FORMAT, StreamEvent, VERSION};
+    for (fixture, extra) in [("basic", &[][..]), ("adopt", &["--retries", "1"][..])] {
+        let fx = Fixture::new(fixture);
+        let mut args = vec!["run", "--message-format", "json-stream"];
+        args.extend_from_slice(extra);
+        let out = fx.exemplar(&args);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let events: Vec<StreamEvent> = stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        assert_eq!(
+            events.first(),
+            Some(&StreamEvent::RunStarted {
+                format: FORMAT.into(),
+                version: VERSION
+            })
+        );
+        let Some(StreamEvent::RunFinished { document }) = events.last() else {
+            panic!("the last line is not run-finished: {:?}", events.last());
+        };
+        check_stream_order(fixture, &events);
+        // The outcomes of the finished tests, each amended where a retry changed it, are the
+        // document's counts.
+        let mut last: std::collections::BTreeMap<(String, String), String> = Default::default();
+        for e in &events {
+            if let StreamEvent::TestFinished { record } | StreamEvent::TestAmended { record } = e {
+                let outcome = record.outcome.map(|o| o.as_str().to_owned());
+                let key = (record.binary.clone(), record.name.clone());
+                last.insert(key, outcome.unwrap_or_default());
+            }
+        }
+        let count = |o: &str| last.values().filter(|v| *v == o).count() as u64;
+        let c = document.counts;
+        assert_eq!(
+            [
+                c.passed, c.failed, c.ignored, c.crashed, c.stranded, c.flaky
+            ],
+            [
+                "passed", "failed", "ignored", "crashed", "stranded", "flaky"
+            ]
+            .map(count),
+            "{fixture}"
+        );
+        if fixture == "basic" {
+            assert_eq!(c.crashed, 1);
+        } else {
+            assert!(c.stranded > 0, "the adopt fixture has stranded tests");
+        }
+    }
+}
+
+/// Each binary starts before its tests and finishes after them, with the count it planned
+/// and the outcomes they had then (a retry's amendment included); each test that ran started
+/// before it finished, and each that started finished.
+fn check_stream_order(fixture: &str, events: &[exemplar_formats::stream::StreamEvent]) {
+    use exemplar_formats::Outcome;
+    use exemplar_formats::stream::StreamEvent;
+    use std::collections::{BTreeMap, HashMap, HashSet};
+    let mut planned: HashMap<String, u64> = HashMap::new();
+    let mut latest: HashMap<String, BTreeMap<String, Outcome>> = HashMap::new();
+    let mut done: HashSet<String> = HashSet::new();
+    let mut started: HashSet<(String, String)> = HashSet::new();
+    for e in events {
+        match e {
+            StreamEvent::BinaryStarted { binary, planned: n } => {
+                assert!(planned.insert(binary.binary.clone(), *n).is_none());
+            }
+            StreamEvent::TestStarted { binary, name } => {
+                assert!(
+                    planned.contains_key(binary),
+                    "{fixture}: {binary} not started"
+                );
+                assert!(!done.contains(binary), "{fixture}: {name} after its binary");
+                started.insert((binary.clone(), name.clone()));
+            }
+            StreamEvent::TestFinished { record } => {
+                let (b, n) = (record.binary.clone(), record.name.clone());
+                assert!(
+                    planned.contains_key(&b) && !done.contains(&b),
+                    "{fixture}: {n}"
+                );
+                let outcome = record.outcome.expect("a finished test has an outcome");
+                let ran = !matches!(outcome, Outcome::Ignored | Outcome::Stranded);
+                assert!(
+                    !ran || started.contains(&(b.clone(), n.clone())),
+                    "{fixture}: {n} finished without starting"
+                );
+                let first = latest.entry(b).or_default().insert(n, outcome);
+                assert!(first.is_none(), "{fixture}: {} finished twice", record.name);
+            }
+            StreamEvent::TestAmended { record } if !done.contains(&record.binary) => {
+                let outcome = record.outcome.expect("an amended test has an outcome");
+                let tests = latest.get_mut(&record.binary).expect("its binary ran");
+                assert!(tests.insert(record.name.clone(), outcome).is_some());
+            }
+            StreamEvent::BinaryFinished { binary, counts } => {
+                let b = &binary.binary;
+                let tests = latest.get(b).cloned().unwrap_or_default();
+                assert_eq!(tests.len() as u64, planned[b], "{fixture}: {b}");
+                let mut tally = exemplar_formats::OutcomeCounts::default();
+                tests.values().for_each(|o| tally.add(*o));
+                assert_eq!(*counts, tally, "{fixture}: {b}");
+                assert!(done.insert(b.clone()));
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        done.len(),
+        planned.len(),
+        "{fixture}: every binary finished"
+    );
+    for (b, n) in &started {
+        assert!(
+            latest[b].contains_key(n),
+            "{fixture}: {n} started, never finished"
+        );
+    }
+}
