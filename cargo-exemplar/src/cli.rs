@@ -42,6 +42,12 @@ pub enum Command {
     Report(ReportArgs),
     /// The loss table of the latest run (or of `--at`), from the journal, without building.
     Status(StatusArgs),
+    /// The directive to work on next (highest loss; of equals, the one whose loss rose last):
+    /// its invariant and constraint, its failing tests with file:line and messages, their
+    /// source files, and where its loss is heading.
+    Next(NextArgs),
+    /// The same for one directive (`S3`, or `MISSION/S3` where several missions have an S3).
+    Explain(ExplainArgs),
     /// Runs over time; or the loss of a directive (S1) or the outcomes of a test over runs.
     History(HistoryArgs),
     /// One run: its outcomes and failure messages.
@@ -220,6 +226,42 @@ pub struct StatusArgs {
     /// or a commit: what did we believe then?
     #[arg(long, value_name = "RUN|TIME|COMMIT")]
     pub at: Option<String>,
+}
+
+/// How `next` and `explain` judge where a loss is heading.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ConvergenceArgs {
+    /// How many of the latest runs that measured a directive to look back on.
+    #[arg(long, value_name = "RUNS", default_value_t = 5)]
+    pub window: usize,
+    /// Loss changes at most this large count as no change (and a loss this small as 0).
+    #[arg(long, value_name = "LOSS", default_value_t = 0.001)]
+    pub tolerance: f64,
+}
+
+/// `cargo exemplar next`.
+#[derive(Debug, Clone, Args)]
+pub struct NextArgs {
+    /// Journal and output.
+    #[command(flatten)]
+    pub journal: JournalArgs,
+    /// Window and tolerance.
+    #[command(flatten)]
+    pub convergence: ConvergenceArgs,
+}
+
+/// `cargo exemplar explain`.
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// The directive: `S3`, or `MISSION/S3`.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Journal and output.
+    #[command(flatten)]
+    pub journal: JournalArgs,
+    /// Window and tolerance.
+    #[command(flatten)]
+    pub convergence: ConvergenceArgs,
 }
 
 /// `cargo exemplar history`.

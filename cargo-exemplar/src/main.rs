@@ -34,6 +34,8 @@ fn main() -> ExitCode {
             HookAction::Install(args) => cargo_exemplar::hook::command(args),
         },
         Command::Status(args) => query::status(args, out),
+        Command::Next(args) => query::next(args, out),
+        Command::Explain(args) => query::explain(args, out),
         Command::History(args) => query::history(args),
         Command::Show(args) => query::show(args, out),
         Command::Diff(args) => query::diff(args, out),

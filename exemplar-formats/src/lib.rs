@@ -12,7 +12,8 @@
 //! - The JSON documents, each versioned: [`run`] (`exemplar-run`), [`check`]
 //!   (`exemplar-check`), [`list`] (`exemplar-list`), [`report`] (`exemplar-report`), and the
 //!   journal's queries in [`journal`] (`exemplar-status`, `exemplar-runs`, `exemplar-show`,
-//!   `exemplar-diff`, ...); and the live event stream of a run, [`stream`]
+//!   `exemplar-diff`, ...); what to work on next, [`next`] (`exemplar-next`,
+//!   `exemplar-explain`); and the live event stream of a run, [`stream`]
 //!   (`exemplar-events`).
 //!
 //! Beyond its types, the crate holds only what reading them needs (parsing an event line,
@@ -25,6 +26,7 @@ pub mod events;
 pub mod journal;
 pub mod links;
 pub mod list;
+pub mod next;
 mod outcome;
 mod record;
 pub mod report;

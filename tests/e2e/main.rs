@@ -15,6 +15,7 @@ mod ingest;
 mod init;
 mod journal;
 mod new;
+mod next;
 mod partition;
 mod report;
 mod rerun;

@@ -22,6 +22,33 @@ pub(super) fn journal_dir(args: &JournalArgs) -> Result<PathBuf, Error> {
     )
 }
 
+/// The journal, and the workspace's missions as their files say now (`None` when the
+/// workspace cannot be read), found with one `cargo metadata`.
+pub(super) fn open_with_workspace(
+    args: &JournalArgs,
+) -> Result<(PathBuf, Index, Option<discover::Discovery>), Error> {
+    let selection = exemplar_runner::Selection {
+        workspace: true,
+        manifest_path: args.manifest_path.clone(),
+        ..exemplar_runner::Selection::default()
+    };
+    match discover::discover(&selection) {
+        Ok(found) => {
+            let dir = match &args.journal {
+                Some(dir) => dir.clone(),
+                None => exemplar_runner::journal::location(&JournalChoice::Default, &found.root)
+                    .expect("the default journal has a folder"),
+            };
+            let ix = open_index(&dir)?;
+            Ok((dir, ix, Some(found)))
+        }
+        Err(_) => {
+            let (dir, ix) = open(args)?;
+            Ok((dir, ix, None))
+        }
+    }
+}
+
 pub(super) fn open(args: &JournalArgs) -> Result<(PathBuf, Index), Error> {
     let dir = journal_dir(args)?;
     let ix = open_index(&dir)?;

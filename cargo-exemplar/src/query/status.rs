@@ -5,39 +5,13 @@ use std::fmt::Write;
 use exemplar_formats::Outcome;
 use exemplar_formats::journal::StatusDocument;
 use exemplar_mission::Mission;
-use exemplar_runner::JournalChoice;
-use exemplar_store::Index;
 use exemplar_store::records::MissionLoss;
 
 use super::at::parse_at;
-use super::runs::{emit, open, open_index, run_line, run_summary};
+use super::runs::{emit, open, open_with_workspace, run_line, run_summary};
 use crate::cli::StatusArgs;
 use crate::errors::{Error, ExitCode};
 use crate::style::Style;
-
-/// The missions of the workspace as their files say now, for names and the design tree
-/// (none when the workspace cannot be read: the table then shows ids alone), and the journal
-/// they are recorded in. One `cargo metadata` finds both.
-fn designs_and_journal(args: &StatusArgs) -> Result<(Vec<Mission>, Index), Error> {
-    let selection = exemplar_runner::Selection {
-        workspace: true,
-        manifest_path: args.journal.manifest_path.clone(),
-        ..exemplar_runner::Selection::default()
-    };
-    match exemplar_runner::discover::discover(&selection) {
-        Ok(found) => {
-            let choice = match &args.journal.journal {
-                Some(dir) => JournalChoice::At(dir.clone()),
-                None => JournalChoice::Default,
-            };
-            let dir = exemplar_runner::journal::location(&choice, &found.root)
-                .expect("a chosen journal has a folder");
-            let designs = found.packages.into_iter().map(|p| p.mission).collect();
-            Ok((designs, open_index(&dir)?))
-        }
-        Err(_) => Ok((Vec::new(), open(&args.journal)?.1)),
-    }
-}
 
 /// The run's loss per design node, as `run` shows it: the tree with names and status, the
 /// tests linked to each node in that run, how many failed, and the loss recorded.
@@ -102,8 +76,14 @@ fn write_table(
 /// `cargo exemplar status`.
 pub fn status(args: &StatusArgs, style: Style) -> Result<ExitCode, Error> {
     let human = args.journal.message_format == crate::cli::MessageFormat::Human;
+    // For people, the design tree as the mission files say it now (ids alone when the
+    // workspace cannot be read).
     let (designs, ix) = if human {
-        designs_and_journal(args)?
+        let (_, ix, found) = open_with_workspace(&args.journal)?;
+        let designs: Vec<Mission> = found
+            .map(|d| d.packages.into_iter().map(|p| p.mission).collect())
+            .unwrap_or_default();
+        (designs, ix)
     } else {
         (Vec::new(), open(&args.journal)?.1)
     };
