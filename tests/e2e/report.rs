@@ -13,7 +13,10 @@ use exemplar_store::{Contention, JournalWriter, Record, WriterOptions};
 use crate::support::{Fixture, repo_root, stderr};
 
 const HOSTILE_REF: &str = "tests/outcomes.rs::<script>document.title='pwned'</script>";
-const HOSTILE_MSG: &str = "\"quoted\" & <img src=x onerror=\"document.title='pwned'\"> <b>bold</b>";
+const HOSTILE_NAME: &str = "Failing<img src=x onerror=alert(1)> | [x](javascript:alert(1)) *em*";
+/// Markup, and bytes XML 1.0 forbids: ANSI colour escapes as test output holds them, NUL, BEL,
+/// a noncharacter.
+const HOSTILE_MSG: &str = "\"quoted\" & <img src=x onerror=\"document.title='pwned'\"> <b>bold</b> \u{1b}[31mred\u{1b}[0m \u{0}\u{7}\u{fffe}end";
 
 /// A basic fixture whose journal holds `n` synthetic runs: losses that fall, an S1 change at
 /// the middle run, and a latest run with a failing test named to attack the page.
@@ -220,6 +223,15 @@ fn junit_is_read_back_by_quick_junit_and_by_python_junitparser() {
     ));
     let ids: Vec<&str> = bad.properties.iter().map(|p| p.value.as_str()).collect();
     assert_eq!(ids, ["S1", "S2"]);
+    // The message as XML 1.0 text: its markup as text, no escape sequence or control byte.
+    let quick_junit::TestCaseStatus::NonSuccess {
+        description: Some(text),
+        ..
+    } = &bad.status
+    else {
+        panic!("no description: {:?}", bad.status);
+    };
+    assert!(text.contains("<b>bold</b> red \u{fffd}end"), "{text:?}");
 
     // Python's junitparser, in a venv made for it.
     let python = crate::support::python_venv("junit-venv", &["junitparser==3.2.0"]);
@@ -271,14 +283,56 @@ fn json_and_markdown_documents() {
     assert_eq!(passes["outcome"], "passed");
     let hostile = tests.iter().find(|t| t["ref"] == HOSTILE_REF).unwrap();
     assert_eq!(hostile["message"], HOSTILE_MSG);
+    // A directive whose name would be markup, as the mission file may say it.
+    let mission = fx.read("mission.yaml");
+    fx.write(
+        "mission.yaml",
+        &mission.replace("name: Failing\n", &format!("name: {HOSTILE_NAME}\n")),
+    );
     let md = String::from_utf8(report(&fx, &["--markdown"]).stdout).unwrap();
     assert!(md.starts_with("## cargo exemplar"), "{md}");
     assert!(md.contains("### Failing tests"), "{md}");
-    // A pipe in a name cannot break the table.
-    assert!(md.contains("| `tests/outcomes.rs::<script>"), "{md}");
+    markdown_is_text(&md, &[HOSTILE_REF, HOSTILE_NAME, "<img src=x onerror="]);
     let md_path = fx.path().join("summary.md");
     report(&fx, &["--markdown", md_path.to_str().unwrap()]);
     assert_eq!(std::fs::read_to_string(md_path).unwrap(), md);
     // Nothing to write is a usage error.
     assert_eq!(fx.exemplar(&["report"]).status.code(), Some(2));
+}
+
+/// `md` read by a CommonMark parser with GitHub's tables: no HTML at all (no tag of a name or
+/// message reaches a page as markup), no link or emphasis, every table row as wide as its
+/// header, and each of `texts` whole in the text of one cell.
+fn markdown_is_text(md: &str, texts: &[&str]) {
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+    let mut cells: Vec<String> = Vec::new();
+    let mut row: Option<usize> = None;
+    let mut width = 0;
+    for event in Parser::new_ext(md, Options::ENABLE_TABLES) {
+        match event {
+            Event::Html(h) | Event::InlineHtml(h) => panic!("markup reached the page: {h}\n{md}"),
+            Event::Start(Tag::Link { .. } | Tag::Image { .. } | Tag::Emphasis) => {
+                panic!("a name became markup: {event:?}\n{md}")
+            }
+            Event::Start(Tag::TableHead | Tag::TableRow) => row = Some(0),
+            Event::Start(Tag::TableCell) => cells.push(String::new()),
+            Event::End(TagEnd::TableCell) => *row.as_mut().unwrap() += 1,
+            Event::End(TagEnd::TableHead) => width = row.take().unwrap(),
+            Event::End(TagEnd::TableRow) => {
+                assert_eq!(row.take(), Some(width), "a row of another width:\n{md}");
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(c) = cells.last_mut() {
+                    c.push_str(&t);
+                }
+            }
+            _ => {}
+        }
+    }
+    for text in texts {
+        assert!(
+            cells.iter().any(|c| c.contains(text)),
+            "{text:?} is not whole in a cell: {cells:?}"
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! JUnit XML of the latest run, for CI test tabs: one suite per mission, one case per test, the
 //! directive ids as `design` properties. Failed tests are failures; crashed and timed-out ones
-//! are errors; ignored ones are skipped.
+//! are errors; ignored ones are skipped. Every text is made XML 1.0 text first ([`xml_text`]):
+//! test output holds ANSI colour escapes and other control bytes, which XML forbids even as
+//! character references, and a JUnit file with one of them is refused by strict readers.
 
 use exemplar_formats::Outcome;
 use std::time::Duration;
@@ -35,8 +37,8 @@ pub fn render(d: &ReportData) -> Result<String, Error> {
                     let mut flaky = TestCaseStatus::success();
                     let mut first = TestRerun::new(NonSuccessKind::Failure);
                     if let Some(msg) = &t.message {
-                        first.set_message(exemplar_formats::headline(msg));
-                        first.set_stack_trace(msg.as_str());
+                        first.set_message(xml_text(exemplar_formats::headline(msg)));
+                        first.set_stack_trace(xml_text(msg));
                     }
                     flaky.add_rerun(first);
                     flaky
@@ -46,8 +48,8 @@ pub fn render(d: &ReportData) -> Result<String, Error> {
                 _ => TestCaseStatus::non_success(NonSuccessKind::Error),
             };
             if let Some(msg) = &t.message {
-                status.set_message(exemplar_formats::headline(msg));
-                status.set_description(msg.as_str());
+                status.set_message(xml_text(exemplar_formats::headline(msg)));
+                status.set_description(xml_text(msg));
             }
             if matches!(
                 t.outcome,
@@ -55,14 +57,14 @@ pub fn render(d: &ReportData) -> Result<String, Error> {
             ) {
                 status.set_type(t.word());
             }
-            let mut case = TestCase::new(t.reference.as_str(), status);
+            let mut case = TestCase::new(xml_text(&t.reference), status);
             if let Some(o) = t.output.as_deref() {
                 let (stdout, stderr) = streams(o);
                 if !stdout.trim().is_empty() {
-                    case.set_system_out(stdout);
+                    case.set_system_out(xml_text(stdout));
                 }
                 if !stderr.trim().is_empty() {
-                    case.set_system_err(stderr);
+                    case.set_system_err(xml_text(stderr));
                 }
             }
             case.set_classname(format!("{m}::{}", t.binary));
@@ -77,6 +79,22 @@ pub fn render(d: &ReportData) -> Result<String, Error> {
     report
         .to_string()
         .map_err(|e| Error::Usage(format!("cannot write JUnit XML: {e}")))
+}
+
+/// `s` as XML 1.0 text: ANSI escape sequences and control characters removed (but tab and
+/// line breaks), and each other character XML does not allow (U+FFFE, U+FFFF) shown as U+FFFD.
+pub fn xml_text(s: &str) -> String {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r')
+            || ('\u{20}'..='\u{D7FF}').contains(&c)
+            || ('\u{E000}'..='\u{FFFD}').contains(&c)
+            || c >= '\u{10000}'
+    };
+    anstream::adapter::strip_str(s)
+        .to_string()
+        .chars()
+        .map(|c| if allowed(c) { c } else { '\u{FFFD}' })
+        .collect()
 }
 
 /// Captured output as (stdout, stderr): the runner writes a process's streams under
@@ -95,5 +113,19 @@ fn streams(output: &str) -> (&str, &str) {
     match body.split_once("\n--- stderr ---\n") {
         Some((out, err)) => (out, err),
         None => (body, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::xml_text;
+
+    #[test]
+    fn text_is_xml_text() {
+        assert_eq!(
+            xml_text("\u{1b}[31mred\u{1b}[0m \u{0}\u{7}\u{fffe}end\tok\n"),
+            "red \u{fffd}end\tok\n"
+        );
+        assert_eq!(xml_text("<a> & é 🦀"), "<a> & é 🦀");
     }
 }

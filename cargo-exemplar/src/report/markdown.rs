@@ -1,5 +1,8 @@
 //! A Markdown summary for a CI step summary (`$GITHUB_STEP_SUMMARY`): regressions first, then
-//! failing tests, then the loss table. Table cells escape `|` and line breaks.
+//! failing tests, then the loss table. Every name and message is text, whatever it holds: a CI
+//! page renders HTML inside Markdown, so `<`, `>` and `&` become entities, the characters of
+//! Markdown's own syntax are escaped, `|` cannot end a table cell, and line breaks cannot end a
+//! row.
 
 use std::fmt::Write as _;
 
@@ -7,8 +10,37 @@ use exemplar_formats::headline;
 
 use super::data::ReportData;
 
+/// `s` as the text of a table cell (or a heading).
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `s` as a code span in a table cell: fenced by more backticks than it holds in a row, its
+/// `|` escaped (GitHub's tables split cells before reading code spans).
+fn code(s: &str) -> String {
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let text = s.replace('|', "\\|").replace(['\n', '\r'], " ");
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 fn l(v: Option<f64>) -> String {
@@ -24,12 +56,12 @@ pub fn render(d: &ReportData) -> String {
     };
     let _ = writeln!(
         out,
-        "Run `{}`{}{}.\n",
-        latest.run_id,
+        "Run {}{}{}.\n",
+        code(&latest.run_id),
         latest
             .commit
             .as_deref()
-            .map(|c| format!(" on `{c}`"))
+            .map(|c| format!(" on {}", code(c)))
             .unwrap_or_default(),
         if latest.complete() {
             ""
@@ -104,12 +136,32 @@ fn write_failing(out: &mut String, d: &ReportData) {
         let more = if msg.trim() != line { " …" } else { "" };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {}{more} |",
-            cell(&t.reference),
+            "| {} | {} | {} | {}{more} |",
+            code(&t.reference),
             cell(&t.ids.join(", ")),
             t.word(),
             cell(line)
         );
     }
     out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_and_code_spans_hold_text_only() {
+        assert_eq!(
+            cell("a<img src=x onerror=alert(1)>|b & *c*"),
+            "a&lt;img src=x onerror=alert(1)&gt;\\|b &amp; \\*c\\*"
+        );
+        assert_eq!(
+            cell("[x](javascript:1)\nnext"),
+            "\\[x\\](javascript:1) next"
+        );
+        assert_eq!(code("a::b"), "`a::b`");
+        assert_eq!(code("a`b|c"), "``a`b\\|c``");
+        assert_eq!(code("`x"), "`` `x ``");
+    }
 }
