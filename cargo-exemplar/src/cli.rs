@@ -74,6 +74,9 @@ pub enum Command {
     /// Adopt exemplar in an existing crate or workspace: a starter mission file and the
     /// exemplar-test dev-dependency (refuses to overwrite a mission file).
     Init(InitArgs),
+    /// Print the JSON Schema of the mission file (`new` and `init` write it beside the mission
+    /// as mission.schema.json, for editors).
+    Schema,
 }
 
 /// `cargo exemplar init`.

@@ -34,7 +34,10 @@ pub fn command(args: &InitArgs) -> Result<ExitCode, Error> {
             continue;
         }
         written.push(&p.mission_path);
-        let text = starter_mission(&p.name);
+        let text = crate::schema::with_modeline(&starter_mission(&p.name));
+        if let Some(dir) = p.mission_path.parent() {
+            crate::new::write_schema(&dir.join(crate::schema::SCHEMA_FILE))?;
+        }
         std::fs::write(&p.mission_path, text).map_err(|source| Error::Io {
             action: "write",
             path: p.mission_path.clone(),

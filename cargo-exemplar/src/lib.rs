@@ -28,6 +28,7 @@ pub mod query;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod schema;
 pub mod style;
 
 pub use errors::{Error, ExitCode};

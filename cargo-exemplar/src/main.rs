@@ -46,6 +46,7 @@ fn main() -> ExitCode {
         Command::MergeDriver(args) => cargo_exemplar::merge_driver::command(args),
         Command::New(args) => cargo_exemplar::new::command(args),
         Command::Init(args) => cargo_exemplar::init::command(args),
+        Command::Schema => cargo_exemplar::schema::command(),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -20,4 +20,5 @@ mod partition;
 mod report;
 mod rerun;
 mod run;
+mod schema;
 mod support;

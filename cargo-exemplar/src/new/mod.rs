@@ -150,6 +150,13 @@ fn standalone_manifest(text: &str, template: &str, package: &str, dep: &Dependen
     out
 }
 
+/// The mission file's JSON Schema at `path`.
+pub fn write_schema(path: &Path) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(&crate::schema::mission_schema())
+        .expect("the schema serializes");
+    write(path, format!("{text}\n").as_bytes())
+}
+
 fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let io = |action: &'static str| {
         let path = path.to_owned();
@@ -254,6 +261,11 @@ pub fn command(args: &NewArgs) -> Result<ExitCode, Error> {
             let text = String::from_utf8_lossy(f.bytes);
             let manifest = standalone_manifest(&text, name, &package, &dep);
             write(&target, manifest.as_bytes())?;
+        } else if f.path == exemplar_mission::DEFAULT_MISSION_FILE {
+            // Editors validate and complete the mission against the schema beside it.
+            let text = crate::schema::with_modeline(&String::from_utf8_lossy(f.bytes));
+            write(&target, text.as_bytes())?;
+            write_schema(&dest.join(crate::schema::SCHEMA_FILE))?;
         } else {
             write(&target, f.bytes)?;
         }

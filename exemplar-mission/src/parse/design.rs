@@ -10,17 +10,11 @@ use super::reader::{Cx, detail_value, is_null, map_pos, pos_of};
 use crate::errors::Problem;
 use crate::model::{Detail, Mission, Node, Status};
 
-const TOP_KEYS: &str = "id, name, lang, design, signal, history";
-const NODE_KEYS: &str = "id, name, aspect_id, status, detail";
+use super::keys::{self, NODE_KEYS, TOP_KEYS};
 
 impl Cx {
     pub(super) fn mission(&mut self, top: &MarkedMappingNode, text: &str) -> Mission {
-        self.check_keys(
-            top,
-            &["id", "name", "lang", "design", "signal", "history"],
-            "the mission",
-            TOP_KEYS,
-        );
+        self.check_keys(top, keys::TOP, "the mission", TOP_KEYS);
         let id = self
             .required_text(top, "id", "the mission")
             .unwrap_or_default();
@@ -97,12 +91,7 @@ impl Cx {
         } else {
             format!("design node {ctx_id}")
         };
-        self.check_keys(
-            map,
-            &["id", "name", "aspect_id", "status", "detail"],
-            &ctx,
-            NODE_KEYS,
-        );
+        self.check_keys(map, keys::NODE, &ctx, NODE_KEYS);
         let id = self.required_text(map, "id", &ctx);
         let name = self.required_text(map, "name", &ctx);
         let aspect_pos = map.get_node("aspect_id").map(pos_of);

@@ -7,8 +7,7 @@ use marked_yaml::types::MarkedMappingNode;
 use super::reader::{Cx, is_null};
 use crate::model::{DesignDelta, HistoryEntry};
 
-const HISTORY_KEYS: &str = "iteration, timestamp, commit, loss, delta, directives, design, note, fingerprints, next_test_id";
-const DELTA_KEYS: &str = "added, changed, removed";
+use super::keys::{self, DELTA_KEYS, HISTORY_KEYS};
 
 impl Cx {
     pub(super) fn history_entry(&mut self, item: &YNode) -> Option<HistoryEntry> {
@@ -20,23 +19,7 @@ impl Cx {
             );
             return None;
         };
-        self.check_keys(
-            map,
-            &[
-                "iteration",
-                "timestamp",
-                "commit",
-                "loss",
-                "delta",
-                "directives",
-                "design",
-                "note",
-                "fingerprints",
-                "next_test_id",
-            ],
-            "a history entry",
-            HISTORY_KEYS,
-        );
+        self.check_keys(map, keys::HISTORY, "a history entry", HISTORY_KEYS);
         let ctx = "a history entry";
         let iteration = self
             .required(map, "iteration", ctx)
@@ -82,12 +65,7 @@ impl Cx {
         match node {
             None => DesignDelta::default(),
             Some(YNode::Mapping(d)) => {
-                self.check_keys(
-                    d,
-                    &["added", "changed", "removed"],
-                    "a design delta",
-                    DELTA_KEYS,
-                );
+                self.check_keys(d, keys::DELTA, "a design delta", DELTA_KEYS);
                 let mut list = |key: &str| {
                     d.get_node(key)
                         .map(|n| self.text_list(key, n))

@@ -11,6 +11,7 @@ mod canonical;
 mod design;
 mod design_only;
 mod history;
+pub mod keys;
 mod reader;
 mod signal;
 mod validate;

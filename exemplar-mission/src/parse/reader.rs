@@ -131,7 +131,7 @@ impl Cx {
     ) {
         for key in map.keys() {
             let k = key.as_str();
-            if !allowed.contains(&k) && !k.starts_with("x-") {
+            if !allowed.contains(&k) && !k.starts_with(super::keys::EXTENSION_PREFIX) {
                 self.push(
                     span_pos(key.span()),
                     Problem::UnknownKey {

@@ -10,8 +10,7 @@ use super::reader::{Cx, is_null, map_pos, pos_of};
 use crate::errors::Problem;
 use crate::model::{Outcome, SignalEntry, SignalResult, TestId};
 
-const SIGNAL_KEYS: &str = "id, ref, spec_ids, result";
-const RESULT_KEYS: &str = "outcome, duration, timestamp";
+use super::keys::{self, RESULT_KEYS, SIGNAL_KEYS};
 
 impl Cx {
     /// The `signal:` list: each entry, with duplicate ids and refs reported.
@@ -57,12 +56,7 @@ impl Cx {
             self.wrong("signal[]", "a mapping (id, ref, spec_ids, result)", item);
             return None;
         };
-        self.check_keys(
-            map,
-            &["id", "ref", "spec_ids", "result"],
-            "a signal entry",
-            SIGNAL_KEYS,
-        );
+        self.check_keys(map, keys::SIGNAL, "a signal entry", SIGNAL_KEYS);
         let id = match map.get_node("id") {
             None => {
                 self.push(
@@ -109,12 +103,7 @@ impl Cx {
     }
 
     pub(super) fn signal_result(&mut self, r: &MarkedMappingNode) -> Option<SignalResult> {
-        self.check_keys(
-            r,
-            &["outcome", "duration", "timestamp"],
-            "a result",
-            RESULT_KEYS,
-        );
+        self.check_keys(r, keys::RESULT, "a result", RESULT_KEYS);
         let outcome = match r.get_node("outcome") {
             None => {
                 self.push(
