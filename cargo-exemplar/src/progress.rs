@@ -172,7 +172,7 @@ impl Reporter for Progress {
                 self.running.push((name.to_owned(), Instant::now()));
                 self.show_slowest();
             }
-            RunEvent::TestFinished(t) => {
+            RunEvent::TestFinished { record: t, .. } => {
                 if let Some(outcome) = t.outcome {
                     self.finished(&t.name, outcome, t.message.as_deref(), t.duration);
                 }
@@ -182,13 +182,13 @@ impl Reporter for Progress {
                 self.line(&format!("{word:>12} {name}: running for {seconds:.0}s"));
             }
             RunEvent::TestSlow { .. } => {}
-            RunEvent::TestAmended(t) if self.verbosity != Verbosity::Quiet => {
+            RunEvent::TestAmended { record: t, .. } if self.verbosity != Verbosity::Quiet => {
                 let first = t.message.as_deref().map(exemplar_formats::headline);
                 let outcome = t.outcome.map_or("?", Outcome::as_str);
                 let word = self.style.warn(&outcome.to_uppercase());
                 self.line(&format!("{word:>12} {}: {}", t.name, first.unwrap_or("")));
             }
-            RunEvent::TestAmended(_) | RunEvent::BinaryFinished { .. } => {}
+            RunEvent::TestAmended { .. } | RunEvent::BinaryFinished { .. } => {}
             RunEvent::Executed => {
                 if let Some(b) = self.bar.take() {
                     b.finish_and_clear();

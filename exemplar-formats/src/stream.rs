@@ -55,6 +55,8 @@ pub enum StreamEvent {
     TestStarted {
         /// Its binary's target name.
         binary: String,
+        /// Its binary's kind (a library's unit tests and an integration test may share a name).
+        kind: String,
         /// Its name, as its harness lists it.
         name: String,
     },
@@ -62,6 +64,8 @@ pub enum StreamEvent {
     TestSlow {
         /// Its binary's target name.
         binary: String,
+        /// Its binary's kind.
+        kind: String,
         /// Its name.
         name: String,
         /// How long it has run.
@@ -69,11 +73,15 @@ pub enum StreamEvent {
     },
     /// A test ended: its record, as the journal and every report keep it.
     TestFinished {
+        /// Its binary's kind (the record names the binary).
+        kind: String,
         /// The record.
         record: TestRecord,
     },
     /// A test's outcome changed after it ended (a retry passed: it is `flaky`).
     TestAmended {
+        /// Its binary's kind.
+        kind: String,
         /// The record as it now stands.
         record: TestRecord,
     },

@@ -268,7 +268,10 @@ impl<'b> Execution<'_> {
                 let record = test_record(b.bin, b.pkg, root, info, f);
                 self.counts.add(f.outcome);
                 b.counts.add(f.outcome);
-                self.reporter.report(RunEvent::TestFinished(&record));
+                self.reporter.report(RunEvent::TestFinished {
+                    binary: b.bin,
+                    record: &record,
+                });
                 let written = self.recorder.record(&record);
                 b.arrived.push(record);
                 let stranded = b.inventory.stranded.iter().any(|t| t.plan == Plan::Run);
@@ -286,7 +289,10 @@ impl<'b> Execution<'_> {
                         self.counts.recount(was, f.outcome);
                         b.counts.recount(was, f.outcome);
                         record.outcome = Some(f.outcome);
-                        self.reporter.report(RunEvent::TestAmended(record));
+                        self.reporter.report(RunEvent::TestAmended {
+                            binary: b.bin,
+                            record,
+                        });
                     }
                     self.recorder.record(record)?;
                 }
@@ -304,7 +310,10 @@ impl<'b> Execution<'_> {
             let record = test_record(b.bin, b.pkg, root, Some(info), &f);
             self.counts.add(f.outcome);
             b.counts.add(f.outcome);
-            self.reporter.report(RunEvent::TestFinished(&record));
+            self.reporter.report(RunEvent::TestFinished {
+                binary: b.bin,
+                record: &record,
+            });
             self.recorder.record(&record)?;
             b.arrived.push(record);
         }

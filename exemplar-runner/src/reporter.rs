@@ -48,7 +48,12 @@ pub enum RunEvent<'a> {
         name: &'a str,
     },
     /// A test ended.
-    TestFinished(&'a TestRecord),
+    TestFinished {
+        /// Its binary.
+        binary: &'a TestBinary,
+        /// Its record.
+        record: &'a TestRecord,
+    },
     /// A test has run longer than the slow threshold (again).
     TestSlow {
         /// Its binary.
@@ -59,7 +64,12 @@ pub enum RunEvent<'a> {
         seconds: f64,
     },
     /// A test's outcome changed after it ended: a retry passed, and it is `flaky`.
-    TestAmended(&'a TestRecord),
+    TestAmended {
+        /// Its binary.
+        binary: &'a TestBinary,
+        /// Its record as it now stands.
+        record: &'a TestRecord,
+    },
     /// Every test a binary planned has ended (or `--fail-fast` stopped the run before).
     BinaryFinished {
         /// The binary.

@@ -209,11 +209,14 @@ fn the_event_stream_parses_line_by_line_and_adds_up_to_the_run() {
         check_stream_order(fixture, &events);
         // The outcomes of the finished tests, each amended where a retry changed it, are the
         // document's counts.
-        let mut last: std::collections::BTreeMap<(String, String), String> = Default::default();
+        let mut last: std::collections::BTreeMap<(String, String, String), String> =
+            Default::default();
         for e in &events {
-            if let StreamEvent::TestFinished { record } | StreamEvent::TestAmended { record } = e {
+            if let StreamEvent::TestFinished { kind, record }
+            | StreamEvent::TestAmended { kind, record } = e
+            {
                 let outcome = record.outcome.map(|o| o.as_str().to_owned());
-                let key = (record.binary.clone(), record.name.clone());
+                let key = (record.binary.clone(), kind.clone(), record.name.clone());
                 last.insert(key, outcome.unwrap_or_default());
             }
         }
@@ -239,30 +242,32 @@ fn the_event_stream_parses_line_by_line_and_adds_up_to_the_run() {
 
 /// Each binary starts before its tests and finishes after them, with the count it planned
 /// and the outcomes they had then (a retry's amendment included); each test that ran started
-/// before it finished, and each that started finished.
+/// before it finished, and each that started finished. A binary is its name and kind: a
+/// library's unit tests and an integration test may share a name.
 fn check_stream_order(fixture: &str, events: &[exemplar_formats::stream::StreamEvent]) {
     use exemplar_formats::Outcome;
     use exemplar_formats::stream::StreamEvent;
     use std::collections::{BTreeMap, HashMap, HashSet};
-    let mut planned: HashMap<String, u64> = HashMap::new();
-    let mut latest: HashMap<String, BTreeMap<String, Outcome>> = HashMap::new();
-    let mut done: HashSet<String> = HashSet::new();
-    let mut started: HashSet<(String, String)> = HashSet::new();
+    type Binary = (String, String);
+    let mut planned: HashMap<Binary, u64> = HashMap::new();
+    let mut latest: HashMap<Binary, BTreeMap<String, Outcome>> = HashMap::new();
+    let mut done: HashSet<Binary> = HashSet::new();
+    let mut started: HashSet<(Binary, String)> = HashSet::new();
     for e in events {
         match e {
             StreamEvent::BinaryStarted { binary, planned: n } => {
-                assert!(planned.insert(binary.binary.clone(), *n).is_none());
+                let b = (binary.binary.clone(), binary.kind.clone());
+                assert!(planned.insert(b, *n).is_none());
             }
-            StreamEvent::TestStarted { binary, name } => {
-                assert!(
-                    planned.contains_key(binary),
-                    "{fixture}: {binary} not started"
-                );
-                assert!(!done.contains(binary), "{fixture}: {name} after its binary");
-                started.insert((binary.clone(), name.clone()));
+            StreamEvent::TestStarted { binary, kind, name } => {
+                let b = (binary.clone(), kind.clone());
+                assert!(planned.contains_key(&b), "{fixture}: {b:?} not started");
+                assert!(!done.contains(&b), "{fixture}: {name} after its binary");
+                started.insert((b, name.clone()));
             }
-            StreamEvent::TestFinished { record } => {
-                let (b, n) = (record.binary.clone(), record.name.clone());
+            StreamEvent::TestFinished { kind, record } => {
+                let b = (record.binary.clone(), kind.clone());
+                let n = record.name.clone();
                 assert!(
                     planned.contains_key(&b) && !done.contains(&b),
                     "{fixture}: {n}"
@@ -276,19 +281,23 @@ fn check_stream_order(fixture: &str, events: &[exemplar_formats::stream::StreamE
                 let first = latest.entry(b).or_default().insert(n, outcome);
                 assert!(first.is_none(), "{fixture}: {} finished twice", record.name);
             }
-            StreamEvent::TestAmended { record } if !done.contains(&record.binary) => {
+            StreamEvent::TestAmended { kind, record } => {
+                let b = (record.binary.clone(), kind.clone());
+                if done.contains(&b) {
+                    continue;
+                }
                 let outcome = record.outcome.expect("an amended test has an outcome");
-                let tests = latest.get_mut(&record.binary).expect("its binary ran");
+                let tests = latest.get_mut(&b).expect("its binary ran");
                 assert!(tests.insert(record.name.clone(), outcome).is_some());
             }
             StreamEvent::BinaryFinished { binary, counts } => {
-                let b = &binary.binary;
-                let tests = latest.get(b).cloned().unwrap_or_default();
-                assert_eq!(tests.len() as u64, planned[b], "{fixture}: {b}");
+                let b = (binary.binary.clone(), binary.kind.clone());
+                let tests = latest.get(&b).cloned().unwrap_or_default();
+                assert_eq!(tests.len() as u64, planned[&b], "{fixture}: {b:?}");
                 let mut tally = exemplar_formats::OutcomeCounts::default();
                 tests.values().for_each(|o| tally.add(*o));
-                assert_eq!(*counts, tally, "{fixture}: {b}");
-                assert!(done.insert(b.clone()));
+                assert_eq!(*counts, tally, "{fixture}: {b:?}");
+                assert!(done.insert(b));
             }
             _ => {}
         }

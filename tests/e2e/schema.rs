@@ -74,13 +74,21 @@ fn every_mission_the_parser_accepts_is_valid_and_bad_shapes_are_refused_by_both(
     // Shapes the parser refuses, each a change to the basic fixture's mission.
     let base = fx.read("mission.yaml");
     let bad = [
-        ("unknown-key", base.replacen("name: Passing", "name: Passing\n    owner: me", 1)),
-        ("bad-status", base.replacen("status: proposed", "status: maybe", 1)),
+        (
+            "unknown-key",
+            base.replacen("name: Passing", "name: Passing\n    owner: me", 1),
+        ),
+        (
+            "bad-status",
+            base.replacen("status: proposed", "status: maybe", 1),
+        ),
         ("no-name", base.replacen("    name: Passing\n", "", 1)),
         ("top-key", format!("{base}\nextra: 1\n")),
         (
             "bad-outcome",
-            format!("{base}\nsignal:\n  - id: T0\n    ref: tests/a.rs::t\n    spec_ids: [S1]\n    result: {{ outcome: great, duration: 0.1, timestamp: 2026-01-01T00:00:00Z }}\n"),
+            format!(
+                "{base}\nsignal:\n  - id: T0\n    ref: tests/a.rs::t\n    spec_ids: [S1]\n    result: {{ outcome: great, duration: 0.1, timestamp: 2026-01-01T00:00:00Z }}\n"
+            ),
         ),
     ];
     let mut files = good.clone();
@@ -127,6 +135,9 @@ fn new_writes_the_schema_beside_the_mission_and_points_editors_at_it() {
         .output()
         .unwrap();
     assert_eq!(written, stdout(&printed));
-    let results = validate(&project.join("mission.schema.json"), &[project.join("mission.yaml")]);
+    let results = validate(
+        &project.join("mission.schema.json"),
+        &[project.join("mission.yaml")],
+    );
     assert!(results[0].1, "{}", results[0].2);
 }

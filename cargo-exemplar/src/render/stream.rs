@@ -65,6 +65,7 @@ fn line_of(event: &RunEvent<'_>) -> Option<StreamEvent> {
     Some(match event {
         RunEvent::TestStarted { binary, name } => StreamEvent::TestStarted {
             binary: binary.target.clone(),
+            kind: binary.kind.clone(),
             name: (*name).to_owned(),
         },
         RunEvent::TestSlow {
@@ -73,13 +74,16 @@ fn line_of(event: &RunEvent<'_>) -> Option<StreamEvent> {
             seconds,
         } => StreamEvent::TestSlow {
             binary: binary.target.clone(),
+            kind: binary.kind.clone(),
             name: (*name).to_owned(),
             seconds: *seconds,
         },
-        RunEvent::TestFinished(record) => StreamEvent::TestFinished {
+        RunEvent::TestFinished { binary, record } => StreamEvent::TestFinished {
+            kind: binary.kind.clone(),
             record: (*record).clone(),
         },
-        RunEvent::TestAmended(record) => StreamEvent::TestAmended {
+        RunEvent::TestAmended { binary, record } => StreamEvent::TestAmended {
+            kind: binary.kind.clone(),
             record: (*record).clone(),
         },
         RunEvent::BinaryFinished { binary, counts } => StreamEvent::BinaryFinished {
