@@ -14,15 +14,16 @@ use crate::Outcome;
 pub enum Convergence {
     /// At loss 0 (within the tolerance) in every run of the window.
     Converged,
-    /// Lower at the end of the window than at its start, without oscillating.
+    /// Lower at the end of the window than at its start (or, back where it started, last moved
+    /// down), without oscillating.
     Improving,
     /// Above 0 and unchanged (within the tolerance) over the window; also a directive
     /// measured once, above 0.
     Plateau,
-    /// The loss changed direction at least twice within the window, or once and came back to
-    /// where it started.
+    /// The loss changed direction at least twice within the window.
     Oscillating,
-    /// Higher at the end of the window than at its start, without oscillating.
+    /// Higher at the end of the window than at its start (or, back where it started, last
+    /// moved up), without oscillating.
     Regressing,
 }
 

@@ -86,11 +86,16 @@ fn next_names_the_highest_loss_and_explain_follows_a_fix_and_a_break() {
         (vec![0.6667, 0.3333], Convergence::Improving)
     );
     assert_eq!(s2.failing_tests.len(), 1);
-    // Break it again: down and back up is an oscillation; a window of 1 sees a plateau.
+    // Break it again: back where it started, last moving up, it regresses; the window of 2
+    // sees the same.
     fx.write("tests/outcomes.rs", &source);
     fx.exemplar(&["run", "-q"]);
     let s2 = doc(&fx, &["explain", "S2"]).directive.unwrap();
-    assert_eq!(s2.convergence, Convergence::Oscillating, "{:?}", s2.losses);
+    assert_eq!(s2.convergence, Convergence::Regressing, "{:?}", s2.losses);
+    assert_eq!(
+        s2.rose_in.as_deref(),
+        Some(doc(&fx, &["next"]).run_id.as_str())
+    );
     let narrow = doc(&fx, &["explain", "S2", "--window", "2"])
         .directive
         .unwrap();
@@ -98,9 +103,16 @@ fn next_names_the_highest_loss_and_explain_follows_a_fix_and_a_break() {
         (narrow.losses, narrow.convergence),
         (vec![0.3333, 0.6667], Convergence::Regressing)
     );
+    // Fixed once more: down, up, down is an oscillation.
+    fx.write("tests/outcomes.rs", &source.replace("2 + 2, 5", "2 + 2, 4"));
+    fx.exemplar(&["run", "-q"]);
+    let s2 = doc(&fx, &["explain", "S2"]).directive.unwrap();
     assert_eq!(
-        s2.rose_in.as_deref(),
-        Some(doc(&fx, &["next"]).run_id.as_str())
+        (s2.losses, s2.convergence),
+        (
+            vec![0.6667, 0.3333, 0.6667, 0.3333],
+            Convergence::Oscillating
+        )
     );
 
     // Not a measured directive: a clear refusal.

@@ -2,10 +2,11 @@
 //! window), read as one [`Convergence`]. The rules, in order:
 //!
 //! 1. every loss of the window at most the tolerance: `converged`;
-//! 2. the loss changed direction at least twice, or once and came back to where it started
-//!    (changes at most the tolerance count as none): `oscillating`;
-//! 3. the last loss above the first by more than the tolerance: `regressing`;
-//! 4. below it by more than the tolerance: `improving`;
+//! 2. the loss changed direction at least twice (changes at most the tolerance count as none):
+//!    `oscillating`;
+//! 3. the last loss above the first by more than the tolerance: `regressing`; below it:
+//!    `improving`;
+//! 4. back where it started: the way it last moved (`regressing` if up, `improving` if down);
 //! 5. else `plateau` (a directive measured once, above the tolerance, is a plateau).
 
 use exemplar_formats::next::Convergence;
@@ -22,14 +23,18 @@ pub fn judge(losses: &[f64], tolerance: f64) -> Convergence {
         .map(f64::signum)
         .collect();
     let turns = directions.windows(2).filter(|w| w[0] != w[1]).count();
-    let (first, last) = (losses[0], losses[losses.len() - 1]);
-    let back = (last - first).abs() <= tolerance;
-    if turns >= 2 || (turns == 1 && back) {
+    if turns >= 2 {
         return Convergence::Oscillating;
     }
-    if last - first > tolerance {
+    let (first, last) = (losses[0], losses[losses.len() - 1]);
+    let net = if (last - first).abs() > tolerance {
+        last - first
+    } else {
+        directions.last().copied().unwrap_or(0.0)
+    };
+    if net > 0.0 {
         Convergence::Regressing
-    } else if first - last > tolerance {
+    } else if net < 0.0 {
         Convergence::Improving
     } else {
         Convergence::Plateau
@@ -65,7 +70,10 @@ mod tests {
             (&[0.5], Convergence::Plateau),
             (&[0.5, 0.5004, 0.4998], Convergence::Plateau),
             (&[0.0, 0.5, 0.0, 0.5], Convergence::Oscillating),
-            (&[0.5, 0.0, 0.5], Convergence::Oscillating),
+            (&[0.5, 0.0, 0.5, 0.0], Convergence::Oscillating),
+            // Back where it started: the way it last moved.
+            (&[0.5, 0.0, 0.5], Convergence::Regressing),
+            (&[0.0, 0.2, 0.2, 0.0], Convergence::Improving),
             (&[0.0, 0.25, 0.5], Convergence::Regressing),
             // One turn is not an oscillation: down, then up past the start.
             (&[0.5, 0.25, 0.75], Convergence::Regressing),
