@@ -19,6 +19,13 @@ pub fn command(args: &RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
         return harness_help(args);
     }
     let plan = args.plan()?;
+    if args.message_format == RunFormat::JsonStream && plan.no_capture {
+        return Err(Error::Usage(
+            "--message-format json-stream and --no-capture both want stdout: tests' own output \
+             would break the stream (each test-finished record carries its output)"
+                .into(),
+        ));
+    }
     let mut progress = Progress::new(
         color.for_stderr(),
         !plan.no_capture,

@@ -58,6 +58,11 @@ fn number_or_null() -> Value {
     json!({ "type": ["number", "null"] })
 }
 
+/// A list of scalars, or null (the parser reads null as an empty list).
+fn scalars_or_null() -> Value {
+    json!({ "type": ["array", "null"], "items": text() })
+}
+
 /// `cargo exemplar schema`: the schema on stdout.
 pub fn command() -> Result<crate::ExitCode, crate::Error> {
     let text = serde_json::to_string_pretty(&mission_schema()).expect("the schema serializes");
@@ -81,40 +86,41 @@ pub fn mission_schema() -> Value {
                 .iter()
                 .map(|d| ((*d).to_owned(), text()))
                 .collect();
-            json!({ "type": ["object", "null"], "properties": known, "description": "invariant and constraint for a directive; type and content for an idea" })
+            json!({ "type": ["object", "null"], "properties": known, "additionalProperties": true, "description": "invariant and constraint for a directive; type and content for an idea; any other key is kept" })
         }
         _ => text(),
     });
-    let result = object(keys::RESULT, &["outcome"], |k| match k {
+    let result = object(keys::RESULT, &["outcome", "timestamp"], |k| match k {
         "outcome" => json!({ "enum": outcomes }),
         "duration" => json!({ "type": "number", "minimum": 0 }),
         _ => json!({ "type": "string", "description": "RFC 3339" }),
     });
     let signal = object(keys::SIGNAL, &["id", "ref"], |k| match k {
-        "spec_ids" => json!({ "type": "array", "items": { "type": "string" } }),
+        "spec_ids" => scalars_or_null(),
         "result" => json!({ "anyOf": [result, { "type": "null" }] }),
-        _ => json!({ "type": "string" }),
+        _ => text(),
     });
-    let ids = json!({ "type": "array", "items": { "type": "string" } });
-    let delta = object(keys::DELTA, &[], |_| ids.clone());
+    let delta = object(keys::DELTA, &[], |_| scalars_or_null());
     let history = object(
         keys::HISTORY,
         &["iteration", "timestamp", "loss"],
         |k| match k {
             "iteration" | "next_test_id" => json!({ "type": "integer", "minimum": 0 }),
             "timestamp" => json!({ "type": "string", "description": "RFC 3339" }),
-            "loss" => json!({ "type": "number", "minimum": 0, "maximum": 1 }),
+            "loss" => json!({ "type": "number" }),
             "delta" => number_or_null(),
-            "directives" => json!({ "type": "object", "additionalProperties": number_or_null() }),
-            "design" => json!({ "anyOf": [delta, { "type": "null" }] }),
+            "directives" => {
+                json!({ "type": ["object", "null"], "additionalProperties": { "type": "number" } })
+            }
+            "design" => delta.clone(),
             "fingerprints" => {
-                json!({ "type": "object", "additionalProperties": { "type": "string" } })
+                json!({ "type": ["object", "null"], "additionalProperties": text() })
             }
             _ => text_or_null(),
         },
     );
     let top = object(keys::TOP, &["id", "name", "design"], |k| match k {
-        "design" => json!({ "type": "array", "items": node }),
+        "design" => json!({ "type": ["array", "null"], "items": node }),
         "signal" => {
             json!({ "type": ["array", "null"], "items": signal, "description": "written by cargo exemplar run" })
         }

@@ -101,12 +101,42 @@ fn every_mission_the_parser_accepts_is_valid_and_bad_shapes_are_refused_by_both(
         );
         files.push(path);
     }
-    // And one the parser accepts though an editor may not expect it: an `x-` key.
+    // And shapes the parser accepts though an editor may not expect them: an `x-` key, null
+    // lists, a result without a duration, detail values that are not text.
     let extension = fx.path().join("extension.yaml");
-    let text = base.replacen("name: Passing", "name: Passing\n    x-owner: me", 1);
-    exemplar_mission::parse_str(&extension, &text).unwrap();
+    let text = base
+        .replacen("name: Passing", "name: Passing\n    x-owner: me", 1)
+        .replacen(
+            "      invariant: a passing test gives loss 0\n",
+            "      invariant: a passing test gives loss 0\n      examples: [1, { a: b }]\n",
+            1,
+        )
+        + "\nsignal:\n  - id: T0\n    ref: tests/a.rs::t\n    spec_ids: ~\n    result: { outcome: passed, timestamp: 2026-01-01T00:00:00Z }\nhistory:\n  - iteration: 1\n    timestamp: 2026-01-01T00:00:00Z\n    loss: 0.5\n    directives: ~\n    design: { added: ~, changed: [S1], removed: [] }\n";
+    exemplar_mission::parse_str(&extension, &text).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(&extension, &text).unwrap();
     files.push(extension.clone());
+    for (name, text) in [
+        (
+            "result-without-timestamp",
+            format!(
+                "{base}\nsignal:\n  - id: T0\n    ref: tests/a.rs::t\n    result: {{ outcome: passed }}\n"
+            ),
+        ),
+        (
+            "null-history-design",
+            format!(
+                "{base}\nhistory:\n  - iteration: 1\n    timestamp: 2026-01-01T00:00:00Z\n    loss: 0.5\n    design: ~\n"
+            ),
+        ),
+    ] {
+        let path = fx.path().join(format!("{name}.yaml"));
+        assert!(
+            exemplar_mission::parse_str(&path, &text).is_err(),
+            "the parser accepts {name}"
+        );
+        std::fs::write(&path, text).unwrap();
+        files.push(path);
+    }
 
     for (path, valid, why) in validate(&schema, &files) {
         let expected = good.contains(&path) || path == extension;

@@ -105,7 +105,7 @@ pub fn next(args: &NextArgs, style: Style) -> Result<ExitCode, Error> {
 /// `cargo exemplar explain ID`.
 pub fn explain(args: &ExplainArgs, style: Style) -> Result<ExitCode, Error> {
     let r = read(&args.journal, args.convergence)?;
-    let (mission, id) = match args.id.split_once('/') {
+    let (mission, id) = match args.id.rsplit_once('/') {
         Some((m, id)) => (Some(m), id),
         None => (None, args.id.as_str()),
     };

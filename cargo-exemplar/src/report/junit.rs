@@ -22,7 +22,7 @@ pub fn render(d: &ReportData) -> Result<String, Error> {
     missions.sort();
     missions.dedup();
     for m in missions {
-        let mut suite = TestSuite::new(m);
+        let mut suite = TestSuite::new(xml_text(m));
         if let Some(r) = d.latest() {
             suite.add_property(Property::new("run_id", r.run_id.as_str()));
             if let Some(c) = &r.commit {
@@ -67,10 +67,10 @@ pub fn render(d: &ReportData) -> Result<String, Error> {
                     case.set_system_err(xml_text(stderr));
                 }
             }
-            case.set_classname(format!("{m}::{}", t.binary));
+            case.set_classname(xml_text(&format!("{m}::{}", t.binary)));
             case.set_time(Duration::from_secs_f64(t.duration.max(0.0)));
             for id in &t.ids {
-                case.add_property(Property::new("design", id.as_str()));
+                case.add_property(Property::new("design", xml_text(id)));
             }
             suite.add_test_case(case);
         }

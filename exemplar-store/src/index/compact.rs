@@ -17,9 +17,14 @@ const KEY: &str = "compact_at";
 
 impl Index {
     /// Compact the file when it has outgrown the size noted at the last compaction. Failing
-    /// to compact is not an error: the index stays valid, only larger.
-    pub(super) fn compact_if_grown(&mut self) -> Result<bool> {
-        self.compact_if_grown_past(FLOOR)
+    /// to compact, or to note the size, is not an error: the index stays valid, only larger.
+    pub(super) fn compact_if_grown(&mut self) {
+        // Any failure here (a full disk while noting the size, say) leaves a valid index:
+        // it must not be taken for damage, which would rebuild it.
+        let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.compact_if_grown_past(FLOOR)
+        }));
+        let _ = attempt;
     }
 
     /// [`Index::compact_if_grown`] with the floor as a parameter; whether it compacted.

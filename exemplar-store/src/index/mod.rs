@@ -262,7 +262,7 @@ impl Index {
         }
         index.catch_up(&wal_dir, wal_id)?;
         if index.applied_now > 0 {
-            index.compact_if_grown()?;
+            index.compact_if_grown();
         }
         Ok(index)
     }
