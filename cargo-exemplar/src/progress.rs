@@ -188,7 +188,9 @@ impl Reporter for Progress {
                 let word = self.style.warn(&outcome.to_uppercase());
                 self.line(&format!("{word:>12} {}: {}", t.name, first.unwrap_or("")));
             }
-            RunEvent::TestAmended { .. } | RunEvent::BinaryFinished { .. } => {}
+            RunEvent::TestAmended { .. }
+            | RunEvent::TestUpdated { .. }
+            | RunEvent::BinaryFinished { .. } => {}
             RunEvent::Executed => {
                 if let Some(b) = self.bar.take() {
                     b.finish_and_clear();

@@ -7,7 +7,8 @@
 //! `--message-format json` prints. Between them, for each binary: `binary-started` before
 //! any of its tests, each test's `test-started` before its `test-finished` (tests of
 //! different binaries interleave: they share one pool), and `binary-finished` once every
-//! test it planned has ended. A retry that turned a failure into a pass follows as
+//! test it planned has ended. A record that changed after its `test-finished` (a retry that
+//! turned a failure into a pass; a message or output that came later) follows as
 //! `test-amended`, possibly after its binary's `binary-finished`. A stream without
 //! `run-finished` was cut short.
 
@@ -78,7 +79,9 @@ pub enum StreamEvent {
         /// The record.
         record: TestRecord,
     },
-    /// A test's outcome changed after it ended (a retry passed: it is `flaky`).
+    /// A test's record changed after it ended: its outcome (a retry passed: it is `flaky`), or
+    /// its message or output, which may arrive later (libtest prints a failure's output at the
+    /// end of its binary).
     TestAmended {
         /// Its binary's kind.
         kind: String,

@@ -283,6 +283,7 @@ impl<'b> Execution<'_> {
             Progress::Amended(f) => {
                 // The journal keeps the last record of a test in a run: the amended one.
                 if let Some(record) = b.arrived.iter_mut().rev().find(|r| r.name == f.name) {
+                    let before = (record.message.clone(), record.output.clone());
                     record.output = f.output.clone();
                     record.message = f.message.clone().or(record.message.take());
                     if let Some(was) = record.outcome.filter(|o| *o != f.outcome) {
@@ -290,6 +291,11 @@ impl<'b> Execution<'_> {
                         b.counts.recount(was, f.outcome);
                         record.outcome = Some(f.outcome);
                         self.reporter.report(RunEvent::TestAmended {
+                            binary: b.bin,
+                            record,
+                        });
+                    } else if before != (record.message.clone(), record.output.clone()) {
+                        self.reporter.report(RunEvent::TestUpdated {
                             binary: b.bin,
                             record,
                         });

@@ -70,6 +70,14 @@ pub enum RunEvent<'a> {
         /// Its record as it now stands.
         record: &'a TestRecord,
     },
+    /// A test's message or output arrived after it ended (libtest prints a failure's output
+    /// at the end of its binary; a failure's output may be captured by running it alone).
+    TestUpdated {
+        /// Its binary.
+        binary: &'a TestBinary,
+        /// Its record as it now stands.
+        record: &'a TestRecord,
+    },
     /// Every test a binary planned has ended (or `--fail-fast` stopped the run before).
     BinaryFinished {
         /// The binary.

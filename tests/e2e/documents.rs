@@ -221,6 +221,32 @@ fn the_event_stream_parses_line_by_line_and_adds_up_to_the_run() {
                 last.insert(key, outcome.unwrap_or_default());
             }
         }
+        // And each failing test's message and output, as the stream last had them, are the
+        // document's (libtest's come after the test's own line).
+        let mut texts: std::collections::HashMap<String, (Option<String>, Option<String>)> =
+            Default::default();
+        for e in &events {
+            if let StreamEvent::TestFinished { record, .. }
+            | StreamEvent::TestAmended { record, .. } = e
+            {
+                let text = (record.message.clone(), record.output.clone());
+                texts.insert(record.reference.clone(), text);
+            }
+        }
+        let mut compared = 0;
+        for d in document.missions.iter().flat_map(|m| &m.directives) {
+            for t in d.failing_tests.iter().filter(|t| t.outcome.is_some()) {
+                let streamed = &texts[&t.reference];
+                assert_eq!(
+                    streamed,
+                    &(t.message.clone(), t.output.clone()),
+                    "{fixture}: {}",
+                    t.reference
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 0, "{fixture}: no failing test to compare");
         let count = |o: &str| last.values().filter(|v| *v == o).count() as u64;
         let c = document.counts;
         assert_eq!(

@@ -82,10 +82,12 @@ fn line_of(event: &RunEvent<'_>) -> Option<StreamEvent> {
             kind: binary.kind.clone(),
             record: (*record).clone(),
         },
-        RunEvent::TestAmended { binary, record } => StreamEvent::TestAmended {
-            kind: binary.kind.clone(),
-            record: (*record).clone(),
-        },
+        RunEvent::TestAmended { binary, record } | RunEvent::TestUpdated { binary, record } => {
+            StreamEvent::TestAmended {
+                kind: binary.kind.clone(),
+                record: (*record).clone(),
+            }
+        }
         RunEvent::BinaryFinished { binary, counts } => StreamEvent::BinaryFinished {
             binary: binary_ref(binary),
             counts: **counts,
