@@ -181,10 +181,7 @@ mod tests {
         );
         let history = &s["properties"]["history"]["items"];
         assert_eq!(props(history), sorted(keys::HISTORY));
-        assert_eq!(
-            props(&history["properties"]["design"]["anyOf"][0]),
-            sorted(keys::DELTA)
-        );
+        assert_eq!(props(&history["properties"]["design"]), sorted(keys::DELTA));
         assert_eq!(
             with_modeline("id: x\n"),
             "# yaml-language-server: $schema=./mission.schema.json\nid: x\n"
