@@ -212,6 +212,8 @@ fn candidates(r: &Reading) -> Result<Vec<Candidate>, Error> {
         else {
             continue;
         };
+        // One pass over the loss history for every node of the mission.
+        let histories = r.ix.loss_histories(&m.mission)?;
         for n in &m.nodes {
             let Some(node) = pkg.mission.design.iter().find(|d| d.id == n.id) else {
                 continue;
@@ -219,7 +221,15 @@ fn candidates(r: &Reading) -> Result<Vec<Candidate>, Error> {
             if node.kind() != NodeKind::Directive || node.status == Status::Retired {
                 continue;
             }
-            out.push(candidate(r, &m.mission, &n.id, node.status, n.loss)?);
+            let history = histories.get(&n.id).map_or(&[][..], Vec::as_slice);
+            out.push(candidate(
+                r,
+                &m.mission,
+                &n.id,
+                node.status,
+                n.loss,
+                history,
+            ));
         }
     }
     Ok(out)
@@ -231,13 +241,9 @@ fn candidate(
     id: &str,
     status: Status,
     loss: f64,
-) -> Result<Candidate, Error> {
+    history: &[exemplar_store::LossPoint],
+) -> Candidate {
     // In the journal's order, up to the run read.
-    let history: Vec<_> =
-        r.ix.loss_history(id)?
-            .into_iter()
-            .filter(|p| p.mission == mission)
-            .collect();
     let end = history
         .iter()
         .position(|p| p.run_id == r.run.run_id)
@@ -258,7 +264,7 @@ fn candidate(
                 p.run_id.clone(),
             )
         });
-    Ok(Candidate {
+    Candidate {
         mission: mission.to_owned(),
         id: id.to_owned(),
         active: status == Status::Active,
@@ -266,7 +272,7 @@ fn candidate(
         convergence: judge(&losses, r.tolerance),
         losses,
         rose,
-    })
+    }
 }
 
 /// The directive `c` described: the design's words, its failing tests, its source files.

@@ -53,7 +53,7 @@ struct Batch<'txn, 'p> {
     defs: Table<'txn, u64, &'static [u8]>,
     results: Table<'txn, (u64, u32), &'static [u8]>,
     commits: Table<'txn, &'static str, &'static [u8]>,
-    loss: Table<'txn, (&'static str, u64), (i64, &'static str, f64)>,
+    loss: Table<'txn, (u64, &'static str), (i64, &'static str, f64)>,
     blobs: Table<'txn, &'static [u8], &'static [u8]>,
     pruned: Table<'txn, &'static str, i64>,
     /// Run id → (started_at, start sequence); `None` for a run the index has no start for.
@@ -310,14 +310,14 @@ impl<'txn, 'p> Batch<'txn, 'p> {
         Ok(())
     }
 
-    /// One value of a node's loss history (node `""`: the mission's), keyed by node and the
-    /// sequence of the run's start.
+    /// One value of a node's loss history (node `""`: the mission's), keyed by the sequence of
+    /// the run's start and the node: a run's losses go in side by side.
     fn loss_point(&mut self, key: &str, row: &RunRow, run_id: &str, loss: f64) -> Result<()> {
         let p = self.path;
         tri!(
             p,
             self.loss
-                .insert((key, row.start_seq), (row.started_at, run_id, loss))
+                .insert((row.start_seq, key), (row.started_at, run_id, loss))
         );
         Ok(())
     }

@@ -24,8 +24,9 @@ use crate::wal::{self, Resume};
 
 /// Index format: a different major is rebuilt (older) or refused (newer). Major 3 packed each
 /// run's results and kept each test's definition once; 4 keeps the flaky scan per commit; 5
-/// keeps the runs `journal prune` removed.
-pub const INDEX_MAJOR: u32 = 5;
+/// keeps the runs `journal prune` removed; 6 keys the loss history by run first, so a run's
+/// losses are appended together instead of into a page per directive.
+pub const INDEX_MAJOR: u32 = 6;
 /// Index format minor.
 pub const INDEX_MINOR: u32 = 0;
 
@@ -42,7 +43,8 @@ pub(crate) const COMMITS: TableDefinition<&str, &[u8]> = TableDefinition::new("c
 /// (Sequence of a run's start, chunk number) → some of its results, packed (see `results`),
 /// in chunks of about a page.
 pub(crate) const RESULTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("results");
-pub(crate) const LOSS: TableDefinition<(&str, u64), (i64, &str, f64)> =
+/// (Sequence of a run's start, mission and node key) → (start time, run id, loss).
+pub(crate) const LOSS: TableDefinition<(u64, &str), (i64, &str, f64)> =
     TableDefinition::new("loss_history");
 pub(crate) const BLOBS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("blobs");
 /// Run id → when `journal prune` removed it (unix seconds).

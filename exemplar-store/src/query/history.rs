@@ -1,5 +1,7 @@
 //! A test's outcomes and a node's losses across runs, oldest first.
 
+use std::collections::HashMap;
+
 use redb::{ReadableDatabase, ReadableTable};
 
 use super::err;
@@ -72,31 +74,47 @@ impl Index {
 
     /// The loss history of a node (`""` for the mission itself) in every mission that has it.
     pub fn loss_history(&self, node: &str) -> Result<Vec<LossPoint>> {
+        let mut out = Vec::new();
+        self.each_loss(|p| {
+            if p.node == node {
+                out.push(p);
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Every node's loss history in mission `mission`, by node id (`""`: the mission's own),
+    /// read in one pass.
+    pub fn loss_histories(&self, mission: &str) -> Result<HashMap<String, Vec<LossPoint>>> {
+        let mut out: HashMap<String, Vec<LossPoint>> = HashMap::new();
+        self.each_loss(|p| {
+            if p.mission == mission {
+                out.entry(p.node.clone()).or_default().push(p);
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Every loss point, in the order of the runs (and of mission within a run).
+    fn each_loss(&self, mut f: impl FnMut(LossPoint)) -> Result<()> {
         let tx = tri!(self, self.db.begin_read());
         let t = tri!(self, tx.open_table(LOSS));
-        let mut keyed = Vec::new();
         for item in tri!(self, t.iter()) {
             let (k, v) = tri!(self, item);
-            let (key, seq) = k.value();
+            let (_, key) = k.value();
             let Some((mission, n)) = key.split_once('\u{1f}') else {
                 continue;
             };
-            if n == node {
-                let (at, run, loss) = v.value();
-                keyed.push((
-                    seq,
-                    LossPoint {
-                        mission: mission.to_owned(),
-                        node: n.to_owned(),
-                        run_id: run.to_owned(),
-                        started_at: at,
-                        loss,
-                    },
-                ));
-            }
+            let (at, run, loss) = v.value();
+            f(LossPoint {
+                mission: mission.to_owned(),
+                node: n.to_owned(),
+                run_id: run.to_owned(),
+                started_at: at,
+                loss,
+            });
         }
-        keyed.sort_by(|a, b| (a.0, &a.1.mission).cmp(&(b.0, &b.1.mission)));
-        Ok(keyed.into_iter().map(|(_, p)| p).collect())
+        Ok(())
     }
 
     /// The loss of one node of one mission in one run.
@@ -104,6 +122,6 @@ impl Index {
         let tx = tri!(self, self.db.begin_read());
         let t = tri!(self, tx.open_table(LOSS));
         let key = node_key(mission, node);
-        Ok(tri!(self, t.get((key.as_str(), run.start_seq))).map(|v| v.value().2))
+        Ok(tri!(self, t.get((run.start_seq, key.as_str()))).map(|v| v.value().2))
     }
 }
