@@ -14,7 +14,8 @@
 //!   journal's queries in [`journal`] (`exemplar-status`, `exemplar-runs`, `exemplar-show`,
 //!   `exemplar-diff`, ...); what to work on next, [`next`] (`exemplar-next`,
 //!   `exemplar-explain`); and the live event stream of a run, [`stream`]
-//!   (`exemplar-events`).
+//!   (`exemplar-events`); design patches and their log, [`patch`]
+//!   (`exemplar-design-patch`, `exemplar-design-applied`, `exemplar-design-log`).
 //!
 //! Beyond its types, the crate holds only what reading them needs (parsing an event line,
 //! a message's [`headline`], counting outcomes); it depends on serde and serde_json alone.
@@ -28,6 +29,7 @@ pub mod links;
 pub mod list;
 pub mod next;
 mod outcome;
+pub mod patch;
 mod record;
 pub mod report;
 pub mod run;

@@ -219,3 +219,136 @@ pub enum RewriteError {
         detail: String,
     },
 }
+
+/// Why a design patch was refused. Nothing is written when any operation is refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PatchError {
+    /// The design changed since the fingerprint the patch was made against.
+    #[error(
+        "conflict: {path} has design {current}, but the patch was made against {base}; read the design again and remake the patch"
+    )]
+    Conflict {
+        /// The mission file.
+        path: PathBuf,
+        /// The fingerprint the patch names.
+        base: String,
+        /// The design's fingerprint now.
+        current: String,
+    },
+    /// `--base` is not a fingerprint.
+    #[error("bad base `{0}`: a design fingerprint is hex, 8 to 64 digits")]
+    BadBase(String),
+    /// An operation names a node the design does not have.
+    #[error("operation {index} ({op}): no design node `{id}` (known: {known})")]
+    UnknownId {
+        /// 1-based position of the operation in the patch.
+        index: usize,
+        /// The operation, in one line.
+        op: String,
+        /// The id.
+        id: String,
+        /// The ids that exist.
+        known: String,
+    },
+    /// `add` of an id the design already has.
+    #[error("operation {index} ({op}): `{id}` is already a design node")]
+    IdTaken {
+        /// 1-based position of the operation.
+        index: usize,
+        /// The operation.
+        op: String,
+        /// The id.
+        id: String,
+    },
+    /// An id not of the allowed shape.
+    #[error(
+        "operation {index} ({op}): bad id `{id}`: a design id is a letter followed by letters, digits or `_` (like S1)"
+    )]
+    BadId {
+        /// 1-based position of the operation.
+        index: usize,
+        /// The operation.
+        op: String,
+        /// The id.
+        id: String,
+    },
+    /// A parent that is not a node of the design.
+    #[error(
+        "operation {index} ({op}): the parent `{parent}` is not a design node (known: {known})"
+    )]
+    UnknownParent {
+        /// 1-based position of the operation.
+        index: usize,
+        /// The operation.
+        op: String,
+        /// The parent named.
+        parent: String,
+        /// The ids that exist.
+        known: String,
+    },
+    /// A move that would put a node under itself.
+    #[error("operation {index} ({op}): it would make a cycle: {cycle}")]
+    Cycle {
+        /// 1-based position of the operation.
+        index: usize,
+        /// The operation.
+        op: String,
+        /// The loop, e.g. `S1 -> S3 -> S1`.
+        cycle: String,
+    },
+    /// A name or detail value that is empty, or a detail key that is not a key.
+    #[error("operation {index} ({op}): {reason}")]
+    BadValue {
+        /// 1-based position of the operation.
+        index: usize,
+        /// The operation.
+        op: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `remove` of a node tests still link.
+    #[error(
+        "operation {index} ({op}): tests still link `{id}`: {tests}; retire it instead (`cargo exemplar design retire {id}`), or untag those tests first"
+    )]
+    StillLinked {
+        /// 1-based position of the operation.
+        index: usize,
+        /// The operation.
+        op: String,
+        /// The id.
+        id: String,
+        /// The tests, by reference.
+        tests: String,
+    },
+    /// `remove` of a node that has children.
+    #[error(
+        "operation {index} ({op}): `{id}` has nodes under it: {children}; move or remove them first"
+    )]
+    HasChildren {
+        /// 1-based position of the operation.
+        index: usize,
+        /// The operation.
+        op: String,
+        /// The id.
+        id: String,
+        /// Its children.
+        children: String,
+    },
+    /// The file is laid out in a way the patch cannot edit in place.
+    #[error("cannot patch {path}: {reason}")]
+    Unsupported {
+        /// The mission file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The patched text did not read back as the design meant (nothing was written).
+    #[error("internal error: the patched {path} would not read back as meant: {detail}")]
+    RoundTrip {
+        /// The mission file.
+        path: PathBuf,
+        /// What failed.
+        detail: String,
+    },
+}

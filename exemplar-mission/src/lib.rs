@@ -14,6 +14,8 @@
 //! - [`time`]: RFC 3339 instants as seconds or milliseconds since 1970.
 //! - [`update`]: merge a run's outcomes into the signal and derive the next history entry.
 //! - [`tracking`]: the ids file a test build depends on instead of the whole mission.
+//! - [`patch`]: design patches, checked as a model, applied as text edits that keep every
+//!   other byte.
 //! - [`rewrite`]: replace only the `signal:` and `history:` sections, byte-for-byte preserving
 //!   the rest, and write the file atomically.
 #![warn(missing_docs)]
@@ -24,13 +26,14 @@ pub mod fingerprint;
 pub mod loss;
 mod model;
 pub mod parse;
+pub mod patch;
 mod render;
 pub mod rewrite;
 pub mod time;
 pub mod tracking;
 pub mod update;
 
-pub use errors::{MissionError, MissionErrors, Problem, RewriteError};
+pub use errors::{MissionError, MissionErrors, PatchError, Problem, RewriteError};
 pub use fingerprint::Fingerprint;
 pub use model::{
     DesignDelta, Detail, DetailValue, HistoryEntry, Mission, Node, NodeKind, Outcome, Pos,

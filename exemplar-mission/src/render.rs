@@ -105,7 +105,7 @@ fn quoted(s: &str) -> String {
     out
 }
 
-fn scalar(s: &str, ctx: Ctx) -> String {
+pub(crate) fn scalar(s: &str, ctx: Ctx) -> String {
     if is_plain_safe(s, ctx) {
         s.to_owned()
     } else {

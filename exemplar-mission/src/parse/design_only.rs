@@ -23,7 +23,7 @@ pub fn parse_design_str(path: &Path, text: &str) -> Result<Mission, MissionError
 /// emptied (their line breaks kept); `None` when it has neither. A section runs from its key
 /// at column 1 to the next line at column 1 that is not part of a block sequence (`-`), a
 /// comment or empty: the next key, or a document marker.
-fn without_evidence(text: &str) -> Option<String> {
+pub(crate) fn without_evidence(text: &str) -> Option<String> {
     let mut found = false;
     let out = map_evidence(text, |line, out| {
         found = true;

@@ -26,6 +26,7 @@ use crate::model::{Mission, Pos};
 use reader::{Cx, pos_of};
 use validate::validate;
 
+pub(crate) use design_only::without_evidence;
 pub use design_only::{outside_evidence, parse_design_str};
 
 /// Read and parse the mission file at `path`.
