@@ -28,7 +28,7 @@ use crate::format::{self, HEADER_LEN, Header, HeaderProblem};
 use crate::index::Index;
 use crate::journal::{JournalWriter, wal_dir};
 use crate::lock::Contention;
-use crate::records::{Hash, Record, TestDef};
+use crate::records::{DesignPatched, Hash, Record, TestDef};
 use crate::wal;
 use crate::writer::WriterOptions;
 
@@ -76,6 +76,9 @@ pub struct Bundle {
     pub blobs: HashMap<Hash, Vec<u8>>,
     /// The runs.
     pub runs: Vec<BundledRun>,
+    /// The design patches of the log, in log order (kept by a prune; an export carries runs
+    /// only).
+    pub patches: Vec<DesignPatched>,
 }
 
 /// What an export wrote.
@@ -207,6 +210,7 @@ fn read_runs(wal: &Path, only: Option<&[String]>) -> Result<RunPass> {
             }
             // Results after a gap belong to no known run.
             Record::Gap(_) => current = None,
+            Record::DesignPatch(p) => pass.bundle.patches.push(p),
             Record::Blob(_) | Record::Pruned(_) => {}
         }
         Ok(())
@@ -350,7 +354,7 @@ pub fn read(path: &Path) -> Result<Bundle> {
                     .ok_or_else(|| damaged(at, "a run's record before any run start".into()))?;
                 run.records.push(r);
             }
-            Some(Record::Gap(_) | Record::Pruned(_)) | None => {}
+            Some(Record::Gap(_) | Record::Pruned(_) | Record::DesignPatch(_)) | None => {}
         }
         at += frame.len;
         expected_seq += 1;

@@ -194,6 +194,9 @@ fn write_log(dir: &Path, first_seq: u64, pruned: &Pruned, carried: &Bundle) -> R
     for def in &carried.tests {
         w.append(&Record::Test(def.clone()))?;
     }
+    for patch in &carried.patches {
+        w.append(&Record::DesignPatch(patch.clone()))?;
+    }
     let mut hashes: Vec<_> = carried.blobs.keys().collect();
     hashes.sort();
     for h in hashes {

@@ -26,6 +26,8 @@ pub mod kind {
     pub const RESULT: u16 = 7;
     /// [`super::Pruned`].
     pub const PRUNED: u16 = 8;
+    /// [`super::DesignPatched`].
+    pub const DESIGN_PATCH: u16 = 9;
 
     /// The name of a kind, as `journal verify` counts them (`None`: unknown to this version).
     pub fn name(kind: u16) -> Option<&'static str> {
@@ -38,6 +40,7 @@ pub mod kind {
             TEST => "test",
             RESULT => "result",
             PRUNED => "pruned",
+            DESIGN_PATCH => "design-patch",
             _ => return None,
         })
     }
@@ -390,6 +393,37 @@ pub struct PrunedRun {
     pub pruned_at: i64,
 }
 
+/// A design patch applied to a mission file, with its lineage: the design it was made
+/// against and the design it made (design fingerprints, hex), its operations, why and by whom.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[cbor(map)]
+pub struct DesignPatched {
+    /// Mission id.
+    #[n(0)]
+    pub mission: String,
+    /// The package whose mission it is.
+    #[n(1)]
+    pub package: String,
+    /// When it was applied, unix milliseconds.
+    #[n(2)]
+    pub at_ms: i64,
+    /// The design fingerprint before the patch.
+    #[n(3)]
+    pub base: String,
+    /// The design fingerprint after it.
+    #[n(4)]
+    pub result: String,
+    /// The operations, as the JSON array of an `exemplar-design-patch` document.
+    #[n(5)]
+    pub operations: String,
+    /// Why.
+    #[n(6)]
+    pub note: Option<String>,
+    /// Who.
+    #[n(7)]
+    pub author: Option<String>,
+}
+
 /// A decoded record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
@@ -409,6 +443,8 @@ pub enum Record {
     Result(TestResult),
     /// Runs removed by `journal prune`.
     Pruned(Pruned),
+    /// A design patch.
+    DesignPatch(DesignPatched),
 }
 
 impl Record {
@@ -423,6 +459,7 @@ impl Record {
             Record::Test(_) => kind::TEST,
             Record::Result(_) => kind::RESULT,
             Record::Pruned(_) => kind::PRUNED,
+            Record::DesignPatch(_) => kind::DESIGN_PATCH,
         }
     }
 
@@ -437,6 +474,7 @@ impl Record {
             Record::Test(r) => minicbor::to_vec(r),
             Record::Result(r) => minicbor::to_vec(r),
             Record::Pruned(r) => minicbor::to_vec(r),
+            Record::DesignPatch(r) => minicbor::to_vec(r),
         };
         r.unwrap_or_default()
     }
@@ -459,6 +497,7 @@ impl Record {
             kind::TEST => Record::Test(d("test", seq, payload)?),
             kind::RESULT => Record::Result(d("result", seq, payload)?),
             kind::PRUNED => Record::Pruned(d("pruned", seq, payload)?),
+            kind::DESIGN_PATCH => Record::DesignPatch(d("design-patch", seq, payload)?),
             _ => return Ok(None),
         }))
     }

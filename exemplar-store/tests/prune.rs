@@ -432,3 +432,39 @@ fn settle_puts_a_log_back_and_refuses_states_no_prune_leaves() {
     std::fs::rename(&next, &wal).unwrap();
     assert_eq!(results(dir.path()), before);
 }
+
+fn patch_record(n: u32) -> exemplar_store::records::DesignPatched {
+    exemplar_store::records::DesignPatched {
+        mission: "kv".into(),
+        package: "kv".into(),
+        at_ms: 1_000_000 + i64::from(n),
+        base: format!("{n:064x}"),
+        result: format!("{:064x}", n + 1),
+        operations: format!(r#"[{{"op":"retire","id":"S{n}"}}]"#),
+        note: Some(format!("patch {n}")),
+        author: None,
+    }
+}
+
+#[test]
+fn design_patches_are_indexed_and_outlive_a_prune() {
+    let dir = tempfile::tempdir().unwrap();
+    journal(dir.path(), 3, 2, &[]);
+    let mut w = writer(dir.path());
+    w.append_durable(&Record::DesignPatch(patch_record(1))).unwrap();
+    w.append(&start("r4", 9000, "def")).unwrap();
+    w.append(&end("r4", 9001, 0.0)).unwrap();
+    w.append_durable(&Record::DesignPatch(patch_record(2))).unwrap();
+    w.close().unwrap();
+    let read = |dir: &Path| -> Vec<exemplar_store::records::DesignPatched> {
+        let ix = open_index(dir).unwrap();
+        ix.design_patches().unwrap().into_iter().map(|(_, p)| p).collect()
+    };
+    assert_eq!(read(dir.path()), [patch_record(1), patch_record(2)]);
+    prune_now(dir.path(), keep(1));
+    assert_eq!(read(dir.path()), [patch_record(1), patch_record(2)]);
+    // A rebuilt index finds them in the log.
+    drop(exemplar_store::Index::rebuild(dir.path()).unwrap());
+    assert_eq!(read(dir.path()), [patch_record(1), patch_record(2)]);
+    exemplar_store::verify(dir.path()).unwrap();
+}

@@ -10,8 +10,8 @@ use redb::{Database, ReadableTable, Table, WriteTransaction};
 
 use super::commits::CommitCodes;
 use super::{
-    BLOBS, COMMITS, INDEX_MAJOR, INDEX_MINOR, LOSS, META, PRUNED, RESULTS, RUN_ORDER, RUNS, RunRow,
-    TEST_DEFS, db_err, node_key, results,
+    BLOBS, COMMITS, INDEX_MAJOR, INDEX_MINOR, LOSS, META, PATCHES, PRUNED, RESULTS, RUN_ORDER,
+    RUNS, RunRow, TEST_DEFS, db_err, node_key, results,
 };
 use crate::errors::Result;
 use crate::records::{Blob, Outcome, Record, RunEnd, RunStart, TestDef, TestResult};
@@ -56,6 +56,7 @@ struct Batch<'txn, 'p> {
     loss: Table<'txn, (u64, &'static str), (i64, &'static str, f64)>,
     blobs: Table<'txn, &'static [u8], &'static [u8]>,
     pruned: Table<'txn, &'static str, i64>,
+    patches: Table<'txn, u64, &'static [u8]>,
     /// Run id → (started_at, start sequence); `None` for a run the index has no start for.
     started: HashMap<String, Option<(i64, u64)>>,
     /// Runs started twice (the same run ingested again) are applied once: later copies of
@@ -85,6 +86,7 @@ impl<'txn, 'p> Batch<'txn, 'p> {
             loss: tri!(p, tx.open_table(LOSS)),
             blobs: tri!(p, tx.open_table(BLOBS)),
             pruned: tri!(p, tx.open_table(PRUNED)),
+            patches: tri!(p, tx.open_table(PATCHES)),
             started: HashMap::new(),
             duplicate: HashMap::new(),
             current: None,
@@ -123,6 +125,12 @@ impl<'txn, 'p> Batch<'txn, 'p> {
             Record::Gap(_) => {
                 // What was lost may have been a run's start: results after it have no run.
                 self.current = None;
+                Ok(())
+            }
+            Record::DesignPatch(patch) => {
+                let p = self.path;
+                let bytes = minicbor::to_vec(patch).unwrap_or_default();
+                tri!(p, self.patches.insert(seq, bytes.as_slice()));
                 Ok(())
             }
             Record::Pruned(pruned) => {

@@ -25,8 +25,9 @@ use crate::wal::{self, Resume};
 /// Index format: a different major is rebuilt (older) or refused (newer). Major 3 packed each
 /// run's results and kept each test's definition once; 4 keeps the flaky scan per commit; 5
 /// keeps the runs `journal prune` removed; 6 keys the loss history by run first, so a run's
-/// losses are appended together instead of into a page per directive.
-pub const INDEX_MAJOR: u32 = 6;
+/// losses are appended together instead of into a page per directive; 7 keeps the design
+/// patches.
+pub const INDEX_MAJOR: u32 = 7;
 /// Index format minor.
 pub const INDEX_MINOR: u32 = 0;
 
@@ -49,6 +50,8 @@ pub(crate) const LOSS: TableDefinition<(u64, &str), (i64, &str, f64)> =
 pub(crate) const BLOBS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("blobs");
 /// Run id → when `journal prune` removed it (unix seconds).
 pub(crate) const PRUNED: TableDefinition<&str, i64> = TableDefinition::new("pruned");
+/// Sequence of a design patch record → the record (CBOR [`records::DesignPatched`]).
+pub(crate) const PATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("design_patches");
 
 /// A run as the index keeps it.
 #[derive(Debug, Clone, PartialEq, Encode, Decode)]
@@ -389,6 +392,26 @@ impl Index {
                 run_id: k.value().to_owned(),
                 pruned_at: v.value(),
             });
+        }
+        Ok(out)
+    }
+
+    /// Every design patch of the journal, with its sequence number, in log order.
+    pub fn design_patches(&self) -> Result<Vec<(u64, records::DesignPatched)>> {
+        let p = &self.path;
+        let tx = tri!(p, self.db.begin_read());
+        let t = tri!(p, tx.open_table(PATCHES));
+        let mut out = Vec::new();
+        for item in tri!(p, t.iter()) {
+            let (k, v) = tri!(p, item);
+            let seq = k.value();
+            let patch =
+                minicbor::decode(v.value()).map_err(|e| crate::errors::StoreError::Decode {
+                    kind: "design-patch",
+                    seq,
+                    detail: e.to_string(),
+                })?;
+            out.push((seq, patch));
         }
         Ok(out)
     }
