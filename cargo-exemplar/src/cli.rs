@@ -14,7 +14,7 @@ use crate::style::ColorChoice;
     bin_name = "cargo exemplar",
     version,
     about = "Run tests tagged with #[design(...)], measure the loss of each design directive, and keep the gradient history in the mission file",
-    after_help = "Exit codes: 0 ok; 1 tests failed (check: the gate failed); 2 usage or input error; 3 the build failed; 4 a mission file (or [package.metadata.exemplar]) is invalid; 5 the journal is damaged or newer than this cargo-exemplar."
+    after_help = "Exit codes: 0 ok; 1 tests failed (check: the gate failed); 2 usage or input error; 3 the build failed; 4 a mission file (or [package.metadata.exemplar]) is invalid; 5 the journal is damaged or newer than this cargo-exemplar; 6 tests remain outstanding; 7 a design patch conflicts with the design as it is now."
 )]
 pub struct Cli {
     /// What to do.
@@ -77,6 +77,187 @@ pub enum Command {
     /// Print the JSON Schema of the mission file (`new` and `init` write it beside the mission
     /// as mission.schema.json, for editors).
     Schema,
+    /// Change the design with structured patches: validated, applied all or none, every other
+    /// byte of the mission file kept, and journaled with their lineage (`design log`).
+    Design(DesignCommand),
+}
+
+/// `cargo exemplar design ...`.
+#[derive(Debug, Clone, Args)]
+pub struct DesignCommand {
+    /// The operation.
+    #[command(subcommand)]
+    pub action: DesignAction,
+}
+
+/// The design operations.
+#[derive(Debug, Clone, Subcommand)]
+pub enum DesignAction {
+    /// Add a node: a directive under `--parent`, or an idea without one.
+    Add(DesignAddArgs),
+    /// Change a node's name or detail.
+    Update(DesignUpdateArgs),
+    /// Retire a node: kept for the record, no longer measured or linkable.
+    Retire(DesignIdArgs),
+    /// Make a node proposed: measured and shown, never fails the gate.
+    Propose(DesignIdArgs),
+    /// Make a node active: measured, and gates.
+    Activate(DesignIdArgs),
+    /// Give a node a new parent (`--parent ID`), or make it an idea (`--top`).
+    Move(DesignMoveArgs),
+    /// Remove a node from the file; refused while tests link it (retire it instead) or nodes
+    /// sit under it.
+    Remove(DesignIdArgs),
+    /// Apply a patch document (`exemplar-design-patch`, JSON) from a file, or `-` for stdin.
+    Apply(DesignApplyArgs),
+    /// The lineage: every patch, or those touching one node, oldest first.
+    Log(DesignLogArgs),
+}
+
+/// What every patch command takes besides its operation.
+#[derive(Debug, Clone, Args)]
+pub struct PatchArgs {
+    /// The design fingerprint the patch is made against (from `design log`, `status`, or a
+    /// patch's output; 8 to 64 hex digits): refused, as a conflict, when the design changed
+    /// since.
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub base: Option<String>,
+    /// Why the design changes, kept with the patch.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Who changes it (default: git's user.name and user.email).
+    #[arg(long, value_name = "NAME")]
+    pub author: Option<String>,
+    /// Check the patch and print the lines it would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Fail at once when a run holds the journal, instead of waiting.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Which package's mission (default: the one that has the node; `MISSION/ID` also says).
+    #[arg(short = 'p', long = "package", value_name = "SPEC")]
+    pub package: Option<String>,
+    /// Journal and output.
+    #[command(flatten)]
+    pub journal: JournalArgs,
+}
+
+/// `design retire|propose|activate|remove ID`.
+#[derive(Debug, Clone, Args)]
+pub struct DesignIdArgs {
+    /// The node: `S3`, or `MISSION/S3`.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Base, note, author, mission.
+    #[command(flatten)]
+    pub patch: PatchArgs,
+}
+
+/// A node's detail, as flags.
+#[derive(Debug, Clone, Args)]
+pub struct DetailArgs {
+    /// The directive's testable invariant.
+    #[arg(long, value_name = "TEXT")]
+    pub invariant: Option<String>,
+    /// Its constraint.
+    #[arg(long, value_name = "TEXT")]
+    pub constraint: Option<String>,
+    /// Its tradeoff.
+    #[arg(long, value_name = "TEXT")]
+    pub tradeoff: Option<String>,
+    /// An idea's type (`tenet`).
+    #[arg(long = "type", value_name = "TEXT")]
+    pub kind: Option<String>,
+    /// An idea's content.
+    #[arg(long, value_name = "TEXT")]
+    pub content: Option<String>,
+    /// Any other detail key (repeatable).
+    #[arg(long = "detail", value_name = "KEY=VALUE")]
+    pub detail: Vec<String>,
+}
+
+/// `design add`.
+#[derive(Debug, Clone, Args)]
+pub struct DesignAddArgs {
+    /// The new node's id: `S7`, or `MISSION/S7`.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Its name.
+    #[arg(long, value_name = "TEXT")]
+    pub name: String,
+    /// Its parent (without one, the node is an idea).
+    #[arg(long, value_name = "ID")]
+    pub parent: Option<String>,
+    /// Add it as proposed: measured and shown, never failing the gate.
+    #[arg(long)]
+    pub proposed: bool,
+    /// Its detail.
+    #[command(flatten)]
+    pub detail: DetailArgs,
+    /// Base, note, author, mission.
+    #[command(flatten)]
+    pub patch: PatchArgs,
+}
+
+/// `design update`.
+#[derive(Debug, Clone, Args)]
+pub struct DesignUpdateArgs {
+    /// The node: `S3`, or `MISSION/S3`.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Its new name.
+    #[arg(long, value_name = "TEXT")]
+    pub name: Option<String>,
+    /// Detail to set.
+    #[command(flatten)]
+    pub detail: DetailArgs,
+    /// A detail key to remove (repeatable).
+    #[arg(long, value_name = "KEY")]
+    pub unset: Vec<String>,
+    /// Base, note, author, mission.
+    #[command(flatten)]
+    pub patch: PatchArgs,
+}
+
+/// `design move`.
+#[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("to").required(true).args(["parent", "top"]))]
+pub struct DesignMoveArgs {
+    /// The node: `S3`, or `MISSION/S3`.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Its new parent.
+    #[arg(long, value_name = "ID")]
+    pub parent: Option<String>,
+    /// Make it an idea (no parent).
+    #[arg(long)]
+    pub top: bool,
+    /// Base, note, author, mission.
+    #[command(flatten)]
+    pub patch: PatchArgs,
+}
+
+/// `design apply`.
+#[derive(Debug, Clone, Args)]
+pub struct DesignApplyArgs {
+    /// The patch document (JSON), or `-` for stdin.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Base, note, author, mission (the document's own `base`, `note`, `author` and
+    /// `mission` come first).
+    #[command(flatten)]
+    pub patch: PatchArgs,
+}
+
+/// `design log`.
+#[derive(Debug, Clone, Args)]
+pub struct DesignLogArgs {
+    /// Only the patches touching this node (`S3` or `MISSION/S3`).
+    #[arg(value_name = "ID")]
+    pub id: Option<String>,
+    /// Journal and output.
+    #[command(flatten)]
+    pub journal: JournalArgs,
 }
 
 /// `cargo exemplar init`.

@@ -20,6 +20,9 @@ pub enum ExitCode {
     /// Tests remain outstanding: `--fail-fast` left tests not run, or a `--rerun-failed` run
     /// left tests failing; `run --rerun-failed` has more to do.
     Outstanding = 6,
+    /// `design`: the patch was made against a design that has changed since (or the file
+    /// changed while it was patched).
+    Conflict = 7,
 }
 
 /// Why a command could not do its job.
@@ -46,6 +49,12 @@ pub enum Error {
     /// The journal failed.
     #[error(transparent)]
     Journal(#[from] exemplar_store::StoreError),
+    /// A design patch was refused.
+    #[error(transparent)]
+    Patch(#[from] exemplar_mission::PatchError),
+    /// A mission file could not be written.
+    #[error(transparent)]
+    Rewrite(#[from] exemplar_mission::RewriteError),
 }
 
 impl Error {
@@ -74,6 +83,14 @@ impl Error {
                 | Runner::Rewrite(exemplar_mission::RewriteError::Unsupported { .. }),
             ) => ExitCode::Mission,
             Error::Runner(Runner::Journal(e)) | Error::Journal(e) => journal(e),
+            Error::Patch(exemplar_mission::PatchError::Conflict { .. })
+            | Error::Rewrite(exemplar_mission::RewriteError::ChangedOnDisk { .. }) => {
+                ExitCode::Conflict
+            }
+            Error::Patch(
+                exemplar_mission::PatchError::Unsupported { .. }
+                | exemplar_mission::PatchError::RoundTrip { .. },
+            ) => ExitCode::Mission,
             _ => ExitCode::Usage,
         }
     }

@@ -10,11 +10,13 @@
 //! - [`query`]: the commands that read the journal (status, history, show, diff, flaky).
 //! - [`report`]: the `report` command: the journal as HTML, JUnit, JSON and Markdown.
 //! - [`merge`] and [`ingest`]: runs made from shards and from other runners' reports.
+//! - [`design`]: design patches and their lineage.
 //! - [`hook`]: the git hook that runs `check`; [`new`]: a project from a reference mission.
 #![warn(missing_docs)]
 
 pub mod check;
 pub mod cli;
+pub mod design;
 mod errors;
 pub mod hook;
 pub mod ingest;

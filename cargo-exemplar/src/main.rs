@@ -47,6 +47,7 @@ fn main() -> ExitCode {
         Command::New(args) => cargo_exemplar::new::command(args),
         Command::Init(args) => cargo_exemplar::init::command(args),
         Command::Schema => cargo_exemplar::schema::command(),
+        Command::Design(cmd) => cargo_exemplar::design::command(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -226,7 +226,7 @@ pub enum RewriteError {
 pub enum PatchError {
     /// The design changed since the fingerprint the patch was made against.
     #[error(
-        "conflict: {path} has design {current}, but the patch was made against {base}; read the design again and remake the patch"
+        "conflict: {path} has design {}, but the patch was made against {base}; read the design again and remake the patch", &current[..16.min(current.len())]
     )]
     Conflict {
         /// The mission file.

@@ -393,3 +393,28 @@ fn a_flow_style_design_is_refused_not_rewritten() {
         "{err}"
     );
 }
+
+#[test]
+fn a_new_node_is_set_apart_as_the_others_are() {
+    let apart = "id: m\nname: M\ndesign:\n  - id: S0\n    name: Idea\n\n  # the first directive\n  - id: S1\n    name: D\n    aspect_id: S0\n\n  - id: S2\n    name: E\n    aspect_id: S0\n";
+    let add = [DesignOp::Add {
+        id: "S3".into(),
+        name: "F".into(),
+        parent: Some("S0".into()),
+        status: None,
+        detail: Default::default(),
+    }];
+    let out = apply(apart, &add).unwrap();
+    assert!(
+        out.ends_with("    aspect_id: S0\n\n  - id: S3\n    name: F\n    aspect_id: S0\n"),
+        "{out}"
+    );
+    let remove = [DesignOp::Remove { id: "S3".into() }];
+    assert_eq!(apply(&out, &remove).unwrap(), apart, "added then removed");
+    let tight = apart.replace("\n\n", "\n");
+    let out = apply(&tight, &add).unwrap();
+    assert!(
+        out.ends_with("    aspect_id: S0\n  - id: S3\n    name: F\n    aspect_id: S0\n"),
+        "{out}"
+    );
+}

@@ -451,14 +451,20 @@ fn design_patches_are_indexed_and_outlive_a_prune() {
     let dir = tempfile::tempdir().unwrap();
     journal(dir.path(), 3, 2, &[]);
     let mut w = writer(dir.path());
-    w.append_durable(&Record::DesignPatch(patch_record(1))).unwrap();
+    w.append_durable(&Record::DesignPatch(patch_record(1)))
+        .unwrap();
     w.append(&start("r4", 9000, "def")).unwrap();
     w.append(&end("r4", 9001, 0.0)).unwrap();
-    w.append_durable(&Record::DesignPatch(patch_record(2))).unwrap();
+    w.append_durable(&Record::DesignPatch(patch_record(2)))
+        .unwrap();
     w.close().unwrap();
     let read = |dir: &Path| -> Vec<exemplar_store::records::DesignPatched> {
         let ix = open_index(dir).unwrap();
-        ix.design_patches().unwrap().into_iter().map(|(_, p)| p).collect()
+        ix.design_patches()
+            .unwrap()
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect()
     };
     assert_eq!(read(dir.path()), [patch_record(1), patch_record(2)]);
     prune_now(dir.path(), keep(1));

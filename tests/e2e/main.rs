@@ -7,6 +7,7 @@ mod book;
 mod branches;
 mod ci_recipes;
 mod day;
+mod design;
 mod documents;
 mod gate;
 mod harness;

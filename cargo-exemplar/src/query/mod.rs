@@ -17,6 +17,6 @@ pub use diff::{diff, flaky};
 pub use history::history;
 pub use maintain::journal;
 pub use next::{explain, next};
-pub use runs::{open_index, time};
+pub use runs::{emit, open_index, open_with_workspace, time};
 pub use show::show;
 pub use status::status;

@@ -24,7 +24,7 @@ pub(super) fn journal_dir(args: &JournalArgs) -> Result<PathBuf, Error> {
 
 /// The journal, and the workspace's missions as their files say now (`None` when the
 /// workspace cannot be read), found with one `cargo metadata`.
-pub(super) fn open_with_workspace(
+pub fn open_with_workspace(
     args: &JournalArgs,
 ) -> Result<(PathBuf, Index, Option<discover::Discovery>), Error> {
     let selection = exemplar_runner::Selection {
@@ -66,7 +66,8 @@ pub fn open_index(dir: &std::path::Path) -> Result<Index, Error> {
     Ok(exemplar_store::open_index(dir)?)
 }
 
-pub(super) fn emit(format: MessageFormat, human: String, machine: &impl Serialize) {
+/// Print `human` for people, or `machine` as pretty JSON for `--message-format json`.
+pub fn emit(format: MessageFormat, human: String, machine: &impl Serialize) {
     match format {
         MessageFormat::Human => print!("{human}"),
         MessageFormat::Json => println!(

@@ -70,15 +70,26 @@ pub(super) fn edit(
         Step::Detail { id, key, value } => detail(lines, item(id)?, key, *value, eol),
         Step::Remove { id } => {
             let it = item(id)?;
+            // Where nodes are set apart by a blank line, the blank line above goes too, so a
+            // node added and then removed leaves the file as it was.
+            let first =
+                if layout.separated && it.first > 1 && lines.text(it.first - 1).trim().is_empty() {
+                    it.first - 1
+                } else {
+                    it.first
+                };
             Ok(Some(Edit {
-                start: lines.start(it.first),
+                start: lines.start(first),
                 end: lines.start(it.last + 1),
                 text: String::new(),
             }))
         }
         Step::Insert { after, node } => {
             let anchor = item(after)?;
-            let text = render_node(node, anchor.dash_column, anchor.key_column, eol);
+            let mut text = render_node(node, anchor.dash_column, anchor.key_column, eol);
+            if layout.separated {
+                text.insert_str(0, eol);
+            }
             Ok(Some(insert_after(lines, anchor.last, text, eol)))
         }
     }

@@ -109,6 +109,9 @@ pub(super) struct Item {
 /// The design list of a mission file.
 pub(super) struct Layout {
     pub(super) items: Vec<Item>,
+    /// Most nodes are set apart by a blank line (comments above a node count with it), so a
+    /// new node is too.
+    pub(super) separated: bool,
 }
 
 /// Lay out the design of `body` (a mission file without its byte order mark). `Err` says why
@@ -178,7 +181,19 @@ pub(super) fn layout(body: &str, lines: &Lines) -> Result<Layout, String> {
         let first = items[i].first;
         items[i].last = lines.trim_back(first, next.max(first));
     }
-    Ok(Layout { items })
+    let apart = items
+        .iter()
+        .skip(1)
+        .filter(|it| {
+            let mut line = it.first - 1;
+            while line > 1 && lines.text(line).trim_start().starts_with('#') {
+                line -= 1;
+            }
+            lines.text(line).trim().is_empty()
+        })
+        .count();
+    let separated = n > 1 && apart * 2 > n - 1;
+    Ok(Layout { items, separated })
 }
 
 fn mapping(body: &str, lines: &Lines, map: &MarkedMappingNode, flow: bool) -> Mapping {
