@@ -180,6 +180,8 @@ fn explicit<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D:
 /// (`exemplar-design-applied`, version 1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PatchApplied {
+    /// `exemplar-design-applied`.
+    pub format: String,
     /// Schema version (1).
     pub version: u32,
     /// The mission's id.
@@ -234,6 +236,8 @@ pub struct PatchEntry {
 /// The document `cargo exemplar design log --message-format json` prints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PatchLog {
+    /// `exemplar-design-log`.
+    pub format: String,
     /// Schema version (1).
     pub version: u32,
     /// The node the log was asked for (`None`: every patch).

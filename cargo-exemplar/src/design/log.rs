@@ -58,6 +58,7 @@ pub(super) fn command(args: &DesignLogArgs) -> Result<ExitCode, Error> {
         .unwrap_or_default();
     let human = human(&patches, &current, &last_result, id.as_deref());
     let doc = PatchLog {
+        format: "exemplar-design-log".into(),
         version: 1,
         id,
         patches,

@@ -250,6 +250,7 @@ fn apply(doc: DesignPatch, args: &PatchArgs, typed_id: Option<&str>) -> Result<E
         w.close()?;
     }
     let applied = PatchApplied {
+        format: "exemplar-design-applied".into(),
         version: 1,
         mission: mission.id.clone(),
         path: pkg.display.display().to_string(),
