@@ -69,6 +69,7 @@ pub fn run_start(run: &str, at: i64, nodes: usize) -> Record {
                         .to_string(),
                 })
                 .collect(),
+            design: None,
         }],
     })
 }

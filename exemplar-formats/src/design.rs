@@ -85,3 +85,50 @@ pub enum Evidence {
     /// Never ran, or ran before the node last changed.
     Unverified,
 }
+
+/// A design as the journal keeps it with each run (a blob the run's start names), so the
+/// design a run measured can be shown later as it was: `status --at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DesignSnapshot {
+    /// Schema version (1).
+    pub version: u32,
+    /// The nodes, in file order.
+    pub nodes: Vec<DesignNode>,
+}
+
+/// One node of a [`DesignSnapshot`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DesignNode {
+    /// `S1`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its parent (`None`: an idea).
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// Its status.
+    pub status: Status,
+    /// Its detail, in file order (text, lists and mappings as JSON).
+    #[serde(default)]
+    pub detail: serde_json::Map<String, serde_json::Value>,
+}
+
+impl DesignSnapshot {
+    /// How deep `node` sits: 0 for an idea. A cycle stops the count at the number of nodes.
+    pub fn depth(&self, node: &DesignNode) -> usize {
+        let mut depth = 0;
+        let mut cur = node.parent.as_deref();
+        while let Some(p) = cur {
+            depth += 1;
+            if depth > self.nodes.len() {
+                break;
+            }
+            cur = self
+                .nodes
+                .iter()
+                .find(|n| n.id == p)
+                .and_then(|n| n.parent.as_deref());
+        }
+        depth
+    }
+}

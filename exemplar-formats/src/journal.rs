@@ -59,6 +59,10 @@ pub struct StatusDocument {
     /// The run.
     #[serde(flatten)]
     pub run: RunSummary,
+    /// The design each mission had when the run started, by mission id (absent for runs
+    /// recorded before runs kept it).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub designs: std::collections::BTreeMap<String, crate::design::DesignSnapshot>,
 }
 
 /// `history` without a target: the runs, oldest first.

@@ -205,6 +205,10 @@ pub struct PatchApplied {
     /// The journal sequence number of the patch record (`None` when not journaled).
     #[serde(default)]
     pub seq: Option<u64>,
+    /// What the patch leaves to do: tests that link a node it retired (a retired id does
+    /// not build, so they must drop it).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// One patch of `cargo exemplar design log` (`exemplar-design-log`, version 1, lists them).

@@ -309,7 +309,7 @@ pub enum PatchError {
     },
     /// `remove` of a node tests still link.
     #[error(
-        "operation {index} ({op}): tests still link `{id}`: {tests}; retire it instead (`cargo exemplar design retire {id}`), or untag those tests first"
+        "operation {index} ({op}): tests still link `{id}`: {tests}; untag those tests first, or retire it instead to keep it on record (`cargo exemplar design retire {id}`)"
     )]
     StillLinked {
         /// 1-based position of the operation.

@@ -16,6 +16,7 @@
 //! - [`tracking`]: the ids file a test build depends on instead of the whole mission.
 //! - [`patch`]: design patches, checked as a model, applied as text edits that keep every
 //!   other byte.
+//! - [`snapshot`]: the design as a run keeps it in the journal.
 //! - [`rewrite`]: replace only the `signal:` and `history:` sections, byte-for-byte preserving
 //!   the rest, and write the file atomically.
 #![warn(missing_docs)]
@@ -29,6 +30,7 @@ pub mod parse;
 pub mod patch;
 mod render;
 pub mod rewrite;
+pub mod snapshot;
 pub mod time;
 pub mod tracking;
 pub mod update;

@@ -59,6 +59,8 @@ pub fn durations(dir: &Path) -> Durations {
 pub struct Recorder {
     writer: Option<JournalWriter>,
     start: Option<RunStart>,
+    /// The design snapshots the start names, written just before it.
+    designs: Vec<Vec<u8>>,
     held: Vec<TestRecord>,
     begun: bool,
     /// Tests dealt to other shards, written with the run's end.
@@ -96,6 +98,7 @@ impl Recorder {
         Recorder {
             writer: None,
             start: None,
+            designs: Vec::new(),
             held: Vec::new(),
             begun: false,
             other_shards: Vec::new(),
@@ -113,9 +116,11 @@ impl Recorder {
         })
     }
 
-    /// The run begins; its start is written with the first test that executes.
-    pub fn begin(&mut self, start: RunStart) {
+    /// The run begins; its start is written with the first test that executes, after the
+    /// blobs of the designs it names.
+    pub fn begin(&mut self, start: RunStart, designs: Vec<Vec<u8>>) {
         self.start = Some(start);
+        self.designs = designs;
     }
 
     /// A test ended: append its record (the run's start first, when this is the first test
@@ -142,6 +147,9 @@ impl Recorder {
         }
         self.begun = true;
         if let (Some(w), Some(start)) = (&mut self.writer, self.start.take()) {
+            for design in std::mem::take(&mut self.designs) {
+                w.put_blob(&design)?;
+            }
             w.append(&Record::RunStart(start))?;
         }
         for held in std::mem::take(&mut self.held) {

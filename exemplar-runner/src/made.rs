@@ -50,7 +50,7 @@ impl MadeRun {
         stamp.rewrite &= counts.executed() > 0;
         let run_id = start.run_id.clone();
         let mut missions = signal::update_missions(&discovery.packages, &mut tests, &[], &stamp);
-        recorder.begin(start);
+        recorder.begin(start, crate::session::design_blobs(&discovery));
         for t in missions.iter().flat_map(|m| &m.tests) {
             recorder.record(t)?;
         }

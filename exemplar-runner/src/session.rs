@@ -222,7 +222,10 @@ fn run_recorded(
         let listings = execute::list::list_binaries(&listing_jobs, &plan.harness_args, for_run);
         (listings, joined(commit), joined(expected))
     });
-    recorder.begin(run_start(&run_id, &clock, &commit, plan, &discovery, scope));
+    recorder.begin(
+        run_start(&run_id, &clock, &commit, plan, &discovery, scope),
+        design_blobs(&discovery),
+    );
     let mut run = Execution {
         recorder,
         reporter,
@@ -343,7 +346,20 @@ pub(crate) fn mission_stamps(discovery: &Discovery) -> Vec<MissionStamp> {
             mission: p.mission.id.clone(),
             package: p.name.clone(),
             nodes: design_stamps(&p.mission),
+            design: Some(minicbor::bytes::ByteArray::from(
+                *blake3::hash(&exemplar_mission::snapshot::snapshot(&p.mission.design).1)
+                    .as_bytes(),
+            )),
         })
+        .collect()
+}
+
+/// The designs [`mission_stamps`] names, as the blobs the journal keeps before the run's start.
+pub(crate) fn design_blobs(discovery: &Discovery) -> Vec<Vec<u8>> {
+    discovery
+        .packages
+        .iter()
+        .map(|p| exemplar_mission::snapshot::snapshot(&p.mission.design).1)
         .collect()
 }
 

@@ -178,6 +178,8 @@ fn read_runs(wal: &Path, only: Option<&[String]>) -> Result<RunPass> {
                 if runs.contains_key(&start.run_id) {
                     copies.insert(start.run_id.clone());
                 } else if wanted(&start.run_id) {
+                    pass.needed_blobs
+                        .extend(start.missions.iter().filter_map(|m| m.design.map(|h| *h)));
                     current = Some(pass.bundle.runs.len());
                     runs.insert(start.run_id.clone(), pass.bundle.runs.len());
                     pass.bundle.runs.push(BundledRun {

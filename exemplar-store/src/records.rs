@@ -71,6 +71,11 @@ pub struct MissionStamp {
     /// Every node's fingerprint.
     #[n(2)]
     pub nodes: Vec<NodeStamp>,
+    /// The address of a blob holding the design itself (a JSON `DesignSnapshot` of
+    /// exemplar-formats), so the design a run measured can be shown as it was; `None` in runs
+    /// recorded before runs kept it.
+    #[n(3)]
+    pub design: Option<ByteArray<32>>,
 }
 
 /// The first record of a run.

@@ -203,7 +203,7 @@ fn refusals_say_why_change_nothing_and_exit_as_documented() {
         (
             vec!["remove", "S1"],
             2,
-            "tests still link `S1`: tests/outcomes.rs::passes; retire it instead",
+            "tests still link `S1`: tests/outcomes.rs::passes; untag those tests first, or retire it",
         ),
         (vec!["remove", "S0"], 2, "`S0` has nodes under it"),
         (vec!["retire", "S9"], 2, "no design node `S9`"),
@@ -442,4 +442,51 @@ fn sigkill_during_a_patch_leaves_the_old_file_or_the_new() {
     );
     // And the next patch succeeds.
     applied(&fx, &["retire", "S3"]);
+}
+
+#[test]
+fn status_at_an_earlier_run_shows_the_design_that_run_measured() {
+    let fx = fixture();
+    let run = |note: &str| {
+        let out = fx.exemplar(&["run", "-q", "--note", note]);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    };
+    run("before");
+    applied(&fx, &["update", "S1", "--name", "Passing tests"]);
+    let retired = applied(&fx, &["retire", "S3"]);
+    assert_eq!(
+        retired.warnings,
+        [
+            "S3 is retired but tests still link it: tests/outcomes.rs::aborts; they will not build until they drop `S3` from #[design(...)]"
+        ]
+    );
+    applied(&fx, &["propose", "S3"]);
+    run("after");
+    let status = |at: &str| -> serde_json::Value {
+        let out = fx.exemplar(&["status", "--at", at, "--message-format", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let node = |doc: &serde_json::Value, id: &str| {
+        doc["designs"]["basic"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let before = status("latest~1");
+    assert_eq!(before["note"], "before");
+    assert_eq!(node(&before, "S1")["name"], "Passing");
+    assert_eq!(node(&before, "S3")["status"], "active");
+    let after = status("latest");
+    assert_eq!(node(&after, "S1")["name"], "Passing tests");
+    assert_eq!(node(&after, "S3")["status"], "proposed");
+    // For people too: the earlier run's table names S1 as it was.
+    let human = stdout(&fx.exemplar(&["status", "--at", "latest~1"]));
+    assert!(
+        human.contains("S1      Passing ") && !human.contains("Passing tests"),
+        "{human}"
+    );
 }

@@ -52,6 +52,7 @@ fn journal_with_runs(n: usize) -> Fixture {
                         },
                     })
                     .collect(),
+                design: None,
             }],
         }))
         .unwrap();

@@ -94,6 +94,7 @@ fn big_journal(pkg: &Path) {
                             fingerprint: format!("{:016x}", (i as u64) * 7 + (r as u64 / 250)),
                         })
                         .collect(),
+                    design: None,
                 }],
             }))
             .unwrap();

@@ -147,6 +147,7 @@ fn shard_journal(journal: &Path, k: usize, defs: &[Vec<TestDef>], stamps: &[Node
             mission: "big".into(),
             package: "big".into(),
             nodes: stamps.to_vec(),
+            design: None,
         }],
     }))
     .unwrap();

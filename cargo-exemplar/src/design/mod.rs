@@ -261,7 +261,11 @@ fn apply(doc: DesignPatch, args: &PatchArgs, typed_id: Option<&str>) -> Result<E
         author,
         written: changed && !args.dry_run,
         seq,
+        warnings: retired_but_linked(&doc.operations, &tests),
     };
+    for w in &applied.warnings {
+        eprintln!("warning: {w}");
+    }
     let human = human(
         &applied,
         &mission.source,
@@ -271,6 +275,29 @@ fn apply(doc: DesignPatch, args: &PatchArgs, typed_id: Option<&str>) -> Result<E
     );
     emit(args.journal.message_format, human, &applied);
     Ok(ExitCode::Ok)
+}
+
+/// A warning for each retired node that tests still link: `#[design]` refuses a retired id,
+/// so those tests do not build until they drop it.
+fn retired_but_linked(ops: &[DesignOp], tests: &[LinkedTest]) -> Vec<String> {
+    ops.iter()
+        .filter_map(|op| match op {
+            DesignOp::Retire { id } => {
+                let linking: Vec<&str> = tests
+                    .iter()
+                    .filter(|t| t.ids.contains(id))
+                    .map(|t| t.reference.as_str())
+                    .collect();
+                (!linking.is_empty()).then(|| {
+                    format!(
+                        "{id} is retired but tests still link it: {}; they will not build until they drop `{id}` from #[design(...)]",
+                        linking.join(", ")
+                    )
+                })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// The package whose mission the patch is for: the one named, else the one that has the

@@ -2,7 +2,10 @@
 
 use std::fmt::Write;
 
+use std::collections::BTreeMap;
+
 use exemplar_formats::Outcome;
+use exemplar_formats::design::DesignSnapshot;
 use exemplar_formats::journal::StatusDocument;
 use exemplar_mission::Mission;
 use exemplar_store::records::MissionLoss;
@@ -13,27 +16,18 @@ use crate::cli::StatusArgs;
 use crate::errors::{Error, ExitCode};
 use crate::style::Style;
 
+/// The design nodes a table shows: id, name, status and depth.
+type Rows = Vec<(String, String, &'static str, usize)>;
+
 /// The run's loss per design node, as `run` shows it: the tree with names and status, the
 /// tests linked to each node in that run, how many failed, and the loss recorded.
 fn write_table(
     out: &mut String,
     m: &MissionLoss,
-    design: Option<&Mission>,
+    nodes: &Rows,
     outcomes: &[exemplar_store::records::Outcome],
     style: Style,
 ) {
-    let nodes: Vec<(String, String, &str, usize)> = match design {
-        Some(d) => d
-            .design
-            .iter()
-            .map(|n| (n.id.clone(), n.name.clone(), n.status.as_str(), d.depth(n)))
-            .collect(),
-        None => m
-            .nodes
-            .iter()
-            .map(|n| (n.id.clone(), String::new(), "", 0))
-            .collect(),
-    };
     let width = nodes
         .iter()
         .map(|(_, name, _, depth)| name.chars().count() + 2 * depth)
@@ -45,7 +39,7 @@ fn write_table(
         "ID", "NAME", "STATUS", "TESTS", "FAILING"
     );
     let _ = writeln!(out, "{}", style.dim(&header));
-    for (id, name, status, depth) in &nodes {
+    for (id, name, status, depth) in nodes {
         let linked: Vec<_> = outcomes
             .iter()
             .filter(|o| o.mission == m.mission && o.ids.contains(id))
@@ -78,14 +72,15 @@ pub fn status(args: &StatusArgs, style: Style) -> Result<ExitCode, Error> {
     let human = args.journal.message_format == crate::cli::MessageFormat::Human;
     // For people, the design tree as the mission files say it now (ids alone when the
     // workspace cannot be read).
-    let (designs, ix) = if human {
-        let (_, ix, found) = open_with_workspace(&args.journal)?;
+    let (dir, ix, designs) = if human {
+        let (dir, ix, found) = open_with_workspace(&args.journal)?;
         let designs: Vec<Mission> = found
             .map(|d| d.packages.into_iter().map(|p| p.mission).collect())
             .unwrap_or_default();
-        (designs, ix)
+        (dir, ix, designs)
     } else {
-        (Vec::new(), open(&args.journal)?.1)
+        let (dir, ix) = open(&args.journal)?;
+        (dir, ix, Vec::new())
     };
     let run = match &args.at {
         Some(spec) => ix.resolve_at(&parse_at(&ix, spec)?)?,
@@ -98,6 +93,7 @@ pub fn status(args: &StatusArgs, style: Style) -> Result<ExitCode, Error> {
         style.bold(&format!("as of run {}", run_line(&ix, &run)))
     );
     let outcomes = ix.outcomes(&run.run_id)?;
+    let kept = kept_designs(&ix, &dir, &run);
     for m in &run.losses {
         let word = format!("loss {:.3}", m.loss);
         let word = if m.loss > 0.0 {
@@ -108,7 +104,26 @@ pub fn status(args: &StatusArgs, style: Style) -> Result<ExitCode, Error> {
         let design = designs.iter().find(|d| d.id == m.mission);
         let name = design.map(|d| format!(" {}", d.name)).unwrap_or_default();
         let _ = writeln!(out, "\nmission {}{name}: {word}", m.mission);
-        write_table(&mut out, m, design, &outcomes, style);
+        let rows = match (kept.get(&m.mission), design) {
+            (Some(snap), _) => snap_rows(snap),
+            (None, Some(d)) => {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    style.dim("  (this run kept no copy of its design: names and statuses are the mission file's now)")
+                );
+                d.design
+                    .iter()
+                    .map(|n| (n.id.clone(), n.name.clone(), n.status.as_str(), d.depth(n)))
+                    .collect()
+            }
+            (None, None) => m
+                .nodes
+                .iter()
+                .map(|n| (n.id.clone(), String::new(), "", 0))
+                .collect(),
+        };
+        write_table(&mut out, m, &rows, &outcomes, style);
     }
     if !run.complete() {
         let _ = writeln!(out, "\n{}", style.warn("this run has no end record (it was interrupted): no loss was recorded; its outcomes:"));
@@ -125,7 +140,39 @@ pub fn status(args: &StatusArgs, style: Style) -> Result<ExitCode, Error> {
         format: "exemplar-status".into(),
         version: 1,
         run: run_summary(&ix, &run),
+        designs: kept,
     };
     emit(args.journal.message_format, out, &doc);
     Ok(ExitCode::Ok)
+}
+
+/// The design each mission had when `run` started, from the blob its start names.
+fn kept_designs(
+    ix: &exemplar_store::Index,
+    dir: &std::path::Path,
+    run: &exemplar_store::RunRow,
+) -> BTreeMap<String, DesignSnapshot> {
+    run.missions
+        .iter()
+        .filter_map(|stamp| {
+            let hash: [u8; 32] = *stamp.design?;
+            let bytes = ix.blob(dir, &hash).ok()??;
+            let snap = serde_json::from_slice(&bytes).ok()?;
+            Some((stamp.mission.clone(), snap))
+        })
+        .collect()
+}
+
+fn snap_rows(snap: &DesignSnapshot) -> Rows {
+    snap.nodes
+        .iter()
+        .map(|n| {
+            (
+                n.id.clone(),
+                n.name.clone(),
+                n.status.as_str(),
+                snap.depth(n),
+            )
+        })
+        .collect()
 }

@@ -33,6 +33,7 @@ pub fn start(run: &str, at: i64, commit: &str) -> Record {
                 id: "S1".into(),
                 fingerprint: format!("fp-{commit}"),
             }],
+            design: None,
         }],
     })
 }
