@@ -80,6 +80,21 @@ pub enum Command {
     /// Change the design with structured patches: validated, applied all or none, every other
     /// byte of the mission file kept, and journaled with their lineage (`design log`).
     Design(DesignCommand),
+    /// Serve the Model Context Protocol on stdio, for agents: status, run, check, next,
+    /// explain, history, diff and design patches as tools; the mission files and their schema
+    /// as resources.
+    Mcp(McpArgs),
+}
+
+/// `cargo exemplar mcp`.
+#[derive(Debug, Clone, Args)]
+pub struct McpArgs {
+    /// The journal folder the tools use (default: .exemplar/ at the workspace root).
+    #[arg(long, value_name = "DIR", env = "EXEMPLAR_JOURNAL")]
+    pub journal: Option<PathBuf>,
+    /// Path to Cargo.toml (default: the project in the current folder).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
 }
 
 /// `cargo exemplar design ...`.

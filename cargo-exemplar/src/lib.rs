@@ -10,7 +10,7 @@
 //! - [`query`]: the commands that read the journal (status, history, show, diff, flaky).
 //! - [`report`]: the `report` command: the journal as HTML, JUnit, JSON and Markdown.
 //! - [`merge`] and [`ingest`]: runs made from shards and from other runners' reports.
-//! - [`design`]: design patches and their lineage.
+//! - [`design`]: design patches and their lineage; [`mcp`]: the MCP server.
 //! - [`hook`]: the git hook that runs `check`; [`new`]: a project from a reference mission.
 #![warn(missing_docs)]
 
@@ -22,6 +22,7 @@ pub mod hook;
 pub mod ingest;
 pub mod init;
 pub mod list;
+pub mod mcp;
 pub mod merge;
 pub mod merge_driver;
 pub mod new;

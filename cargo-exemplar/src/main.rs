@@ -48,6 +48,7 @@ fn main() -> ExitCode {
         Command::Init(args) => cargo_exemplar::init::command(args),
         Command::Schema => cargo_exemplar::schema::command(),
         Command::Design(cmd) => cargo_exemplar::design::command(cmd),
+        Command::Mcp(args) => cargo_exemplar::mcp::command(args),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

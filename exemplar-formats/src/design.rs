@@ -17,6 +17,7 @@ pub enum NodeKind {
 
 /// The lifecycle of a design node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Measured and shown, never fails the gate.

@@ -58,6 +58,7 @@ pub struct DesignPatch {
 
 /// One operation on the design tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(tag = "op", rename_all = "lowercase", deny_unknown_fields)]
 pub enum DesignOp {
     /// A new node: a directive under `parent`, or an idea without one.
@@ -108,6 +109,7 @@ pub enum DesignOp {
         id: String,
         /// The new parent (required: null says the node becomes an idea).
         #[serde(deserialize_with = "explicit")]
+        #[cfg_attr(feature = "schemars", schemars(required))]
         parent: Option<String>,
     },
     /// The node leaves the file; refused while tests link it or nodes sit under it.
