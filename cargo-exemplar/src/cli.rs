@@ -80,10 +80,30 @@ pub enum Command {
     /// Change the design with structured patches: validated, applied all or none, every other
     /// byte of the mission file kept, and journaled with their lineage (`design log`).
     Design(DesignCommand),
+    /// On each save, run the tests linked to what changed (a test target, a package, the
+    /// directives whose text changed) and print how each mission's loss moved.
+    Watch(WatchArgs),
     /// Serve the Model Context Protocol on stdio, for agents: status, run, check, next,
     /// explain, history, diff and design patches as tools; the mission files and their schema
     /// as resources.
     Mcp(McpArgs),
+}
+
+/// `cargo exemplar watch`.
+#[derive(Debug, Clone, Args)]
+pub struct WatchArgs {
+    /// Which packages to watch and run.
+    #[command(flatten)]
+    pub missions: MissionSelection,
+    /// The journal folder (default: .exemplar/ at the workspace root).
+    #[arg(long, value_name = "DIR", env = "EXEMPLAR_JOURNAL")]
+    pub journal: Option<PathBuf>,
+    /// How long to wait for more changes after the first, in milliseconds, before running.
+    #[arg(long, value_name = "MS", default_value_t = 300)]
+    pub debounce: u64,
+    /// Arguments for the test harness of every run (after `--`), e.g. a name filter.
+    #[arg(last = true, value_name = "HARNESS ARGS")]
+    pub harness_args: Vec<String>,
 }
 
 /// `cargo exemplar mcp`.

@@ -10,7 +10,7 @@
 //! - [`query`]: the commands that read the journal (status, history, show, diff, flaky).
 //! - [`report`]: the `report` command: the journal as HTML, JUnit, JSON and Markdown.
 //! - [`merge`] and [`ingest`]: runs made from shards and from other runners' reports.
-//! - [`design`]: design patches and their lineage; [`mcp`]: the MCP server.
+//! - [`design`]: design patches and their lineage; [`mcp`]: the MCP server; [`watch`]: runs on each save.
 //! - [`hook`]: the git hook that runs `check`; [`new`]: a project from a reference mission.
 #![warn(missing_docs)]
 
@@ -33,5 +33,6 @@ pub mod report;
 pub mod run;
 pub mod schema;
 pub mod style;
+pub mod watch;
 
 pub use errors::{Error, ExitCode};

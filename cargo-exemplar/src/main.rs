@@ -49,6 +49,7 @@ fn main() -> ExitCode {
         Command::Schema => cargo_exemplar::schema::command(),
         Command::Design(cmd) => cargo_exemplar::design::command(cmd),
         Command::Mcp(args) => cargo_exemplar::mcp::command(args),
+        Command::Watch(args) => cargo_exemplar::watch::command(args),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -24,3 +24,4 @@ mod rerun;
 mod run;
 mod schema;
 mod support;
+mod watch;
