@@ -83,8 +83,7 @@ pub fn command(args: &WatchArgs) -> Result<ExitCode, Error> {
     let mut losses = run_and_report(args, &journal, &start, &BTreeMap::new())?;
     settle(&rx, args.debounce);
     eprintln!("[watch] waiting for changes (Ctrl-C to stop)");
-    loop {
-        let Ok(first) = rx.recv() else { break };
+    while let Ok(first) = rx.recv() {
         let mut paths: BTreeSet<PathBuf> = first.into_iter().collect();
         while let Ok(more) = rx.recv_timeout(Duration::from_millis(args.debounce)) {
             paths.extend(more);
