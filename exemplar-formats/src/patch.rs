@@ -211,6 +211,20 @@ pub struct PatchApplied {
     /// not build, so they must drop it).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// The patch was refused because it was made against another design: the fingerprint it
+    /// named, and the design's now (`base` and `result` are then both the design's now, and
+    /// nothing was written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict: Option<Conflict>,
+}
+
+/// A patch made against a design that has changed since.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// The fingerprint the patch was made against (as given).
+    pub base: String,
+    /// The design's fingerprint now.
+    pub current: String,
 }
 
 /// One patch of `cargo exemplar design log` (`exemplar-design-log`, version 1, lists them).

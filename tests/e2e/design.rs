@@ -240,6 +240,26 @@ fn refusals_say_why_change_nothing_and_exit_as_documented() {
         assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
         assert_eq!(fx.read("mission.yaml"), before, "{args:?} changed the file");
     }
+    // A conflict is a value too: the document says what the design is now.
+    let out = design(
+        &fx,
+        &[
+            "retire",
+            "S1",
+            "--base",
+            "0123456789abcdef",
+            "--message-format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(7));
+    let doc: PatchApplied = serde_json::from_slice(&out.stdout).unwrap();
+    let conflict = doc.conflict.expect("a conflict");
+    assert_eq!(
+        (conflict.base.as_str(), conflict.current.as_str()),
+        ("0123456789abcdef", base.as_str())
+    );
+    assert!(!doc.written);
     // The base it was made against still works, whole or as a prefix.
     applied(&fx, &["retire", "S4", "--base", &base[..12]]);
     assert_eq!(log(&fx, None).patches.len(), 2);

@@ -13,7 +13,10 @@ use std::io::Read;
 use std::path::Path;
 
 use exemplar_formats::design::Status;
-use exemplar_formats::patch::{DesignOp, DesignPatch, PATCH_FORMAT, PATCH_VERSION, PatchApplied};
+use exemplar_formats::patch::{
+    Conflict, DesignOp, DesignPatch, PATCH_FORMAT, PATCH_VERSION, PatchApplied,
+};
+use exemplar_mission::PatchError;
 use exemplar_mission::patch::{self, LinkedTest};
 use exemplar_mission::rewrite::write_atomic;
 use exemplar_runner::discover::{self, MissionPackage};
@@ -225,7 +228,12 @@ fn apply(doc: DesignPatch, args: &PatchArgs, typed_id: Option<&str>) -> Result<E
         })
         .collect();
     let base = doc.base.as_deref().or(args.base.as_deref());
-    let patched = patch::apply(&mission, &doc.operations, base, &tests)?;
+    let patched = match patch::apply(&mission, &doc.operations, base, &tests) {
+        Err(PatchError::Conflict { base, current, .. }) => {
+            return conflict(&doc, &mission, pkg, base, current, &args.journal);
+        }
+        other => other?,
+    };
     let changed = patched.changed(&mission);
     let note = doc.note.clone().or_else(|| args.note.clone());
     let author = doc
@@ -262,6 +270,7 @@ fn apply(doc: DesignPatch, args: &PatchArgs, typed_id: Option<&str>) -> Result<E
         written: changed && !args.dry_run,
         seq,
         warnings: retired_but_linked(&doc.operations, &tests),
+        conflict: None,
     };
     for w in &applied.warnings {
         eprintln!("warning: {w}");
@@ -275,6 +284,41 @@ fn apply(doc: DesignPatch, args: &PatchArgs, typed_id: Option<&str>) -> Result<E
     );
     emit(args.journal.message_format, human, &applied);
     Ok(ExitCode::Ok)
+}
+
+/// A conflict as a value: for `--message-format json`, the document with `conflict` and
+/// nothing written; for people, the error. Exit code 7 either way.
+fn conflict(
+    doc: &DesignPatch,
+    mission: &exemplar_mission::Mission,
+    pkg: &MissionPackage,
+    base: String,
+    current: String,
+    journal: &crate::cli::JournalArgs,
+) -> Result<ExitCode, Error> {
+    let error = PatchError::Conflict {
+        path: pkg.display.clone(),
+        base: base.clone(),
+        current: current.clone(),
+    };
+    let applied = PatchApplied {
+        format: "exemplar-design-applied".into(),
+        version: 1,
+        mission: mission.id.clone(),
+        path: pkg.display.display().to_string(),
+        base: current.clone(),
+        result: current.clone(),
+        operations: doc.operations.clone(),
+        note: doc.note.clone(),
+        author: doc.author.clone(),
+        written: false,
+        seq: None,
+        warnings: Vec::new(),
+        conflict: Some(Conflict { base, current }),
+    };
+    emit(journal.message_format, String::new(), &applied);
+    eprintln!("error: {error}");
+    Ok(ExitCode::Conflict)
 }
 
 /// A warning for each retired node that tests still link: `#[design]` refuses a retired id,
