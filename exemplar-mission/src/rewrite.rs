@@ -30,6 +30,12 @@ pub fn render(
         Some(rest) => ("\u{feff}", rest),
         None => ("", mission.source.as_str()),
     };
+    if src.contains('\r') && !src.contains('\n') {
+        return Err(RewriteError::Unsupported {
+            path: mission.path.clone(),
+            reason: "its line breaks are CR alone; the rewrite keeps a file's line breaks and knows LF and CRLF: convert it to LF".into(),
+        });
+    }
     let lines = Lines::of(src);
     for (key, line) in &mission.top_keys {
         let text = &src[lines.start(*line)..];
@@ -43,7 +49,8 @@ pub fn render(
             });
         }
     }
-    let crlf = src.contains("\r\n");
+    // New lines take the line break most of the file's lines have.
+    let crlf = src.matches("\r\n").count() * 2 > src.matches('\n').count();
     let fix_newlines = |s: String| if crlf { s.replace('\n', "\r\n") } else { s };
     let signal_text = fix_newlines(render::signal(signal));
     let history_text = fix_newlines(render::history(history));
@@ -65,14 +72,16 @@ pub fn render(
             edits.push((h.0, h.1, format!("{signal_text}{history_text}")));
         }
         (None, None) => {
-            // Appending at the end: make sure the previous line is terminated.
+            // At the end of the document (before a `...` that ends it), the line before
+            // terminated.
             let both = format!("{signal_text}{history_text}");
-            let text = if src.is_empty() || src.ends_with('\n') {
+            let at = document_end(&lines);
+            let text = if at == 0 || src[..at].ends_with('\n') {
                 both
             } else {
                 format!("{eol}{both}")
             };
-            edits.push((src.len(), src.len(), text));
+            edits.push((at, at, text));
         }
     }
     // If a section ran to the end of a file without a final newline, it is replaced whole.
@@ -84,6 +93,23 @@ pub fn render(
     out.insert_str(0, bom);
     check_round_trip(mission, &out, signal, history)?;
     Ok(out)
+}
+
+/// Where the document's content ends: the start of a `...` line that ends it (with only
+/// comments and blank lines after), else the end of the text.
+fn document_end(lines: &Lines) -> usize {
+    let mut line = lines.count();
+    while line >= 1 {
+        let t = lines.text(line).trim_end_matches(['\n', '\r']);
+        if t.starts_with("...") {
+            return lines.start(line);
+        }
+        if !(t.trim().is_empty() || t.starts_with('#')) {
+            break;
+        }
+        line -= 1;
+    }
+    lines.src.len()
 }
 
 /// The byte offset where each line of a text starts.

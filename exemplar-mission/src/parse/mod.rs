@@ -29,20 +29,64 @@ use validate::validate;
 pub(crate) use design_only::without_evidence;
 pub use design_only::{outside_evidence, parse_design_str};
 
-/// Read and parse the mission file at `path`.
+/// Read and parse the mission file at `path`. A mission file is UTF-8 text: a file in UTF-16
+/// (a byte order mark says so) or with bytes that are not UTF-8 is refused, with where.
 pub fn parse_file(path: &Path) -> Result<Mission, MissionErrors> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse_str(path, &text),
-        Err(e) => Err(MissionErrors(vec![MissionError {
+    let error = |pos: Pos, why: String| {
+        Err(MissionErrors(vec![MissionError {
             path: path.to_owned(),
-            pos: Pos { line: 1, column: 1 },
-            problem: Problem::Read(e.to_string()),
-        }])),
+            pos,
+            problem: Problem::Read(why),
+        }]))
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return error(Pos { line: 1, column: 1 }, e.to_string()),
+    };
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return error(
+            Pos { line: 1, column: 1 },
+            "the file is UTF-16 (it begins with a UTF-16 byte order mark); a mission file is UTF-8: save it as UTF-8".into(),
+        );
     }
+    match String::from_utf8(bytes) {
+        Ok(text) => parse_str(path, &text),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let pos = pos_at(&String::from_utf8_lossy(&bytes[..at]), at);
+            error(
+                pos,
+                format!(
+                    "byte 0x{:02x} is not UTF-8 (a mission file is UTF-8: save it as UTF-8)",
+                    bytes[at]
+                ),
+            )
+        }
+    }
+}
+
+/// The 1-based line and column just past `text[..len]`.
+fn pos_at(text: &str, len: usize) -> Pos {
+    let before = &text[..len.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Pos { line, column }
 }
 
 /// Parse mission text; `path` is used in error messages and kept in the result.
 pub fn parse_str(path: &Path, text: &str) -> Result<Mission, MissionErrors> {
+    // The YAML reader stops at a NUL as if the text ended there: what follows would be lost
+    // without a word.
+    if let Some(at) = text.find('\0') {
+        return Err(MissionErrors(vec![MissionError {
+            path: path.to_owned(),
+            pos: pos_at(text, at),
+            problem: Problem::Syntax(
+                "a NUL character; a mission file is text (what follows it would be lost)".into(),
+            ),
+        }]));
+    }
     if let Some(mission) = with_canonical_signal(path, text) {
         return Ok(mission);
     }
