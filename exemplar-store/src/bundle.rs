@@ -283,6 +283,11 @@ pub fn write(bundle: &Bundle, path: &Path) -> Result<ExportReport> {
 /// Read and check the bundle at `path`, whole.
 pub fn read(path: &Path) -> Result<Bundle> {
     let bytes = std::fs::read(path).map_err(io("cannot read", path))?;
+    read_bytes(path, &bytes)
+}
+
+/// Check and read a bundle's `bytes`, whole; `path` names it in errors.
+pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Bundle> {
     let damaged = |offset: usize, detail: String| StoreError::BundleDamaged {
         path: path.to_owned(),
         offset: offset as u64,

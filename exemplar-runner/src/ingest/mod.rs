@@ -15,9 +15,9 @@
 //! A report-log cut short (no `SessionFinish`) is partial whatever `--complete` says.
 
 mod case;
-mod junit;
+pub mod junit;
 pub mod markers;
-mod reportlog;
+pub mod reportlog;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
