@@ -52,10 +52,26 @@ pub fn check_rewrite(mission: &Mission, signal: &[SignalEntry], history: &[Histo
     let back = exemplar_mission::parse_str(&mission.path, &text).expect("the rewrite parses");
     assert_eq!(back.signal, signal, "the signal reads back");
     assert_eq!(back.history, history, "the history reads back");
-    let (before, after) = (outside_evidence(&mission.source), outside_evidence(&text));
-    assert!(
-        before == after
-            || before.trim_end_matches(['\r', '\n']) == after.trim_end_matches(['\r', '\n']),
-        "bytes outside the sections moved:\n{before:?}\n{after:?}"
-    );
+    let meaning = |m: &Mission| {
+        let nodes: Vec<_> = m
+            .design
+            .iter()
+            .map(|n| (n.id.clone(), n.name.clone(), n.aspect_id.clone(), n.status, n.detail.clone()))
+            .collect();
+        (m.id.clone(), m.name.clone(), m.lang.clone(), nodes)
+    };
+    assert_eq!(meaning(&back), meaning(mission), "the design reads differently");
+    // Byte for byte outside the sections, where the sections are what a line-wise reading
+    // takes them to be: a quoted text that runs on to a line at column 1 makes that reading
+    // wrong (the YAML reading, which the rewrite follows, is right), so such files are
+    // checked by their meaning alone.
+    let before = outside_evidence(&mission.source);
+    if exemplar_mission::parse_str(&mission.path, &before).is_ok() {
+        let after = outside_evidence(&text);
+        assert!(
+            before == after
+                || before.trim_end_matches(['\r', '\n']) == after.trim_end_matches(['\r', '\n']),
+            "bytes outside the sections moved:\n{before:?}\n{after:?}"
+        );
+    }
 }

@@ -10,7 +10,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let path = std::path::Path::new("mission.yaml");
     if let Err(errors) = exemplar_mission::parse_str(path, text) {
-        let lines = text.split('\n').count();
+        // Lines as YAML counts them: a line break is LF, CRLF or CR alone.
+        let lines = text.replace("\r\n", "\n").replace('\r', "\n").split('\n').count();
         for e in &errors.0 {
             assert!(e.pos.line >= 1 && e.pos.line <= lines + 1, "{e} outside {lines} lines");
             assert!(e.pos.column >= 1, "{e}");
