@@ -510,3 +510,32 @@ fn status_at_an_earlier_run_shows_the_design_that_run_measured() {
         "{human}"
     );
 }
+
+#[test]
+fn in_a_workspace_the_patch_goes_to_the_mission_that_has_the_node() {
+    let fx = Fixture::new("workspace");
+    let a = applied(&fx, &["retire", "B1"]);
+    assert_eq!(
+        (a.mission.as_str(), a.path.as_str()),
+        ("beta", "beta/design.yaml")
+    );
+    assert!(fx.read("beta/design.yaml").contains("status: retired"));
+    let a = applied(&fx, &["add", "alpha/A9", "--name", "New", "--parent", "A0"]);
+    assert_eq!(a.mission, "alpha");
+    let refused = [
+        (
+            vec!["add", "X1", "--name", "x"],
+            "several missions could take this patch (alpha, beta)",
+        ),
+        (
+            vec!["retire", "Z9"],
+            "no mission of this workspace (alpha, beta) has every node",
+        ),
+        (vec!["retire", "nope/B1"], "no mission or package `nope`"),
+    ];
+    for (args, message) in refused {
+        let out = design(&fx, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+    }
+}

@@ -366,20 +366,24 @@ fn choose<'a>(
             .all(|op| p.mission.node(op.id()).is_some())
     };
     let fitting: Vec<&MissionPackage> = packages.iter().filter(|p| has(p)).collect();
+    let ids = |list: &[&MissionPackage]| {
+        list.iter()
+            .map(|p| p.mission.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let all: Vec<&MissionPackage> = packages.iter().collect();
     match fitting.as_slice() {
         [one] => Ok(one),
         [] if packages.is_empty() => Err(Error::Usage("no package here has a mission file".into())),
-        several => {
-            let names: Vec<&str> = if several.is_empty() {
-                packages.iter().map(|p| p.mission.id.as_str()).collect()
-            } else {
-                several.iter().map(|p| p.mission.id.as_str()).collect()
-            };
-            Err(Error::Usage(format!(
-                "several missions could take this patch ({}): say which with -p PACKAGE or as MISSION/ID",
-                names.join(", ")
-            )))
-        }
+        [] => Err(Error::Usage(format!(
+            "no mission of this workspace ({}) has every node the patch names: say which with -p PACKAGE or as MISSION/ID",
+            ids(&all)
+        ))),
+        several => Err(Error::Usage(format!(
+            "several missions could take this patch ({}): say which with -p PACKAGE or as MISSION/ID",
+            ids(several)
+        ))),
     }
 }
 
