@@ -293,7 +293,7 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Bundle> {
         offset: offset as u64,
         detail,
     };
-    let header = match Header::decode_as(&bytes, BUNDLE_MAGIC) {
+    let header = match Header::decode_as(bytes, BUNDLE_MAGIC) {
         Ok(h) => h,
         Err(HeaderProblem::Magic) => {
             return Err(StoreError::NotABundle {
