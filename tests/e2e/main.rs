@@ -15,6 +15,7 @@ mod honesty;
 mod ingest;
 mod init;
 mod journal;
+mod kills;
 mod mcp;
 mod new;
 mod next;
