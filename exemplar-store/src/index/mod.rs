@@ -471,7 +471,14 @@ fn open_db(path: &Path) -> Result<Option<Database>> {
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
-            Err(DatabaseError::Storage(redb::StorageError::Io(e))) => {
+            // A file cut short (a process killed while it created the index) or garbled reads
+            // as invalid data: damage, rebuilt from the log like any other.
+            Err(DatabaseError::Storage(redb::StorageError::Io(e)))
+                if !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+                ) =>
+            {
                 return Err(crate::errors::io("cannot open", path)(e));
             }
             Err(_) => return Ok(None),
