@@ -65,15 +65,23 @@ fn kills_of_the_runner_leave_the_old_mission_or_the_new_and_a_journal_that_verif
         "Cargo.toml",
         &format!("{manifest}\n[[test]]\nname = \"flip\"\npath = \"tests/flip.rs\"\n"),
     );
-    // A whole run first (it builds), timed: kills are spread over a run's length.
-    let started = Instant::now();
+    // A whole run first (it builds); kills are spread over the shortest of three runs after
+    // it (a first campaign timed the building run, 25 s, and all 50 kills came after their
+    // run had ended).
     let first = run(&fx).output().unwrap();
     assert!(
         matches!(first.status.code(), Some(0 | 1)),
         "{}",
         stderr(&first)
     );
-    let span = (started.elapsed().as_millis() as u64).max(50);
+    let mut shortest = u128::MAX;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let out = run(&fx).output().unwrap();
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+        shortest = shortest.min(started.elapsed().as_millis());
+    }
+    let span = (shortest as u64).max(50);
     let design = exemplar_mission::parse_file(&fx.path().join("mission.yaml"))
         .unwrap()
         .design;
