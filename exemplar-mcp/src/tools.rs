@@ -117,6 +117,7 @@ pub(crate) async fn exemplar(
         args.push("--".into());
         args.extend(trailing);
     }
+    let exe = config.exe.display().to_string();
     let config = config.clone();
     let done = tokio::task::spawn_blocking(move || run_blocking(&config, &args, stdin)).await;
     match done {
@@ -124,7 +125,7 @@ pub(crate) async fn exemplar(
         Ok(Err(e)) => Ran {
             code: None,
             stdout: String::new(),
-            stderr: format!("cannot run {}: {e}", config_exe_name()),
+            stderr: format!("cannot run {exe}: {e}"),
         },
         Err(e) => Ran {
             code: None,
@@ -132,10 +133,6 @@ pub(crate) async fn exemplar(
             stderr: format!("the command's task failed: {e}"),
         },
     }
-}
-
-fn config_exe_name() -> &'static str {
-    "cargo-exemplar"
 }
 
 fn run_blocking(
