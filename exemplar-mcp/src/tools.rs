@@ -210,3 +210,30 @@ pub(crate) fn plain(what: &str, value: &str) -> Result<String, String> {
 pub(crate) fn refused(why: String) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(why)])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_that_would_read_as_an_option_is_refused() {
+        assert_eq!(plain("filter", "wal").unwrap(), "wal");
+        for bad in ["--list", "-q", ""] {
+            let why = plain("filter", bad).unwrap_err();
+            assert!(why.contains("must not be empty or begin with `-`"), "{why}");
+        }
+    }
+
+    #[test]
+    fn answers_are_results_and_other_exit_codes_are_errors() {
+        let ran = |code| Ran {
+            code: Some(code),
+            stdout: "{\"format\":\"exemplar-run\"}".into(),
+            stderr: "boom".into(),
+        };
+        assert_eq!(result(ran(1), &[0, 1, 6]).is_error, Some(false));
+        let failed = result(ran(3), &[0, 1, 6]);
+        assert_eq!(failed.is_error, Some(true));
+        assert_eq!(failed.content.len(), 2, "the document and the exit code with stderr");
+    }
+}
