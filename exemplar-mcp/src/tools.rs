@@ -234,6 +234,10 @@ mod tests {
         assert_eq!(result(ran(1), &[0, 1, 6]).is_error, Some(false));
         let failed = result(ran(3), &[0, 1, 6]);
         assert_eq!(failed.is_error, Some(true));
-        assert_eq!(failed.content.len(), 2, "the document and the exit code with stderr");
+        assert_eq!(
+            failed.content.len(),
+            2,
+            "the document and the exit code with stderr"
+        );
     }
 }
