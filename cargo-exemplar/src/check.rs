@@ -96,11 +96,7 @@ pub fn show_or_judge(
         ),
         MessageFormat::Json => println!("{}", crate::render::json::render(session)),
     }
-    Ok(if session.failed() {
-        ExitCode::Failed
-    } else {
-        ExitCode::Ok
-    })
+    Ok(ExitCode::of_run(session))
 }
 
 impl Gate<'_> {
@@ -140,7 +136,13 @@ impl Gate<'_> {
                 );
             }
         }
-        Ok(if ok { ExitCode::Ok } else { ExitCode::Failed })
+        Ok(if session.unrecorded() {
+            ExitCode::Unrecorded
+        } else if ok {
+            ExitCode::Ok
+        } else {
+            ExitCode::Failed
+        })
     }
 }
 
@@ -150,6 +152,7 @@ fn render(baseline: &Baseline, verdicts: &[MissionVerdict], s: &Session, style: 
         write_verdict(&mut out, v, &s.run_id, style);
     }
     render::table::write_others(&mut out, s, style);
+    render::table::write_unrecorded(&mut out, s, style);
     let failed = verdicts.iter().filter(|v| !v.ok()).count();
     let broken = s.others.iter().filter(|o| !o.ok).count();
     let verdict = match (failed, broken) {

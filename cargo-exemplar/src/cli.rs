@@ -14,7 +14,7 @@ use crate::style::ColorChoice;
     bin_name = "cargo exemplar",
     version,
     about = "Run tests tagged with #[design(...)], measure the loss of each design directive, and keep the gradient history in the mission file",
-    after_help = "Exit codes: 0 ok; 1 tests failed (check: the gate failed); 2 usage or input error; 3 the build failed; 4 a mission file (or [package.metadata.exemplar]) is invalid; 5 the journal is damaged or newer than this cargo-exemplar; 6 tests remain outstanding; 7 a design patch conflicts with the design as it is now."
+    after_help = "Exit codes: 0 ok; 1 tests failed (check: the gate failed); 2 usage or input error; 3 the build failed; 4 a mission file (or [package.metadata.exemplar]) is invalid; 5 the journal is damaged or newer than this cargo-exemplar; 6 tests remain outstanding; 7 a design patch conflicts with the design as it is now; 8 a write the disk refused (full, read-only): part of a run, or a report, was not recorded."
 )]
 pub struct Cli {
     /// What to do.

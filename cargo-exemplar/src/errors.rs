@@ -23,6 +23,26 @@ pub enum ExitCode {
     /// `design`: the patch was made against a design that has changed since (or the file
     /// changed while it was patched).
     Conflict = 7,
+    /// A write the disk refused (full, read-only): `run` ran the tests and showed them, but
+    /// part of the run was not recorded; a report or other file was not written. The message
+    /// names each path and what it did not get.
+    Unrecorded = 8,
+}
+
+impl ExitCode {
+    /// How a run (`run`, `merge`, `ingest`) exits: a write the disk refused first, then tests
+    /// left outstanding, then failures.
+    pub fn of_run(s: &exemplar_runner::Session) -> ExitCode {
+        if s.unrecorded() {
+            ExitCode::Unrecorded
+        } else if s.not_run > 0 || (s.rerun_of.is_some() && s.outstanding() > 0) {
+            ExitCode::Outstanding
+        } else if s.failed() {
+            ExitCode::Failed
+        } else {
+            ExitCode::Ok
+        }
+    }
 }
 
 /// Why a command could not do its job.
@@ -63,6 +83,7 @@ impl Error {
         use exemplar_runner::Error as Runner;
         use exemplar_store::StoreError as Store;
         let journal = |e: &Store| match e {
+            e if e.is_unwritable() => ExitCode::Unrecorded,
             Store::NotASegment { .. }
             | Store::NewerFormat { .. }
             | Store::Corrupt { .. }
@@ -75,6 +96,12 @@ impl Error {
             _ => ExitCode::Usage,
         };
         match self {
+            Error::Io { source, .. }
+            | Error::Rewrite(exemplar_mission::RewriteError::Io { source, .. })
+                if exemplar_store::is_unwritable(source) =>
+            {
+                ExitCode::Unrecorded
+            }
             Error::Runner(Runner::Build { .. }) => ExitCode::Build,
             Error::Runner(
                 Runner::Mission(_)

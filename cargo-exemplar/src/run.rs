@@ -45,16 +45,7 @@ pub fn command(args: &RunArgs, color: ColorChoice) -> Result<ExitCode, Error> {
         RunFormat::Json => println!("{}", render::json::render(&session)),
         RunFormat::JsonStream => {}
     }
-    let reran = session.rerun_of.is_some();
-    Ok(
-        if session.not_run > 0 || (reran && session.outstanding() > 0) {
-            ExitCode::Outstanding
-        } else if session.failed() {
-            ExitCode::Failed
-        } else {
-            ExitCode::Ok
-        },
-    )
+    Ok(ExitCode::of_run(&session))
 }
 
 fn asks_for(harness_args: &[String], flags: &[&str]) -> bool {

@@ -45,6 +45,10 @@ pub struct RunDocument {
     /// `merge`: the shard runs this run is the union of.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<String>,
+    /// Writes the disk refused (full, read-only): what of this run was not recorded. Empty
+    /// when everything was; otherwise `ok` is false.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unrecorded: Vec<Unrecorded>,
 }
 
 /// One mission after a run.
@@ -184,4 +188,31 @@ pub struct OtherBinary {
     pub ok: bool,
     /// What happened, in words.
     pub summary: String,
+}
+
+/// A write of a run that failed — a full or read-only disk, another I/O error — and what it
+/// left unrecorded. The tests ran and their outcomes were shown all the same; what was recorded
+/// before the failure stays as it was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unrecorded {
+    /// Which file the write was for.
+    pub place: WritePlace,
+    /// The file or folder.
+    pub path: PathBuf,
+    /// The error, as the system gave it.
+    pub error: String,
+    /// What was not recorded, in words.
+    pub lost: String,
+}
+
+/// The files a run writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WritePlace {
+    /// The journal's log (its records and blobs): the truth.
+    Journal,
+    /// The journal's index, derived from the log (which still has everything).
+    Index,
+    /// A mission file's `signal:` and `history:`.
+    Mission,
 }

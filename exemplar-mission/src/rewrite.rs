@@ -241,6 +241,29 @@ pub fn write_atomic(path: &Path, original: &str, text: &str) -> Result<(), Rewri
     Ok(())
 }
 
+/// Remove the temporary files [`write_atomic`] left beside `path` when it was killed between
+/// writing and renaming (`.mission.*.tmp`); the removed paths. Call it only while no other
+/// writer of the file can be at work (cargo exemplar holds the journal's writer lock).
+pub fn sweep_temporaries(path: &Path) -> Vec<std::path::PathBuf> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with(".mission.") && name.ends_with(".tmp")
+        })
+        .filter(|e| fs::remove_file(e.path()).is_ok())
+        .map(|e| e.path())
+        .collect()
+}
+
 #[cfg(unix)]
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     fs::File::open(dir)?.sync_all()

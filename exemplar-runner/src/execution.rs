@@ -272,13 +272,12 @@ impl<'b> Execution<'_> {
                     binary: b.bin,
                     record: &record,
                 });
-                let written = self.recorder.record(&record);
+                self.recorder.record(&record);
                 b.arrived.push(record);
                 let stranded = b.inventory.stranded.iter().any(|t| t.plan == Plan::Run);
                 if b.arrived.len() == b.expecting && !stranded {
                     self.binary_done(b);
                 }
-                written?;
             }
             Progress::Amended(f) => {
                 // The journal keeps the last record of a test in a run: the amended one.
@@ -300,7 +299,7 @@ impl<'b> Execution<'_> {
                             record,
                         });
                     }
-                    self.recorder.record(record)?;
+                    self.recorder.record(record);
                 }
             }
         }
@@ -320,7 +319,7 @@ impl<'b> Execution<'_> {
                 binary: b.bin,
                 record: &record,
             });
-            self.recorder.record(&record)?;
+            self.recorder.record(&record);
             b.arrived.push(record);
         }
         let tests = self.tests.entry(b.pkg.name.clone()).or_default();
@@ -330,7 +329,7 @@ impl<'b> Execution<'_> {
             let mut record = filtered_record(b.bin, b.pkg, root, info);
             if info.plan == Plan::OtherShard {
                 record.plan = Plan::OtherShard;
-                self.recorder.in_other_shard(&record)?;
+                self.recorder.in_other_shard(&record);
             }
             tests.push(record);
         }

@@ -52,12 +52,14 @@ impl MadeRun {
         let mut missions = signal::update_missions(&discovery.packages, &mut tests, &[], &stamp);
         recorder.begin(start, crate::session::design_blobs(&discovery));
         for t in missions.iter().flat_map(|m| &m.tests) {
-            recorder.record(t)?;
+            recorder.record(t);
         }
-        recorder.end(signal::run_end(&run_id, &clock, counts, &missions))?;
+        recorder.end(signal::run_end(&run_id, &clock, counts, &missions));
         let executed = recorder.begun();
-        recorder.close()?;
-        signal::rewrite_missions(&mut missions, &stamp)?;
+        // A run the journal could not wholly record leaves the mission files in step with it.
+        stamp.rewrite &= !recorder.stopped();
+        let mut unrecorded = recorder.close();
+        unrecorded.extend(signal::rewrite_missions(&mut missions, &stamp)?);
         Ok(Session {
             run_id,
             executed,
@@ -73,6 +75,7 @@ impl MadeRun {
             partition: None,
             other_shards: 0,
             merged_from: Vec::new(),
+            unrecorded,
             elapsed: clock.elapsed(),
         })
     }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use exemplar_formats::run::{OtherBinary, SkippedPackage};
+use exemplar_formats::run::{OtherBinary, SkippedPackage, Unrecorded};
 use exemplar_formats::{OutcomeCounts, TestRecord};
 use exemplar_mission::Fingerprint;
 use exemplar_mission::update::Update;
@@ -73,6 +73,8 @@ pub struct Session {
     pub other_shards: u64,
     /// A merge (see [`merge`](crate::merge)): the shard runs this run is the union of.
     pub merged_from: Vec<String>,
+    /// Writes the disk refused (full, read-only), and what of the run they left unrecorded.
+    pub unrecorded: Vec<Unrecorded>,
     /// Wall time of the whole run, the build included.
     pub elapsed: Duration,
 }
@@ -81,6 +83,11 @@ impl Session {
     /// Tests the run left outstanding for `run --rerun-failed`: failing, or never run.
     pub fn outstanding(&self) -> u64 {
         self.counts.failing() + self.not_run
+    }
+
+    /// Whether part of the run could not be recorded (see [`Session::unrecorded`]).
+    pub fn unrecorded(&self) -> bool {
+        !self.unrecorded.is_empty()
     }
 
     /// Whether anything failed.
@@ -116,6 +123,15 @@ pub fn run(plan: &RunPlan, reporter: &mut dyn Reporter) -> Result<Session, Error
     if let Some(note) = recorder.recovery_note() {
         reporter.report(RunEvent::RecoveredJournal(&note));
     }
+    if recorder.holds_lock() {
+        for path in signal::sweep_temporaries(&discovery.packages) {
+            let note = format!(
+                "removed {}: a temporary file left by a mission rewrite that was cut short",
+                path.display()
+            );
+            reporter.report(RunEvent::Warning(&note));
+        }
+    }
     let mut session = run_recorded(
         plan,
         discovery,
@@ -124,7 +140,8 @@ pub fn run(plan: &RunPlan, reporter: &mut dyn Reporter) -> Result<Session, Error
         reporter,
         rerun.as_ref(),
     )?;
-    recorder.close()?;
+    let unrecorded = recorder.close();
+    session.unrecorded.splice(0..0, unrecorded);
     // The whole run's wall time: discovery, the build and closing the journal included.
     session.elapsed = started.elapsed();
     Ok(session)
@@ -258,7 +275,7 @@ fn run_recorded(
     }
     run.reporter.report(RunEvent::Executed);
     if record_empty {
-        run.recorder.begin_now()?;
+        run.recorder.begin_now();
     }
     let executed = run.recorder.begun();
     let Execution {
@@ -279,8 +296,13 @@ fn run_recorded(
     };
     let mut missions =
         signal::update_missions(&discovery.packages, &mut tests, &incomplete, &stamp);
-    recorder.end(signal::run_end(&run_id, &clock, counts, &missions))?;
-    signal::rewrite_missions(&mut missions, &stamp)?;
+    recorder.end(signal::run_end(&run_id, &clock, counts, &missions));
+    // A run the journal could not wholly record leaves the mission files in step with it.
+    let stamp = signal::Stamp {
+        rewrite: stamp.rewrite && !recorder.stopped(),
+        ..stamp
+    };
+    let unrecorded = signal::rewrite_missions(&mut missions, &stamp)?;
     Ok(Session {
         run_id,
         executed,
@@ -296,6 +318,7 @@ fn run_recorded(
         partition: plan.partition,
         other_shards,
         merged_from: Vec::new(),
+        unrecorded,
         elapsed: clock.elapsed(), // the tests' time; `run` adds the rest
     })
 }

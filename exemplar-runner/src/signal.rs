@@ -7,9 +7,10 @@
 
 use std::collections::HashMap;
 
+use exemplar_formats::run::{Unrecorded, WritePlace};
 use exemplar_formats::{OutcomeCounts, TestRecord};
-use exemplar_mission::rewrite;
 use exemplar_mission::update::{self, RunInput};
+use exemplar_mission::{RewriteError, rewrite};
 use exemplar_store::records::{MissionLoss, NodeLoss, RunEnd};
 
 use crate::clock::RunClock;
@@ -63,18 +64,47 @@ pub fn update_missions(
 
 /// Rewrite each mission file whose signal or history changed (atomically, refusing a file
 /// changed on disk since it was read), when `stamp` says to. Called after the run's end is
-/// journaled, so a refused rewrite never leaves the run unfinished in the journal.
-pub fn rewrite_missions(missions: &mut [MissionResult], stamp: &Stamp) -> Result<(), Error> {
+/// journaled, so a refused rewrite never leaves the run unfinished in the journal. A file the
+/// disk will not let be written (full, read-only) keeps what it had, and is returned with what
+/// it did not get; the other missions are still written.
+pub fn rewrite_missions(
+    missions: &mut [MissionResult],
+    stamp: &Stamp,
+) -> Result<Vec<Unrecorded>, Error> {
+    let mut unrecorded = Vec::new();
     if !stamp.rewrite {
-        return Ok(());
+        return Ok(unrecorded);
     }
     for m in missions.iter_mut().filter(|m| m.update.changed) {
         let mission = &m.package.mission;
         let text = rewrite::render(mission, &m.update.signal, &m.update.history)?;
-        rewrite::write_atomic(&mission.path, &mission.source, &text)?;
-        m.rewritten = true;
+        match rewrite::write_atomic(&mission.path, &mission.source, &text) {
+            Ok(()) => m.rewritten = true,
+            Err(RewriteError::Io { path, source }) if exemplar_store::is_unwritable(&source) => {
+                unrecorded.push(Unrecorded {
+                    place: WritePlace::Mission,
+                    path: mission.path.clone(),
+                    error: format!("cannot write {}: {source}", path.display()),
+                    lost: "this run's signal and history for this mission file, which keeps \
+                           what it had; the journal holds the run"
+                        .to_owned(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
-    Ok(())
+    Ok(unrecorded)
+}
+
+/// Remove the temporary files that rewrites of these packages' mission files left when they
+/// were killed between writing and renaming (`.mission.*.tmp` beside each file); the removed
+/// paths. Only while holding the journal's writer lock: every rewrite takes it, so none of
+/// these files is in use.
+pub fn sweep_temporaries(packages: &[MissionPackage]) -> Vec<std::path::PathBuf> {
+    packages
+        .iter()
+        .flat_map(|p| rewrite::sweep_temporaries(&p.mission.path))
+        .collect()
 }
 
 /// The journal's end record of a run.

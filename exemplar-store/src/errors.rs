@@ -146,6 +146,39 @@ pub enum StoreError {
     /// A record too large to frame.
     #[error("a record of {0} bytes is larger than the 64 MiB limit")]
     TooLarge(usize),
+    /// The index could not be written (a full or read-only disk): it is left as it was, never
+    /// rebuilt for this, and the log it is derived from still holds everything.
+    #[error("cannot write the journal index {path}: {source}")]
+    IndexUnwritable {
+        /// The index file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StoreError {
+    /// Whether this is a write the disk refused — full, read-only, over quota or not
+    /// permitted — rather than damage or a mistake: the journal is as it was, only this
+    /// write is missing.
+    pub fn is_unwritable(&self) -> bool {
+        match self {
+            StoreError::IndexUnwritable { .. } => true,
+            StoreError::Io { source, .. } => is_unwritable(source),
+            _ => false,
+        }
+    }
+}
+
+/// Whether an I/O error says the disk refused a write: full, read-only, over quota, or not
+/// permitted.
+pub fn is_unwritable(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::StorageFull | K::ReadOnlyFilesystem | K::QuotaExceeded | K::PermissionDenied
+    )
 }
 
 /// Shorthand.

@@ -35,6 +35,9 @@ pub struct JournalWriter {
     tests: HashSet<u64>,
     /// What opening found and did (a torn tail truncated, where the log continues).
     pub recovery: Recovery,
+    /// The index could not be brought up to date when the writer opened (a full or read-only
+    /// disk): the writer goes on without it, since the log holds everything.
+    pub index_error: Option<StoreError>,
     _lock: WriterLock,
 }
 
@@ -59,9 +62,16 @@ impl JournalWriter {
         // without that knowledge rather than wait: a blob stored twice costs space, not truth.
         // Likewise for the tests already defined: one defined twice is harmless (its id comes
         // from its content).
+        // An index the disk will not let grow is left behind the log, to be caught up when
+        // there is room: it must never stop the log from recording.
+        let mut index_error = None;
         let (blobs, tests) = match Index::try_open(dir) {
             Ok(index) => (known_blobs(&index)?, known_tests(&index)?),
             Err(StoreError::IndexBusy { .. }) => (HashSet::new(), HashSet::new()),
+            Err(e) if e.is_unwritable() => {
+                index_error = Some(e);
+                (HashSet::new(), HashSet::new())
+            }
             Err(e) => return Err(e),
         };
         let writer = Writer::start(&wal, &recovery, opts)?;
@@ -71,6 +81,7 @@ impl JournalWriter {
             blobs,
             tests,
             recovery,
+            index_error,
             _lock: lock,
         })
     }
@@ -132,6 +143,12 @@ impl JournalWriter {
         self.w().flush()
     }
 
+    /// The sequence number of the last durable record (after a failed write: the last one
+    /// the log is sure to hold).
+    pub fn durable(&self) -> u64 {
+        self.w().durable()
+    }
+
     /// The folder.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -139,12 +156,15 @@ impl JournalWriter {
 
     /// Flush, stop the writer, and bring the index up to date (best effort, without waiting:
     /// a busy or failing index is caught up by the next reader; the WAL has everything).
-    pub fn close(mut self) -> Result<()> {
+    /// Returns the error of an index the disk would not let grow, for the caller to tell.
+    pub fn close(mut self) -> Result<Option<StoreError>> {
         if let Some(w) = self.writer.take() {
             w.close()?;
         }
-        let _ = Index::try_open(&self.dir);
-        Ok(())
+        Ok(match Index::try_open(&self.dir) {
+            Err(e) if e.is_unwritable() => Some(e),
+            _ => None,
+        })
     }
 }
 

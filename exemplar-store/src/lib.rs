@@ -31,7 +31,7 @@ pub mod segment;
 pub mod wal;
 pub mod writer;
 
-pub use errors::{Result, StoreError};
+pub use errors::{Result, StoreError, is_unwritable};
 pub use index::{Index, RunRow};
 pub use journal::{JournalWriter, RepairReport, VerifyReport, open_index, repair, verify};
 pub use lock::Contention;

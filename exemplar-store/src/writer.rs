@@ -248,9 +248,17 @@ fn new_segment(dir: &Path, first_seq: u64) -> Result<Tail> {
         .append(true)
         .open(&path)
         .map_err(io("cannot create", &path))?;
-    file.write_all(&header.encode())
-        .map_err(io("cannot write", &path))?;
-    file.sync_all().map_err(io("cannot fsync", &path))?;
+    // A segment whose header did not make it to disk (a full disk) holds nothing: it goes,
+    // rather than stay as a file the next writer would take for damage.
+    let written = file
+        .write_all(&header.encode())
+        .map_err(io("cannot write", &path))
+        .and_then(|()| file.sync_all().map_err(io("cannot fsync", &path)));
+    if let Err(e) = written {
+        drop(file);
+        let _ = std::fs::remove_file(&path);
+        return Err(e);
+    }
     wal::sync_dir(dir)?;
     Ok(Tail {
         dir: dir.to_owned(),
@@ -397,9 +405,13 @@ fn write_buf(tail: &mut Tail, buf: &mut Vec<u8>) -> Result<()> {
     if buf.is_empty() {
         return Ok(());
     }
-    tail.file
-        .write_all(buf)
-        .map_err(io("cannot write", &tail.path))?;
+    if let Err(e) = tail.file.write_all(buf) {
+        // Part of the batch may be in the file (a disk that filled up mid-write): cut it off,
+        // so the log ends at its last whole record, as it did before this write. (Shrinking a
+        // file needs no space.) The writer stops after this failure.
+        let _ = tail.file.set_len(tail.len);
+        return Err(io("cannot write", &tail.path)(e));
+    }
     tail.len += buf.len() as u64;
     buf.clear();
     Ok(())

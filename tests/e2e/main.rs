@@ -8,6 +8,7 @@ mod branches;
 mod ci_recipes;
 mod day;
 mod design;
+mod disk;
 mod documents;
 mod gate;
 mod harness;

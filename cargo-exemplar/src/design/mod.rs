@@ -214,6 +214,13 @@ fn apply(doc: DesignPatch, args: &PatchArgs, typed_id: Option<&str>) -> Result<E
             },
         )?;
         exemplar_runner::journal::ignore_itself(&journal_dir);
+        // Under the lock no other writer of the file is at work: what a killed one left goes.
+        for removed in exemplar_mission::rewrite::sweep_temporaries(&pkg.mission.path) {
+            eprintln!(
+                "removed {}: a temporary file left by a mission rewrite that was cut short",
+                removed.display()
+            );
+        }
         Some(w)
     };
     let path = pkg.mission.path.clone();

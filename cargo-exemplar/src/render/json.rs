@@ -14,7 +14,7 @@ pub fn document(s: &Session) -> RunDocument {
         format: "exemplar-run".into(),
         version: 1,
         run_id: s.run_id.clone(),
-        ok: !s.failed(),
+        ok: !s.failed() && !s.unrecorded(),
         executed: s.executed,
         counts: s.counts,
         missions: s
@@ -67,6 +67,7 @@ pub fn document(s: &Session) -> RunDocument {
         partition: s.partition.map(|p| p.to_string()),
         other_shards: s.other_shards,
         merged_from: s.merged_from.clone(),
+        unrecorded: s.unrecorded.clone(),
     }
 }
 

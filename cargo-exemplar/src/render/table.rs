@@ -6,7 +6,7 @@ use exemplar_formats::{Outcome, OutcomeCounts};
 use exemplar_mission::{NodeKind, Status};
 
 use crate::style::Style;
-use exemplar_formats::run::DirectiveRow;
+use exemplar_formats::run::{DirectiveRow, WritePlace};
 use exemplar_runner::rows::rows;
 use exemplar_runner::{MissionResult, Session};
 
@@ -93,8 +93,11 @@ pub fn render(s: &Session, style: Style) -> String {
         return out;
     }
     write_outstanding(&mut out, s);
+    write_unrecorded(&mut out, s, style);
     let verdict = if s.failed() {
         style.bad("FAILED")
+    } else if s.unrecorded() {
+        style.bad("NOT RECORDED")
     } else {
         style.good("ok")
     };
@@ -192,6 +195,25 @@ pub fn write_others(out: &mut String, s: &Session, style: Style) {
             style.bad("FAILED")
         };
         let _ = writeln!(out, "\n{} {}: {word}: {}", o.package, o.target, o.summary);
+    }
+}
+
+/// Each write the disk refused, with what it left unrecorded (shared by `run` and `check`).
+pub fn write_unrecorded(out: &mut String, s: &Session, style: Style) {
+    for u in &s.unrecorded {
+        let place = match u.place {
+            WritePlace::Journal => "the journal's log",
+            WritePlace::Index => "the journal's index",
+            WritePlace::Mission => "the mission file",
+        };
+        let _ = writeln!(
+            out,
+            "\n{}: {place} {}\n  {}\n  not recorded: {}",
+            style.bad("write failed"),
+            u.path.display(),
+            u.error,
+            u.lost
+        );
     }
 }
 

@@ -21,12 +21,33 @@ fn write(path: &str, text: &str) -> Result<(), Error> {
             source,
         })?;
     }
-    std::fs::write(&p, text).map_err(|source| Error::Io {
+    write_whole(&p, text).map_err(|source| Error::Io {
         action: "write",
         path: p.clone(),
         source,
     })?;
     eprintln!("wrote {}", p.display());
+    Ok(())
+}
+
+/// Write `text` to `path` whole or not at all: through a temporary file beside it, renamed
+/// over it once written, so a full disk leaves the previous report (or none) and no partial
+/// page or temporary file behind.
+fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".exemplar-report.").suffix(".tmp");
+    // As `fs::write` would make it: readable by all, less what the umask takes away.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir)?;
+    // Through the file itself: the error is then the system's, without the temporary path.
+    tmp.as_file_mut().write_all(text.as_bytes())?;
+    tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 

@@ -62,7 +62,7 @@ impl Index {
         let t = match tx.open_table(META) {
             Ok(t) => t,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
-            Err(e) => return Err(db_err(p)(&e)),
+            Err(e) => return Err(db_err(p)(e)),
         };
         Ok(tri!(p, t.get(KEY))
             .and_then(|v| Some(u64::from_le_bytes(v.value().get(0..8)?.try_into().ok()?)))

@@ -128,30 +128,47 @@ pub struct Index {
     pub rebuilt: bool,
 }
 
-fn db_err(path: &Path) -> impl Fn(&dyn std::fmt::Display) -> StoreError + '_ {
-    move |e| StoreError::Index {
-        path: path.to_owned(),
-        detail: e.to_string(),
+/// The error for a failure of the index database at `path`: a write the disk refused is
+/// [`StoreError::IndexUnwritable`] (the index stays as it was); anything else, a read that
+/// finds garbage included, is damage ([`StoreError::Index`]), which an open rebuilds.
+fn db_err<E: Into<redb::Error>>(path: &Path) -> impl Fn(E) -> StoreError + '_ {
+    move |e| match e.into() {
+        redb::Error::Io(source) if crate::errors::is_unwritable(&source) => {
+            StoreError::IndexUnwritable {
+                path: path.to_owned(),
+                source,
+            }
+        }
+        other => StoreError::Index {
+            path: path.to_owned(),
+            detail: other.to_string(),
+        },
     }
 }
 
 macro_rules! tri {
     ($path:expr, $e:expr) => {
-        $e.map_err(|e| db_err($path)(&e))?
+        $e.map_err(|e| db_err($path)(e))?
     };
 }
 
 mod apply;
 pub(crate) mod commits;
 mod compact;
+mod memory;
 pub(crate) mod results;
 use apply::{Pending, apply};
 
 impl Index {
     /// Open the index of the journal at `dir` and bring it up to date with its WAL, waiting
     /// (up to a minute) while another process has it open.
+    /// On a disk that will not let the index be written (read-only, full), the index is
+    /// caught up in memory instead: the answers are whole, and nothing is written.
     pub fn open(dir: &Path) -> Result<Index> {
-        Self::open_with(dir, false)
+        match Self::open_with(dir, false) {
+            Err(e) if e.is_unwritable() => Self::open_in_memory(dir),
+            other => other,
+        }
     }
 
     /// Like [`Index::open`], but fail at once with [`StoreError::IndexBusy`] when another
@@ -232,23 +249,64 @@ impl Index {
                 recreate_db(&path)?
             }
         };
-        let mut index = Index {
+        let index = Index {
             db,
             path: path.clone(),
             applied_now: 0,
             rebuilt,
         };
-        // Format and identity: start over when they do not match.
-        let (format, applied, owner) = index.meta()?;
+        let index = index.settle(&wal_dir, wal_id, || recreate_db(&path))?;
+        Ok(index)
+    }
+
+    /// The index of a journal whose disk will not let the index be written (read-only, full):
+    /// its file copied into memory and caught up with the log there (see `memory`).
+    fn open_in_memory(dir: &Path) -> Result<Index> {
+        let path = dir.join("index.redb");
+        let wal_dir = dir.join("wal");
+        let wal_id = first_file_id(&wal_dir)?;
+        let copy = std::fs::read(&path).unwrap_or_default();
+        let fresh = || memory_db(&path, Vec::new());
+        // A copy that does not open (damaged) is started over, as the file would be.
+        let db = memory_db(&path, copy).or_else(|_| fresh())?;
+        let index = Index {
+            db,
+            path: path.clone(),
+            applied_now: 0,
+            rebuilt: false,
+        };
+        match index.settle(&wal_dir, wal_id, fresh) {
+            Err(StoreError::Index { .. } | StoreError::Decode { .. }) => {
+                let index = Index {
+                    db: fresh()?,
+                    path: path.clone(),
+                    applied_now: 0,
+                    rebuilt: true,
+                };
+                index.settle(&wal_dir, wal_id, fresh)
+            }
+            other => other,
+        }
+    }
+
+    /// Check the index's format and the log it belongs to, start over (with a database from
+    /// `fresh`) when they do not match, and catch up with the log.
+    fn settle(
+        mut self,
+        wal_dir: &Path,
+        wal_id: Option<[u8; 16]>,
+        fresh: impl Fn() -> Result<Database>,
+    ) -> Result<Index> {
+        let (format, applied, owner) = self.meta()?;
         let stale = match format {
             None => {
                 // A new (or unreadable, re-initialised) file: built from the WAL's start.
-                index.rebuilt = true;
+                self.rebuilt = true;
                 false
             }
             Some((major, minor)) if major > INDEX_MAJOR => {
                 return Err(StoreError::NewerIndex {
-                    path,
+                    path: self.path,
                     found: format!("{major}.{minor}"),
                     known: format!("{INDEX_MAJOR}.{INDEX_MINOR}"),
                 });
@@ -257,19 +315,20 @@ impl Index {
         };
         let foreign = applied > 0 && owner.as_deref() != wal_id.as_ref().map(|i| &i[..]);
         if stale || foreign {
-            drop(index);
-            index = Index {
-                db: recreate_db(&path)?,
-                path: path.clone(),
+            let path = self.path.clone();
+            drop(self);
+            self = Index {
+                db: fresh()?,
+                path,
                 applied_now: 0,
                 rebuilt: true,
             };
         }
-        index.catch_up(&wal_dir, wal_id)?;
-        if index.applied_now > 0 {
-            index.compact_if_grown();
+        self.catch_up(wal_dir, wal_id)?;
+        if self.applied_now > 0 {
+            self.compact_if_grown();
         }
-        Ok(index)
+        Ok(self)
     }
 
     fn meta(&self) -> Result<Meta> {
@@ -278,7 +337,7 @@ impl Index {
         let t = match tx.open_table(META) {
             Ok(t) => t,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok((None, 0, None)),
-            Err(e) => return Err(db_err(p)(&e)),
+            Err(e) => return Err(db_err(p)(e)),
         };
         let format = tri!(p, t.get("format")).map(|v| {
             let b = v.value();
@@ -362,7 +421,7 @@ impl Index {
         let t = match tx.open_table(META) {
             Ok(t) => t,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(db_err(p)(&e)),
+            Err(e) => return Err(db_err(p)(e)),
         };
         Ok(tri!(p, t.get("resume")).and_then(|v| {
             let b = v.value();
@@ -443,6 +502,13 @@ fn remove(path: &Path) -> Result<()> {
 }
 
 /// Delete the index file and create an empty database in its place.
+/// A database in memory, starting as `bytes` (see `memory`).
+fn memory_db(path: &Path, bytes: Vec<u8>) -> Result<Database> {
+    Database::builder()
+        .create_with_backend(memory::MemoryCopy::of(bytes))
+        .map_err(|e| db_err(path)(e))
+}
+
 fn recreate_db(path: &Path) -> Result<Database> {
     remove(path)?;
     open_db(path)?.ok_or_else(|| StoreError::Index {
@@ -479,7 +545,14 @@ fn open_db(path: &Path) -> Result<Option<Database>> {
                     std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
                 ) =>
             {
-                return Err(crate::errors::io("cannot open", path)(e));
+                return Err(if crate::errors::is_unwritable(&e) {
+                    StoreError::IndexUnwritable {
+                        path: path.to_owned(),
+                        source: e,
+                    }
+                } else {
+                    crate::errors::io("cannot open", path)(e)
+                });
             }
             Err(_) => return Ok(None),
         }
