@@ -32,7 +32,7 @@ pub mod wal;
 pub mod writer;
 
 pub use errors::{Result, StoreError, is_unwritable};
-pub use index::{Index, RunRow};
+pub use index::{Index, RunRow, TableSize};
 pub use journal::{JournalWriter, RepairReport, VerifyReport, open_index, repair, verify};
 pub use lock::Contention;
 pub use prune::{PruneReport, Retention};

@@ -3,7 +3,8 @@
 //! records stream in; and an fsync after every batch), fsync per record, and no fsync (the
 //! ceiling); open and
 //! recovery scan of a large journal; index rebuild; `history S1` over 10,000 runs; bytes per
-//! outcome, in the log and in the index.
+//! outcome, in the log and in the index. `--sizes D [--runs R]`: only the sizes of the log and
+//! of each table of the index, after R (default 40) runs of 10,000 tests over D directives.
 //!
 //! The workload ("steady state"): runs of the same 2,000 tests (two design ids each, every
 //! tenth failing with the same message), written as the runner writes them: a run start, one
@@ -22,6 +23,16 @@ fn dir_bytes(dir: &Path) -> u64 {
         .iter()
         .map(|(_, p)| std::fs::metadata(p).unwrap().len())
         .sum()
+}
+
+/// The index file's length, and what it takes on the disk: redb grows the file by doubling
+/// its length, and the pages not yet written are holes (as `du` counts).
+fn index_bytes(dir: &Path) -> (u64, u64) {
+    let meta = std::fs::metadata(dir.join("index.redb")).unwrap();
+    (
+        meta.len(),
+        std::os::unix::fs::MetadataExt::blocks(&meta) * 512,
+    )
 }
 
 fn fill(dir: &Path, n: usize, opts: WriterOptions) -> Duration {
@@ -60,6 +71,21 @@ fn main() {
         base.path().display()
     );
 
+    if let Some(directives) = args
+        .iter()
+        .position(|a| a == "--sizes")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+    {
+        let runs = args
+            .iter()
+            .position(|a| a == "--runs")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(40);
+        sizes(base.path(), directives, runs);
+        return;
+    }
     let group = base.path().join("group");
     appends(base.path(), &group, n);
     recovery(&group, n);
@@ -79,11 +105,12 @@ fn appends(base: &Path, group: &Path, n: usize) {
         bytes as f64 / n as f64
     );
     drop(open_index(group).unwrap());
-    let index = std::fs::metadata(group.join("index.redb")).unwrap().len();
+    let (len, index) = index_bytes(group);
     println!(
-        "on-disk bytes per outcome (index):    {:.1}  (index/log {:.2})",
+        "on-disk bytes per outcome (index):    {:.1}  (index/log {:.2}; the file is {:.2}x the log long, its unwritten pages holes)",
         index as f64 / n as f64,
-        index as f64 / bytes as f64
+        index as f64 / bytes as f64,
+        len as f64 / bytes as f64
     );
 
     let every = base.join("every-batch");
@@ -233,4 +260,57 @@ fn queries(base: &Path) {
     );
     let (rs, d) = time(|| ix.runs().unwrap());
     println!("list 10,000 runs: {} in {:.4}s", rs.len(), d.as_secs_f64());
+}
+
+/// The log's and the index's bytes (each table's) after `runs` runs of 10,000 tests over
+/// `directives` directives, every test linked to one of them, every tenth failing.
+fn sizes(base: &Path, directives: usize, runs: i64) {
+    let dir = base.join("sizes");
+    let mut w = JournalWriter::open(
+        &dir,
+        Contention::Fail,
+        WriterOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let message = w.put_blob(b"assertion failed").unwrap();
+    let defs: Vec<exemplar_store::records::TestDef> = (0..10_000)
+        .map(|i| {
+            exemplar_store::records::TestDef::new(
+                "kv",
+                &format!("tests/t{}.rs::case_{i}", i % 50),
+                &format!("t{}", i % 50),
+                (i % 700) as u32,
+                &[format!("S{}", i % directives)],
+            )
+        })
+        .collect();
+    for run in 0..runs {
+        let id = format!("20261202T12{run:04}Z-abcdef");
+        w.append(&run_start(&id, run, directives)).unwrap();
+        for (i, def) in defs.iter().enumerate() {
+            let failing = (i + run as usize).is_multiple_of(10);
+            let r = exemplar_store::records::TestResult {
+                test: def.id,
+                outcome: u8::from(failing),
+                duration: 0.001 * (i % 97) as f64,
+                message: failing.then(|| minicbor::bytes::ByteArray::from(message)),
+                output: None,
+            };
+            w.append_result(&r, || def.clone()).unwrap();
+        }
+        w.append(&run_end(&id, run, directives)).unwrap();
+    }
+    w.close().unwrap();
+    let index = open_index(&dir).unwrap();
+    let log = dir_bytes(&dir);
+    let (file, on_disk) = index_bytes(&dir);
+    println!(
+        "{runs} runs x 10,000 tests, {directives} directives: log {log} B, index file {file} B long, {on_disk} B on disk (index/log {:.2} long, {:.2} on disk)",
+        file as f64 / log as f64,
+        on_disk as f64 / log as f64
+    );
+    for t in index.table_sizes().unwrap() {
+        println!("  {:<16} {:>12} B", t.name, t.bytes);
+    }
 }

@@ -105,6 +105,15 @@ impl RunRow {
     }
 }
 
+/// The bytes one table of the index takes (see [`Index::table_sizes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSize {
+    /// The table's name.
+    pub name: &'static str,
+    /// Its bytes in the file.
+    pub bytes: u64,
+}
+
 /// The key of a test across runs: mission and ref.
 pub fn test_key(mission: &str, reference: &str) -> String {
     format!("{mission}\u{1f}{reference}")
@@ -350,6 +359,35 @@ impl Index {
             .unwrap_or(0);
         let owner = tri!(p, t.get("wal_id")).map(|v| v.value().to_vec());
         Ok((format, applied, owner))
+    }
+
+    /// How many bytes each table of the index takes in its file (stored, metadata and
+    /// fragmented pages together), for the benchmarks that hold the index to its log's size.
+    pub fn table_sizes(&self) -> Result<Vec<TableSize>> {
+        use redb::ReadableTableMetadata;
+        let p = &self.path;
+        let tx = tri!(p, self.db.begin_read());
+        let mut out = Vec::new();
+        macro_rules! size {
+            ($name:literal, $def:expr) => {
+                if let Ok(t) = tx.open_table($def) {
+                    let st = tri!(p, t.stats());
+                    out.push(TableSize {
+                        name: $name,
+                        bytes: st.stored_bytes() + st.metadata_bytes() + st.fragmented_bytes(),
+                    });
+                }
+            };
+        }
+        size!("runs", RUNS);
+        size!("run_order", RUN_ORDER);
+        size!("test_defs", TEST_DEFS);
+        size!("commits", COMMITS);
+        size!("results", RESULTS);
+        size!("loss_history", LOSS);
+        size!("blobs", BLOBS);
+        size!("design_patches", PATCHES);
+        Ok(out)
     }
 
     /// The last WAL sequence number applied.
