@@ -75,6 +75,15 @@ pub enum Error {
     /// A mission file could not be written.
     #[error(transparent)]
     Rewrite(#[from] exemplar_mission::RewriteError),
+    /// The work was done, but the journal could not record it.
+    #[error("{done}, but the journal could not record it: {source}")]
+    NotRecorded {
+        /// What was done ("patched mission.yaml").
+        done: String,
+        /// Why the journal did not take its record.
+        #[source]
+        source: exemplar_store::StoreError,
+    },
 }
 
 impl Error {
@@ -102,6 +111,7 @@ impl Error {
             {
                 ExitCode::Unrecorded
             }
+            Error::NotRecorded { .. } => ExitCode::Unrecorded,
             Error::Runner(Runner::Build { .. }) => ExitCode::Build,
             Error::Runner(
                 Runner::Mission(_)

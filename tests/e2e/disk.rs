@@ -125,6 +125,26 @@ fn a_full_log() {
     let last = history(&fx, &[]).pop().unwrap();
     assert_eq!(last["run_id"], again.document["run_id"]);
     assert_eq!(last["complete"], true);
+
+    // A design patch when the log is full: the file is patched, its record is not, and the
+    // message and exit code say so.
+    let filler = fill(&wal);
+    // Its note is longer than the room the log's last page may have spare.
+    let note = "a note longer than a page ".repeat(400);
+    let patch = fx.exemplar(&["design", "activate", "S4", "--note", &note]);
+    assert_eq!(patch.status.code(), Some(8), "{}", stderr(&patch));
+    assert!(
+        stderr(&patch).contains("patched mission.yaml, but the journal could not record it"),
+        "{}",
+        stderr(&patch)
+    );
+    let m = exemplar_mission::parse_str(Path::new("mission.yaml"), &fx.read("mission.yaml"));
+    let active = exemplar_formats::design::Status::Active;
+    assert_eq!(m.unwrap().node("S4").unwrap().status, active);
+    assert_no_leftovers(fx.path());
+    std::fs::remove_file(filler).unwrap();
+    let verify = fx.exemplar(&["journal", "verify"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
 }
 
 /// The index cannot grow: the log still records every run, the mission file is rewritten

@@ -261,8 +261,16 @@ fn apply(doc: DesignPatch, args: &PatchArgs, typed_id: Option<&str>) -> Result<E
             note: note.clone(),
             author: author.clone(),
         };
-        seq = Some(w.append_durable(&Record::DesignPatch(record))?);
-        w.close()?;
+        // The file is patched: a record the journal refuses (a full disk) is said as such.
+        let not_recorded = |source| Error::NotRecorded {
+            done: format!("patched {}", pkg.display.display()),
+            source,
+        };
+        seq = Some(
+            w.append_durable(&Record::DesignPatch(record))
+                .map_err(not_recorded)?,
+        );
+        w.close().map_err(not_recorded)?;
     }
     let applied = PatchApplied {
         format: "exemplar-design-applied".into(),
