@@ -6,6 +6,8 @@
 //!   the journal on, against `cargo test` and `cargo nextest run`;
 //! - the bundled missions (kv, persist, hexmap) of this checkout, the same three ways.
 //!
+//! `--bundled` runs only the bundled missions; `--reps N` takes the median of N (default 3).
+//!
 //! Generated projects live under `target/bench-peers/`; `cargo exemplar` is the release build of
 //! this checkout. `cargo nextest` must be installed (`cargo xtask test` installs it).
 
@@ -118,12 +120,22 @@ fn report(label: &str, [test, nextest, ours]: [Duration; 3]) {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // `--bundled`: only the bundled missions; `--reps N`: the median of N (default 3).
+    let bundled_only = args.iter().any(|a| a == "--bundled");
+    let reps = args
+        .iter()
+        .position(|a| a == "--reps")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
     release_cli();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let root = repo().join("target/bench-peers");
     let target = root.join("target");
-    println!("{cores} cores, builds up to date, median of 3 (interleaved), wall time:");
-    for tests in [1_000, 10_000] {
+    println!("{cores} cores, builds up to date, median of {reps} (interleaved), wall time:");
+    let suites: &[usize] = if bundled_only { &[] } else { &[1_000, 10_000] };
+    for &tests in suites {
         let dir = root.join(format!("t{tests}"));
         project(&dir, tests);
         let build = Command::new(env!("CARGO"))
@@ -136,13 +148,13 @@ fn main() {
         // The first run builds what `cargo exemplar` adds and starts the journal.
         side_by_side(&dir, &target, &[], 1);
         let label = format!("{tests} trivial tests, 1,000 directives");
-        report(&label, side_by_side(&dir, &target, &[], 3));
+        report(&label, side_by_side(&dir, &target, &[], reps));
     }
     let missions = ["-p", "kv", "-p", "persist", "-p", "hexmap"];
     let target = repo().join("target");
     side_by_side(&repo(), &target, &missions, 1);
     report(
         "the bundled missions",
-        side_by_side(&repo(), &target, &missions, 3),
+        side_by_side(&repo(), &target, &missions, reps),
     );
 }
