@@ -6,8 +6,9 @@
 //! no temporary file is left, the message names the path and what was not recorded, and the
 //! exit code is 8. Once there is room again, the next run records as usual.
 //!
-//! Mounting needs root (or a user namespace that allows it). Where that is not allowed this
-//! test fails and says so, unless `EXEMPLAR_DISK_TESTS=skip` leaves it out knowingly.
+//! Mounting needs root, or a user namespace that allows it (`unshare -r -m`). Where neither is
+//! allowed this test fails and says so, unless `EXEMPLAR_DISK_TESTS=skip` leaves it out
+//! knowingly (`cargo xtask test` sets it, and says so loudly, where it probes none).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -25,7 +26,8 @@ fn a_full_or_read_only_disk_stops_the_record_never_the_run() {
         return;
     }
     let probe = Command::new("unshare")
-        .args(["-m", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"])
+        .args(namespace())
+        .args(["sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"])
         .output();
     match probe {
         Ok(o) if o.status.success() => {}
@@ -37,7 +39,7 @@ fn a_full_or_read_only_disk_stops_the_record_never_the_run() {
     }
     let me = std::env::current_exe().unwrap();
     let out = Command::new("unshare")
-        .arg("-m")
+        .args(namespace())
         .arg(&me)
         .args([
             "--exact",
@@ -56,6 +58,16 @@ fn a_full_or_read_only_disk_stops_the_record_never_the_run() {
         text.contains("1 passed"),
         "the inner test did not run: {text}"
     );
+}
+
+/// `unshare`'s options for a private mount namespace: root has one at once; anyone else gets
+/// one inside a user namespace where they are root (`-r`), where a tmpfs may be mounted.
+fn namespace() -> &'static [&'static str] {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if root { &["-m"] } else { &["-r", "-m"] }
 }
 
 /// The scenarios, in a mount namespace of their own (run by the test above).
