@@ -15,7 +15,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::support::{Fixture, stderr};
+use crate::support::{Fixture, copy_tree, stderr, walk};
 
 const INNER: &str = "EXEMPLAR_DISK_INNER";
 
@@ -213,9 +213,9 @@ fn a_full_project_then_a_read_only_one() {
     let env = [("EXEMPLAR_JOURNAL", journal.path().to_str().unwrap())];
     // The project moves onto a tmpfs mounted where it was.
     let aside = tempfile::tempdir().unwrap();
-    copy_dir(fx.path(), aside.path());
+    copy_tree(fx.path(), aside.path());
     mount_tmpfs(fx.path(), "4m");
-    copy_dir(aside.path(), fx.path());
+    copy_tree(aside.path(), fx.path());
     let page = fx.path().join("page.html");
     // Built (and its Cargo.lock completed) while there is room.
     let listed = fx.exemplar_env(&["list"], &env);
@@ -449,30 +449,5 @@ fn assert_no_leftovers(dir: &Path) {
             "a temporary file was left: {}",
             entry.display()
         );
-    }
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
     }
 }

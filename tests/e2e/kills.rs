@@ -22,7 +22,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{Fixture, stderr, target_dir};
+use crate::support::{Fixture, copy_tree, stderr, target_dir};
 
 const FLIPPING_TEST: &str = r#"use exemplar::design;
 
@@ -324,7 +324,8 @@ fn kills_of_journal_prune_leave_every_run_or_the_kept_ones() {
     let w = copy.to_str().unwrap().to_owned();
     let fresh = || {
         let _ = std::fs::remove_dir_all(&copy);
-        copy_dir(&source, &copy);
+        std::fs::create_dir_all(&copy).unwrap();
+        copy_tree(&source, &copy);
     };
     let prune = || {
         exemplar(
@@ -419,16 +420,4 @@ fn kills_of_a_design_patch_leave_the_old_mission_or_the_patched_one() {
         left.len(),
         c.whole
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }

@@ -131,7 +131,8 @@ impl Fixture {
     }
 }
 
-fn copy_tree(src: &Path, dst: &Path) {
+/// Copy the files under `src` into `dst` (which exists), leaving out `target/` folders.
+pub fn copy_tree(src: &Path, dst: &Path) {
     for entry in std::fs::read_dir(src).unwrap() {
         let entry = entry.unwrap();
         let to = dst.join(entry.file_name());
@@ -147,7 +148,8 @@ fn copy_tree(src: &Path, dst: &Path) {
     }
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+/// Every file under `dir`.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let p = entry.unwrap().path();
