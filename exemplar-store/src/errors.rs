@@ -51,9 +51,14 @@ pub enum StoreError {
     },
     /// A previous fsync failed: the writer has stopped.
     #[error(
-        "the journal writer stopped after a failed write or fsync ({0}); nothing after it was acknowledged; reopen the journal"
+        "the journal writer stopped after a failed write or fsync ({detail}); nothing after it was acknowledged; reopen the journal"
     )]
-    WriterStopped(String),
+    WriterStopped {
+        /// The failure, as it was said.
+        detail: String,
+        /// The kind of the I/O error behind it, when it was one.
+        kind: Option<std::io::ErrorKind>,
+    },
     /// Another process holds the writer lock.
     #[error("the journal at {path} is locked by another writer (pid {pid})")]
     Locked {
@@ -166,7 +171,19 @@ impl StoreError {
         match self {
             StoreError::IndexUnwritable { .. } => true,
             StoreError::Io { source, .. } => is_unwritable(source),
+            StoreError::WriterStopped { kind: Some(k), .. } => unwritable_kind(*k),
             _ => false,
+        }
+    }
+
+    /// The kind of the I/O error behind this one, when it is one.
+    pub(crate) fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        match self {
+            StoreError::Io { source, .. } | StoreError::IndexUnwritable { source, .. } => {
+                Some(source.kind())
+            }
+            StoreError::WriterStopped { kind, .. } => *kind,
+            _ => None,
         }
     }
 }
@@ -174,9 +191,13 @@ impl StoreError {
 /// Whether an I/O error says the disk refused a write: full, read-only, over quota, or not
 /// permitted.
 pub fn is_unwritable(e: &std::io::Error) -> bool {
+    unwritable_kind(e.kind())
+}
+
+fn unwritable_kind(kind: std::io::ErrorKind) -> bool {
     use std::io::ErrorKind as K;
     matches!(
-        e.kind(),
+        kind,
         K::StorageFull | K::ReadOnlyFilesystem | K::QuotaExceeded | K::PermissionDenied
     )
 }

@@ -162,12 +162,22 @@ pub fn prune(
     }));
     let next = journal.join(NEXT);
     let first_seq = recovery.next_seq;
-    write_log(&next, first_seq, &Pruned { runs: tombstones }, &carried)?;
+    if let Err(e) = write_log(&next, first_seq, &Pruned { runs: tombstones }, &carried) {
+        // An unfinished copy (a full disk, say) goes now, not at the next writer's open.
+        let _ = remove_dir(&next);
+        return Err(e);
+    }
     crash_point("prune:written");
     swap(journal)?;
     crash_point("prune:swapped");
     settle(journal)?;
-    drop(Index::rebuild(journal)?);
+    // The log is pruned. An index the disk will not let be rebuilt now is rebuilt by the
+    // next command that can write it; readers meanwhile build it in memory.
+    match Index::rebuild(journal) {
+        Ok(_) => {}
+        Err(e) if e.is_unwritable() => {}
+        Err(e) => return Err(e),
+    }
     report.pruned = pruned;
     report.bytes_after = log_bytes(&wal)?;
     report.blobs_kept = carried.blobs.len() as u64;

@@ -68,7 +68,8 @@ struct State {
     first_queued: Option<Instant>,
     next_seq: u64,
     durable: u64,
-    failed: Option<String>,
+    /// The failure that stopped the writer, and the kind of its I/O error.
+    failed: Option<(String, Option<std::io::ErrorKind>)>,
     closing: bool,
     /// Callers blocked in [`Writer::wait`]: their records are fsynced without delay.
     waiters: usize,
@@ -161,7 +162,7 @@ impl Writer {
         }
         let mut st = self.lock();
         if let Some(f) = &st.failed {
-            return Err(StoreError::WriterStopped(f.clone()));
+            return Err(stopped(f));
         }
         let seq = st.next_seq;
         st.next_seq += 1;
@@ -183,7 +184,7 @@ impl Writer {
                 return Ok(());
             }
             if let Some(f) = &st.failed {
-                return Err(StoreError::WriterStopped(f.clone()));
+                return Err(stopped(f));
             }
             st.waiters += 1;
             self.shared.work.notify_one();
@@ -229,6 +230,14 @@ impl Writer {
 impl Drop for Writer {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// The error every call gets once the writer has stopped.
+fn stopped((detail, kind): &(String, Option<std::io::ErrorKind>)) -> StoreError {
+    StoreError::WriterStopped {
+        detail: detail.clone(),
+        kind: *kind,
     }
 }
 
@@ -321,7 +330,7 @@ fn flusher(shared: Arc<Shared>, mut tail: Tail, opts: WriterOptions) {
             }
         }
         if let Err(e) = result {
-            st.failed = Some(e.to_string());
+            st.failed = Some((e.to_string(), e.io_kind()));
             shared.done.notify_all();
             return;
         }

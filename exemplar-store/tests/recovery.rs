@@ -255,7 +255,7 @@ fn a_failed_write_stops_the_writer_for_good() {
     let w =
         exemplar_store::writer::Writer::start(&dir.path().join("wal"), &recovery, opts()).unwrap();
     let err = w.append_durable(&outcome("r1", "t", 0)).unwrap_err();
-    assert!(matches!(err, StoreError::WriterStopped(_)), "{err}");
+    assert!(matches!(err, StoreError::WriterStopped { .. }), "{err}");
     // No retry: later appends are refused at once.
     let again = w.append(&outcome("r1", "u", 0)).unwrap_err();
     assert!(again.to_string().contains("stopped"), "{again}");

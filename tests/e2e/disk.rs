@@ -82,7 +82,7 @@ fn inside_a_private_mount_namespace() {
     a_full_log();
     an_index_that_cannot_grow();
     a_full_project_then_a_read_only_one();
-    a_read_only_journal();
+    a_full_then_read_only_journal();
 }
 
 /// The log cannot take the run's records: the tests run and are shown, the run is not
@@ -282,16 +282,33 @@ fn a_full_project_then_a_read_only_one() {
     assert_eq!(history(&fx, &env).len(), 2);
 }
 
-/// The journal is on a read-only file system: the run runs and shows its tests, records
-/// nothing, and leaves the mission file as it was.
-fn a_read_only_journal() {
+/// The journal's file system fills up (a prune is refused), then turns read-only: the run
+/// runs and shows its tests, records nothing, and leaves the mission file as it was.
+fn a_full_then_read_only_journal() {
     let fx = loud_fixture();
     let journal = fx.path().join(".exemplar");
     std::fs::create_dir_all(&journal).unwrap();
     mount_tmpfs(&journal, "8m");
     assert_eq!(run(&fx, &[]).code, 1);
+    assert_eq!(run(&fx, &[]).code, 1);
     let mission = fx.read("mission.yaml");
     let runs = history(&fx, &[]);
+    // A prune needs room for the new log beside the old: on a full disk it is refused, and
+    // leaves every run and no unfinished copy.
+    let filler = fill(&journal);
+    let prune = fx.exemplar(&["journal", "prune", "--keep-runs", "1"]);
+    assert_eq!(prune.status.code(), Some(8), "{}", stderr(&prune));
+    assert!(
+        stderr(&prune).contains("No space left"),
+        "{}",
+        stderr(&prune)
+    );
+    assert!(
+        !journal.join("wal.next").exists(),
+        "an unfinished copy was left"
+    );
+    std::fs::remove_file(filler).unwrap();
+    assert_eq!(history(&fx, &[]), runs, "a refused prune changed the runs");
     remount_read_only(&journal);
     let ro = run(&fx, &[]);
     assert_eq!(ro.code, 8, "{}", ro.text);
