@@ -105,13 +105,17 @@ impl Error {
             _ => ExitCode::Usage,
         };
         match self {
-            Error::Io { source, .. }
+            Error::Io {
+                action: "write" | "create",
+                source,
+                ..
+            }
             | Error::Rewrite(exemplar_mission::RewriteError::Io { source, .. })
                 if exemplar_store::is_unwritable(source) =>
             {
                 ExitCode::Unrecorded
             }
-            Error::NotRecorded { .. } => ExitCode::Unrecorded,
+            Error::NotRecorded { source, .. } => journal(source),
             Error::Runner(Runner::Build { .. }) => ExitCode::Build,
             Error::Runner(
                 Runner::Mission(_)

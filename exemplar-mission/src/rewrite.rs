@@ -219,8 +219,9 @@ pub fn write_atomic(path: &Path, original: &str, text: &str) -> Result<(), Rewri
         _ => Path::new("."),
     };
     let perms = fs::metadata(path).map_err(io(path))?.permissions();
+    // The writer's pid in the name: a sweep leaves the file of a writer that is still at work.
     let mut tmp = tempfile::Builder::new()
-        .prefix(".mission.")
+        .prefix(&format!(".mission.{}.", std::process::id()))
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(io(dir))?;
@@ -242,8 +243,10 @@ pub fn write_atomic(path: &Path, original: &str, text: &str) -> Result<(), Rewri
 }
 
 /// Remove the temporary files [`write_atomic`] left beside `path` when it was killed between
-/// writing and renaming (`.mission.*.tmp`); the removed paths. Call it only while no other
-/// writer of the file can be at work (cargo exemplar holds the journal's writer lock).
+/// writing and renaming (`.mission.PID.*.tmp`, whose writer is gone); the removed paths.
+/// cargo exemplar calls it while it holds the journal's writer lock, which every journaled
+/// rewrite takes; the pid spares a rewrite that takes no lock (`--no-journal`, the merge
+/// driver) while it is at work.
 pub fn sweep_temporaries(path: &Path) -> Vec<std::path::PathBuf> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -257,11 +260,34 @@ pub fn sweep_temporaries(path: &Path) -> Vec<std::path::PathBuf> {
         .filter(|e| {
             let name = e.file_name();
             let name = name.to_string_lossy();
-            name.starts_with(".mission.") && name.ends_with(".tmp")
+            name.starts_with(".mission.") && name.ends_with(".tmp") && !writer_alive(&name, e)
         })
         .filter(|e| fs::remove_file(e.path()).is_ok())
         .map(|e| e.path())
         .collect()
+}
+
+/// Whether the writer of temporary file `name` may still be at work: its pid (after
+/// `.mission.`) names a live process (Linux: `/proc/PID`), or, where that cannot be told, the
+/// file changed in the last minute.
+fn writer_alive(name: &str, entry: &fs::DirEntry) -> bool {
+    let pid = name
+        .strip_prefix(".mission.")
+        .and_then(|rest| rest.split('.').next())
+        .and_then(|pid| pid.parse::<u32>().ok());
+    let Some(pid) = pid else {
+        return false;
+    };
+    if pid == std::process::id() {
+        return false;
+    }
+    if cfg!(target_os = "linux") {
+        return Path::new("/proc").join(pid.to_string()).exists();
+    }
+    entry
+        .metadata()
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs() < 60))
 }
 
 #[cfg(unix)]

@@ -88,8 +88,10 @@ struct Stopped {
     error: String,
     /// Outcomes the log is sure to hold (durable before the failure).
     recorded: u64,
-    /// Whether the run's start was handed to the log before the failure.
+    /// Whether the run's start was durable in the log before the failure.
     started: bool,
+    /// Whether the run's start was handed to the log at all.
+    handed: bool,
 }
 
 /// The journal is this machine's history, never committed: its folder ignores itself, as
@@ -265,22 +267,25 @@ impl Recorder {
     /// The recording stops for good at a failed write: what the log is sure to hold is
     /// counted, and the writer (and its lock) let go.
     fn stop(&mut self, error: String) {
-        let recorded = match self.writer.take() {
+        let (recorded, started) = match self.writer.take() {
             Some(w) => {
                 let durable = w.durable();
                 let recorded = self.appended.iter().filter(|s| **s <= durable).count();
                 // Closing again reports the same failure: nothing more can be written.
                 let _ = w.close();
-                recorded as u64
+                (
+                    recorded as u64,
+                    self.start_seq.is_some_and(|s| s <= durable),
+                )
             }
-            None => 0,
+            None => (0, false),
         };
-        let started = self.start_seq.is_some();
         if self.stopped.is_none() {
             self.stopped = Some(Stopped {
                 error,
                 recorded,
                 started,
+                handed: self.start_seq.is_some(),
             });
         }
     }
@@ -293,7 +298,18 @@ impl Recorder {
             match w.close() {
                 Ok(Some(index)) => out.push(index_unrecorded(index)),
                 Ok(None) => {}
-                Err(e) => self.stop(e.to_string()),
+                // The run's end was made durable before (or the recording had stopped): what
+                // failed now is the last flush of nothing, or the index, which is derived.
+                Err(e) => out.push(Unrecorded {
+                    place: WritePlace::Journal,
+                    path: exemplar_store::journal::wal_dir(
+                        self.dir.as_deref().unwrap_or(Path::new("")),
+                    ),
+                    error: e.to_string(),
+                    lost: "nothing known: the run's end was durable before the journal was \
+                           closed; its next open checks the log"
+                        .to_owned(),
+                }),
             }
         }
         if let (Some(stopped), Some(dir)) = (&self.stopped, &self.dir) {
@@ -339,6 +355,10 @@ fn journal_unrecorded(dir: &Path, stopped: &Stopped, total: u64) -> Unrecorded {
              files were left as they were",
             stopped.recorded
         )
+    } else if stopped.handed {
+        "this run: nothing of it is sure to be in the journal (what reached the log reads as a \
+         run cut short), and the mission files were left as they were"
+            .to_owned()
     } else {
         "this run: nothing of it was recorded, and the mission files were left as they were"
             .to_owned()

@@ -58,8 +58,10 @@ impl MadeRun {
         let executed = recorder.begun();
         // A run the journal could not wholly record leaves the mission files in step with it.
         stamp.rewrite &= !recorder.stopped();
+        // The mission files are rewritten while the journal's lock is held, as a run does.
+        let rewritten = signal::rewrite_missions(&mut missions, &stamp);
         let mut unrecorded = recorder.close();
-        unrecorded.extend(signal::rewrite_missions(&mut missions, &stamp)?);
+        unrecorded.extend(rewritten?);
         Ok(Session {
             run_id,
             executed,

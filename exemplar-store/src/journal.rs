@@ -35,9 +35,6 @@ pub struct JournalWriter {
     tests: HashSet<u64>,
     /// What opening found and did (a torn tail truncated, where the log continues).
     pub recovery: Recovery,
-    /// The index could not be brought up to date when the writer opened (a full or read-only
-    /// disk): the writer goes on without it, since the log holds everything.
-    pub index_error: Option<StoreError>,
     _lock: WriterLock,
 }
 
@@ -64,14 +61,12 @@ impl JournalWriter {
         // from its content).
         // An index the disk will not let grow is left behind the log, to be caught up when
         // there is room: it must never stop the log from recording.
-        let mut index_error = None;
-        let (blobs, tests) = match Index::try_open(dir) {
-            Ok(index) => (known_blobs(&index)?, known_tests(&index)?),
+        let known =
+            Index::try_open(dir).and_then(|index| Ok((known_blobs(&index)?, known_tests(&index)?)));
+        let (blobs, tests) = match known {
+            Ok(known) => known,
             Err(StoreError::IndexBusy { .. }) => (HashSet::new(), HashSet::new()),
-            Err(e) if e.is_unwritable() => {
-                index_error = Some(e);
-                (HashSet::new(), HashSet::new())
-            }
+            Err(e) if e.is_unwritable() => (HashSet::new(), HashSet::new()),
             Err(e) => return Err(e),
         };
         let writer = Writer::start(&wal, &recovery, opts)?;
@@ -81,7 +76,6 @@ impl JournalWriter {
             blobs,
             tests,
             recovery,
-            index_error,
             _lock: lock,
         })
     }
@@ -169,30 +163,34 @@ impl JournalWriter {
 }
 
 fn known_tests(index: &Index) -> Result<HashSet<u64>> {
-    let map = |e: &dyn std::fmt::Display| StoreError::Index {
-        path: index.path.clone(),
-        detail: e.to_string(),
-    };
-    let tx = index.db.begin_read().map_err(|e| map(&e))?;
-    let t = tx.open_table(TEST_DEFS).map_err(|e| map(&e))?;
+    let p = &index.path;
+    let tx = index
+        .db
+        .begin_read()
+        .map_err(|e| crate::index::db_err(p)(e))?;
+    let t = tx
+        .open_table(TEST_DEFS)
+        .map_err(|e| crate::index::db_err(p)(e))?;
     let mut out = HashSet::new();
-    for item in t.iter().map_err(|e| map(&e))? {
-        let (k, _) = item.map_err(|e| map(&e))?;
+    for item in t.iter().map_err(|e| crate::index::db_err(p)(e))? {
+        let (k, _) = item.map_err(|e| crate::index::db_err(p)(e))?;
         out.insert(k.value());
     }
     Ok(out)
 }
 
 fn known_blobs(index: &Index) -> Result<HashSet<Hash>> {
+    let p = &index.path;
     let mut out = HashSet::new();
-    let map = |e: &dyn std::fmt::Display| StoreError::Index {
-        path: index.path.clone(),
-        detail: e.to_string(),
-    };
-    let tx = index.db.begin_read().map_err(|e| map(&e))?;
-    let t = tx.open_table(BLOBS).map_err(|e| map(&e))?;
-    for item in t.iter().map_err(|e| map(&e))? {
-        let (k, _) = item.map_err(|e| map(&e))?;
+    let tx = index
+        .db
+        .begin_read()
+        .map_err(|e| crate::index::db_err(p)(e))?;
+    let t = tx
+        .open_table(BLOBS)
+        .map_err(|e| crate::index::db_err(p)(e))?;
+    for item in t.iter().map_err(|e| crate::index::db_err(p)(e))? {
+        let (k, _) = item.map_err(|e| crate::index::db_err(p)(e))?;
         if let Ok(h) = <[u8; 32]>::try_from(k.value()) {
             out.insert(h);
         }

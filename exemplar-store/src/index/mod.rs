@@ -140,7 +140,7 @@ pub struct Index {
 /// The error for a failure of the index database at `path`: a write the disk refused is
 /// [`StoreError::IndexUnwritable`] (the index stays as it was); anything else, a read that
 /// finds garbage included, is damage ([`StoreError::Index`]), which an open rebuilds.
-fn db_err<E: Into<redb::Error>>(path: &Path) -> impl Fn(E) -> StoreError + '_ {
+pub(crate) fn db_err<E: Into<redb::Error>>(path: &Path) -> impl Fn(E) -> StoreError + '_ {
     move |e| match e.into() {
         redb::Error::Io(source) if crate::errors::is_unwritable(&source) => {
             StoreError::IndexUnwritable {
@@ -148,6 +148,12 @@ fn db_err<E: Into<redb::Error>>(path: &Path) -> impl Fn(E) -> StoreError + '_ {
                 source,
             }
         }
+        // After a failed write (a full disk) redb refuses every later call of this handle:
+        // the file holds what was committed before, so this is no damage to rebuild.
+        redb::Error::PreviousIo => StoreError::IndexUnwritable {
+            path: path.to_owned(),
+            source: std::io::Error::other("an earlier write to the index failed"),
+        },
         other => StoreError::Index {
             path: path.to_owned(),
             detail: other.to_string(),
@@ -274,6 +280,13 @@ impl Index {
         let path = dir.join("index.redb");
         let wal_dir = dir.join("wal");
         let wal_id = first_file_id(&wal_dir)?;
+        if wal_id.is_none() && crate::prune::in_flux(dir) {
+            // Never take a log in flux for an empty one (a prune's swap that a read-only disk
+            // keeps from being finished).
+            return Err(crate::errors::io("cannot read", &wal_dir)(
+                std::io::ErrorKind::NotFound.into(),
+            ));
+        }
         let copy = std::fs::read(&path).unwrap_or_default();
         let fresh = || memory_db(&path, Vec::new());
         // A copy that does not open (damaged) is started over, as the file would be.
@@ -336,6 +349,23 @@ impl Index {
         self.catch_up(wal_dir, wal_id)?;
         if self.applied_now > 0 {
             self.compact_if_grown();
+            if self.meta().is_err() {
+                // A compaction the disk refused leaves this handle refusing every read after
+                // it; the file still holds what was committed, so it is opened again.
+                let (path, applied_now, rebuilt) =
+                    (self.path.clone(), self.applied_now, self.rebuilt);
+                drop(self);
+                let db = open_db(&path)?.ok_or_else(|| StoreError::Index {
+                    path: path.clone(),
+                    detail: "cannot reopen the index after a failed compaction".into(),
+                })?;
+                self = Index {
+                    db,
+                    path,
+                    applied_now,
+                    rebuilt,
+                };
+            }
         }
         Ok(self)
     }
@@ -539,7 +569,6 @@ fn remove(path: &Path) -> Result<()> {
     }
 }
 
-/// Delete the index file and create an empty database in its place.
 /// A database in memory, starting as `bytes` (see `memory`).
 fn memory_db(path: &Path, bytes: Vec<u8>) -> Result<Database> {
     Database::builder()
@@ -547,6 +576,7 @@ fn memory_db(path: &Path, bytes: Vec<u8>) -> Result<Database> {
         .map_err(|e| db_err(path)(e))
 }
 
+/// Delete the index file and create an empty database in its place.
 fn recreate_db(path: &Path) -> Result<Database> {
     remove(path)?;
     open_db(path)?.ok_or_else(|| StoreError::Index {
