@@ -295,6 +295,7 @@ impl Recorder {
     pub fn close(mut self) -> Vec<Unrecorded> {
         let mut out = Vec::new();
         if let Some(w) = self.writer.take() {
+            let wal = exemplar_store::journal::wal_dir(w.dir());
             match w.close() {
                 Ok(Some(index)) => out.push(index_unrecorded(index)),
                 Ok(None) => {}
@@ -302,9 +303,7 @@ impl Recorder {
                 // failed now is the last flush of nothing, or the index, which is derived.
                 Err(e) => out.push(Unrecorded {
                     place: WritePlace::Journal,
-                    path: exemplar_store::journal::wal_dir(
-                        self.dir.as_deref().unwrap_or(Path::new("")),
-                    ),
+                    path: wal,
                     error: e.to_string(),
                     lost: "nothing known: the run's end was durable before the journal was \
                            closed; its next open checks the log"

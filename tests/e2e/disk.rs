@@ -22,7 +22,12 @@ const INNER: &str = "EXEMPLAR_DISK_INNER";
 #[test]
 fn a_full_or_read_only_disk_stops_the_record_never_the_run() {
     if std::env::var("EXEMPLAR_DISK_TESTS").as_deref() == Ok("skip") {
-        eprintln!("SKIPPED: EXEMPLAR_DISK_TESTS=skip leaves out the full- and read-only-disk test");
+        // Straight to the process's stderr, past the harness's capture: a passing test's
+        // eprintln! would not be seen.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: EXEMPLAR_DISK_TESTS=skip leaves out the full- and read-only-disk test"
+        );
         return;
     }
     let probe = Command::new("unshare")
@@ -92,6 +97,23 @@ fn a_full_log() {
     let wal = fx.path().join(".exemplar/wal");
     std::fs::create_dir_all(&wal).unwrap();
     mount_tmpfs(&wal, "4m");
+    // Full before the first segment: its header does not fit, the run records nothing, and
+    // no segment is left for the next writer to take for damage.
+    let filler = fill(&wal);
+    let headless = run(&fx, &[]);
+    assert_eq!(headless.code, 8, "{}", headless.text);
+    assert_eq!(headless.outcomes, expected(&fx), "{}", headless.text);
+    let lost = headless.document["unrecorded"][0]["lost"].as_str().unwrap();
+    assert!(
+        lost.starts_with("this run: nothing of it was recorded"),
+        "{lost}"
+    );
+    let names: Vec<String> = std::fs::read_dir(&wal)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["filler"], "a segment was left");
+    std::fs::remove_file(filler).unwrap();
     let first = run(&fx, &[]);
     assert_eq!(first.code, 1, "{}", first.text);
     assert_eq!(first.unrecorded(), Vec::<String>::new());
@@ -143,6 +165,12 @@ fn a_full_log() {
     let again = run(&fx, &[]);
     assert_eq!(again.code, 1, "{}", again.text);
     assert_eq!(again.unrecorded(), Vec::<String>::new());
+    // The failed batch was cut off the segment: the next open finds no torn tail.
+    assert!(
+        !again.text.contains("last write was cut short"),
+        "{}",
+        again.text
+    );
     let last = history(&fx, &[]).pop().unwrap();
     assert_eq!(last["run_id"], again.document["run_id"]);
     assert_eq!(last["complete"], true);
@@ -266,6 +294,12 @@ fn a_full_project_then_a_read_only_one() {
     let report = fx.exemplar_env(&["report", "--html", "page.html"], &env);
     assert!(report.status.success(), "{}", stderr(&report));
     let html = std::fs::read(&page).unwrap();
+    // Made as fs::write makes a file: the same mode, under the same umask.
+    let plain = fx.path().join("plain.txt");
+    std::fs::write(&plain, "x").unwrap();
+    let mode =
+        |p: &Path| std::os::unix::fs::PermissionsExt::mode(&p.metadata().unwrap().permissions());
+    assert_eq!(mode(&page), mode(&plain), "the report's mode");
     remount_read_only(fx.path());
     let ro = run(&fx, &env);
     assert_eq!(ro.code, 8, "{}", ro.text);

@@ -244,14 +244,7 @@ impl Index {
 
     fn open_inner(dir: &Path, force_rebuild: bool) -> Result<Index> {
         let path = dir.join("index.redb");
-        let wal_dir = dir.join("wal");
-        let wal_id = first_file_id(&wal_dir)?;
-        if wal_id.is_none() && crate::prune::in_flux(dir) {
-            // Never take a log in flux for an empty one: that would empty the index.
-            return Err(crate::errors::io("cannot read", &wal_dir)(
-                std::io::ErrorKind::NotFound.into(),
-            ));
-        }
+        let (wal_dir, wal_id) = log_of(dir)?;
         let mut rebuilt = false;
         if force_rebuild {
             remove(&path)?;
@@ -278,15 +271,7 @@ impl Index {
     /// its file copied into memory and caught up with the log there (see `memory`).
     fn open_in_memory(dir: &Path) -> Result<Index> {
         let path = dir.join("index.redb");
-        let wal_dir = dir.join("wal");
-        let wal_id = first_file_id(&wal_dir)?;
-        if wal_id.is_none() && crate::prune::in_flux(dir) {
-            // Never take a log in flux for an empty one (a prune's swap that a read-only disk
-            // keeps from being finished).
-            return Err(crate::errors::io("cannot read", &wal_dir)(
-                std::io::ErrorKind::NotFound.into(),
-            ));
-        }
+        let (wal_dir, wal_id) = log_of(dir)?;
         let copy = std::fs::read(&path).unwrap_or_default();
         let fresh = || memory_db(&path, Vec::new());
         // A copy that does not open (damaged) is started over, as the file would be.
@@ -567,6 +552,20 @@ fn remove(path: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(crate::errors::io("cannot remove", path)(e)),
     }
+}
+
+/// The journal's log folder and the id of its first file (`None`: no log yet). A log in flux
+/// (a prune's swap not finished, say because the disk turned read-only) is never taken for
+/// an empty one, which would empty the index.
+fn log_of(dir: &Path) -> Result<(PathBuf, Option<[u8; 16]>)> {
+    let wal_dir = dir.join("wal");
+    let wal_id = first_file_id(&wal_dir)?;
+    if wal_id.is_none() && crate::prune::in_flux(dir) {
+        return Err(crate::errors::io("cannot read", &wal_dir)(
+            std::io::ErrorKind::NotFound.into(),
+        ));
+    }
+    Ok((wal_dir, wal_id))
 }
 
 /// A database in memory, starting as `bytes` (see `memory`).
