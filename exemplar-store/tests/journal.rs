@@ -233,6 +233,57 @@ fn the_index_is_derived_rebuilt_and_caught_up() {
 }
 
 #[test]
+fn runs_of_one_design_share_its_fingerprints_and_an_older_index_is_rebuilt() {
+    use redb::{ReadableDatabase, ReadableTableMetadata, TableDefinition};
+    const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+    const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs");
+    const STAMPS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("design_stamps");
+    let dir = tempfile::tempdir().unwrap();
+    three_runs(dir.path());
+    let read = || {
+        let ix = open_index(dir.path()).unwrap();
+        let fingerprints: Vec<String> = (ix.runs().unwrap().iter())
+            .map(|r| r.missions[0].nodes[0].fingerprint.clone())
+            .collect();
+        let losses: Vec<(String, f64)> = (ix.loss_history("S1").unwrap().into_iter())
+            .map(|p| (p.run_id, p.loss))
+            .collect();
+        let a = ix.find_run("run-a").unwrap();
+        let at = ix.loss_at("kv", "S1", &a).unwrap();
+        (ix.rebuilt, fingerprints, losses, at)
+    };
+    let (_, fingerprints, losses, at) = read();
+    assert_eq!(fingerprints, ["fp-c1", "fp-c1", "fp-c2+dirty"]);
+    assert_eq!(losses, [("run-a".into(), 0.5), ("run-b".into(), 0.0)]);
+    assert_eq!(at, Some(0.5));
+    let run_a = open_index(dir.path()).unwrap().find_run("run-a").unwrap();
+    // Runs a and b started with one design: two sets are kept, not three.
+    let path = dir.path().join("index.redb");
+    let db = redb::Database::open(&path).unwrap();
+    let tx = db.begin_read().unwrap();
+    assert_eq!(tx.open_table(STAMPS).unwrap().len().unwrap(), 2);
+    drop(tx);
+
+    // An index of format 7 kept each run's row as plain CBOR, fingerprints and all: its rows
+    // are never read as this format's; the index is rebuilt.
+    let tx = db.begin_write().unwrap();
+    {
+        let mut runs = tx.open_table(RUNS).unwrap();
+        let plain = minicbor::to_vec(&run_a).unwrap();
+        runs.insert("run-a", plain.as_slice()).unwrap();
+        let mut meta = tx.open_table(META).unwrap();
+        let format = [7u32.to_le_bytes(), 0u32.to_le_bytes()].concat();
+        meta.insert("format", format.as_slice()).unwrap();
+    }
+    tx.commit().unwrap();
+    drop(db);
+    let (rebuilt, again, losses_again, _) = read();
+    assert!(rebuilt, "an index of format 7 is rebuilt");
+    assert_eq!(again, fingerprints);
+    assert_eq!(losses_again, losses);
+}
+
+#[test]
 fn ingesting_a_run_twice_records_it_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut w = writer(dir.path());

@@ -410,3 +410,88 @@ fn editing_the_mission_rebuilds_the_tests() {
         stderr(&out)
     );
 }
+
+/// A default-harness target whose tests each note which of the others were running when it
+/// started and when it ended (marker files in `running/`, a note per test in `seen/`).
+const GROUPED_TESTS: &str = r#"
+use std::{fs, path::Path, thread, time::Duration};
+
+fn others(dir: &Path, me: &str) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != me)
+        .collect()
+}
+
+fn visit(me: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (running, seen) = (root.join("running"), root.join("seen"));
+    fs::create_dir_all(&running).unwrap();
+    fs::create_dir_all(&seen).unwrap();
+    fs::write(running.join(me), "").unwrap();
+    let mut saw = others(&running, me);
+    thread::sleep(Duration::from_millis(400));
+    saw.extend(others(&running, me));
+    fs::remove_file(running.join(me)).unwrap();
+    fs::write(seen.join(me), saw.join("\n")).unwrap();
+}
+
+#[test] fn grouped_alone() { visit("grouped_alone") }
+#[test] fn grouped_disk_a() { visit("grouped_disk_a") }
+#[test] fn grouped_disk_b() { visit("grouped_disk_b") }
+#[test] fn grouped_disk_c() { visit("grouped_disk_c") }
+#[test] fn grouped_free_a() { visit("grouped_free_a") }
+#[test] fn grouped_free_b() { visit("grouped_free_b") }
+#[test] fn grouped_free_c() { visit("grouped_free_c") }
+#[test] fn grouped_free_d() { visit("grouped_free_d") }
+"#;
+
+#[test]
+fn test_groups_bound_what_runs_beside_their_tests_in_real_processes() {
+    let fx = Fixture::new("basic");
+    fx.write("tests/groups.rs", GROUPED_TESTS);
+    let manifest = fx.read("Cargo.toml");
+    fx.write(
+        "Cargo.toml",
+        &format!(
+            "{manifest}\n[package.metadata.exemplar.test-groups.quiet]\nfilter = \"grouped_alone\"\nalone = true\n\n\
+             [package.metadata.exemplar.test-groups.disk]\ntests = [\"grouped_disk_a\", \"grouped_disk_b\", \"grouped_disk_c\"]\nmax-threads = 1\n"
+        ),
+    );
+    // The first run knows no durations (the tests share batches); the second gives each test
+    // of 0.2 s or more a batch of its own, so the free tests surely run side by side.
+    for round in 0..2 {
+        let _ = std::fs::remove_dir_all(fx.path().join("seen"));
+        let out = fx.exemplar(&["run", "-j", "3", "--", "grouped_"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let seen = |test: &str| -> Vec<String> {
+            let note = fx.read(&format!("seen/{test}"));
+            note.lines().map(str::to_owned).collect()
+        };
+        let alone = seen("grouped_alone");
+        assert!(
+            alone.is_empty(),
+            "round {round}: the alone test saw {alone:?}"
+        );
+        for test in ["grouped_disk_a", "grouped_disk_b", "grouped_disk_c"] {
+            let mates: Vec<String> = (seen(test).into_iter())
+                .filter(|t| t.starts_with("grouped_disk"))
+                .collect();
+            assert!(
+                mates.is_empty(),
+                "round {round}: {test} ran beside {mates:?}"
+            );
+        }
+        if round == 1 {
+            let side_by_side = ["grouped_free_a", "grouped_free_b", "grouped_free_c"]
+                .iter()
+                .any(|t| !seen(t).is_empty());
+            assert!(
+                side_by_side,
+                "the free tests never ran side by side: {}",
+                stdout(&out)
+            );
+        }
+    }
+}

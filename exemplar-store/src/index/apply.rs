@@ -10,8 +10,8 @@ use redb::{Database, ReadableTable, Table, WriteTransaction};
 
 use super::commits::CommitCodes;
 use super::{
-    BLOBS, COMMITS, INDEX_MAJOR, INDEX_MINOR, LOSS, META, PATCHES, PRUNED, RESULTS, RUN_ORDER,
-    RUNS, RunRow, TEST_DEFS, db_err, node_key, results,
+    BLOBS, COMMITS, INDEX_MAJOR, INDEX_MINOR, META, PATCHES, PRUNED, RESULTS, RUN_ORDER, RUNS,
+    RunRow, STAMPS, TEST_DEFS, db_err, results, rows,
 };
 use crate::errors::Result;
 use crate::records::{Blob, Outcome, Record, RunEnd, RunStart, TestDef, TestResult};
@@ -53,7 +53,7 @@ struct Batch<'txn, 'p> {
     defs: Table<'txn, u64, &'static [u8]>,
     results: Table<'txn, (u64, u32), &'static [u8]>,
     commits: Table<'txn, &'static str, &'static [u8]>,
-    loss: Table<'txn, (u64, &'static str), (i64, &'static str, f64)>,
+    stamps: Table<'txn, &'static [u8], &'static [u8]>,
     blobs: Table<'txn, &'static [u8], &'static [u8]>,
     pruned: Table<'txn, &'static str, i64>,
     patches: Table<'txn, u64, &'static [u8]>,
@@ -83,7 +83,7 @@ impl<'txn, 'p> Batch<'txn, 'p> {
             defs: tri!(p, tx.open_table(TEST_DEFS)),
             results: tri!(p, tx.open_table(RESULTS)),
             commits: tri!(p, tx.open_table(COMMITS)),
-            loss: tri!(p, tx.open_table(LOSS)),
+            stamps: tri!(p, tx.open_table(STAMPS)),
             blobs: tri!(p, tx.open_table(BLOBS)),
             pruned: tri!(p, tx.open_table(PRUNED)),
             patches: tri!(p, tx.open_table(PATCHES)),
@@ -143,17 +143,18 @@ impl<'txn, 'p> Batch<'txn, 'p> {
         }
     }
 
-    /// The stored row of a run, if the index has one.
-    fn stored_run(&self, run_id: &str) -> Result<Option<RunRow>> {
+    /// The stored row of a run, if the index has one, without its fingerprints, and the key
+    /// they are kept under.
+    fn stored_run(&self, run_id: &str) -> Result<Option<([u8; 32], RunRow)>> {
         let p = self.path;
-        Ok(tri!(p, self.runs.get(run_id)).and_then(|v| minicbor::decode(v.value()).ok()))
+        Ok(tri!(p, self.runs.get(run_id)).and_then(|v| rows::split(v.value())))
     }
 
     /// A run's start: its row and its place in history. A run already stored is left as it
     /// is; when this start is another copy of it (another sequence), the copy is a duplicate.
     fn run_start(&mut self, seq: u64, r: &RunStart) -> Result<()> {
         let p = self.path;
-        if let Some(existing) = self.stored_run(&r.run_id)? {
+        if let Some((_, existing)) = self.stored_run(&r.run_id)? {
             if existing.start_seq != seq {
                 self.duplicate.insert(r.run_id.clone(), seq);
             }
@@ -172,7 +173,7 @@ impl<'txn, 'p> Batch<'txn, 'p> {
             scope: r.scope.clone(),
             other_shards: Vec::new(),
         };
-        let bytes = minicbor::to_vec(&row).unwrap_or_default();
+        let bytes = tri!(p, rows::encode(&row, &mut self.stamps));
         tri!(p, self.runs.insert(r.run_id.as_str(), bytes.as_slice()));
         tri!(p, self.order.insert(seq, r.run_id.as_str()));
         self.started
@@ -187,7 +188,7 @@ impl<'txn, 'p> Batch<'txn, 'p> {
         }
         let at = self
             .stored_run(run_id)?
-            .map(|r| (r.started_at, r.start_seq));
+            .map(|(_, r)| (r.started_at, r.start_seq));
         self.started.insert(run_id.to_owned(), at);
         Ok(at)
     }
@@ -220,7 +221,7 @@ impl<'txn, 'p> Batch<'txn, 'p> {
             return Ok(());
         };
         if !self.clean_commit.contains_key(&start_seq) {
-            let commit = self.stored_run(run_id)?.and_then(|r| r.commit);
+            let commit = self.stored_run(run_id)?.and_then(|(_, r)| r.commit);
             let clean = commit.filter(|c| !c.ends_with("+dirty"));
             self.clean_commit.insert(start_seq, clean);
         }
@@ -287,46 +288,22 @@ impl<'txn, 'p> Batch<'txn, 'p> {
         Ok(())
     }
 
-    /// A run's end: its counts and losses on its row, and each loss in its node's history.
-    /// Ends of duplicate runs, and of runs without a start, are skipped.
+    /// A run's end: its counts and losses on its row. Ends of duplicate runs, and of runs
+    /// without a start, are skipped.
     fn run_end(&mut self, e: &RunEnd) -> Result<()> {
         let p = self.path;
         if self.duplicate.contains_key(&e.run_id) {
             return Ok(());
         }
-        let Some(mut row) = self.stored_run(&e.run_id)? else {
+        let Some((design, mut row)) = self.stored_run(&e.run_id)? else {
             return Ok(());
         };
         row.ended_at = Some(e.ended_at);
         row.counts = e.counts.clone();
         row.losses = e.losses.clone();
         row.other_shards = e.other_shards.clone();
-        let bytes = minicbor::to_vec(&row).unwrap_or_default();
+        let bytes = rows::join(&design, &row);
         tri!(p, self.runs.insert(e.run_id.as_str(), bytes.as_slice()));
-        // A shard's loss is of part of the suite: no point of any loss curve.
-        if row.partition().is_some() {
-            return Ok(());
-        }
-        for m in &e.losses {
-            for n in &m.nodes {
-                let key = node_key(&m.mission, &n.id);
-                self.loss_point(&key, &row, &e.run_id, n.loss)?;
-            }
-            let key = node_key(&m.mission, "");
-            self.loss_point(&key, &row, &e.run_id, m.loss)?;
-        }
-        Ok(())
-    }
-
-    /// One value of a node's loss history (node `""`: the mission's), keyed by the sequence of
-    /// the run's start and the node: a run's losses go in side by side.
-    fn loss_point(&mut self, key: &str, row: &RunRow, run_id: &str, loss: f64) -> Result<()> {
-        let p = self.path;
-        tri!(
-            p,
-            self.loss
-                .insert((row.start_seq, key), (row.started_at, run_id, loss))
-        );
         Ok(())
     }
 

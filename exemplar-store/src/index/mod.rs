@@ -1,6 +1,6 @@
-//! The derived index (redb): runs, the tests' definitions, each run's results packed into one
-//! value (see `results`), loss per directive per run, design fingerprints per run, and where
-//! each blob lives in the WAL.
+//! The derived index (redb): runs with their losses, the tests' definitions, each run's
+//! results packed into one value (see `results`), the design fingerprints of each run, kept
+//! once per distinct set (see `rows`), and where each blob lives in the WAL.
 //!
 //! The index is never the truth. It records the last WAL sequence number it applied and catches
 //! up on open; it is deleted and rebuilt from the WAL when it is missing, damaged, of an older
@@ -26,13 +26,18 @@ use crate::wal::{self, Resume};
 /// run's results and kept each test's definition once; 4 keeps the flaky scan per commit; 5
 /// keeps the runs `journal prune` removed; 6 keys the loss history by run first, so a run's
 /// losses are appended together instead of into a page per directive; 7 keeps the design
-/// patches.
-pub const INDEX_MAJOR: u32 = 7;
+/// patches; 8 keeps each distinct set of design fingerprints once and a run's losses only on
+/// its row (the loss history is read from the rows).
+pub const INDEX_MAJOR: u32 = 8;
 /// Index format minor.
 pub const INDEX_MINOR: u32 = 0;
 
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Run id → its row (see `rows`).
 pub(crate) const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs");
+/// BLAKE3 hash → a set of design fingerprints (CBOR [`MissionStamp`]s), shared by the rows of
+/// the runs that started with it.
+pub(crate) const STAMPS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("design_stamps");
 // History is ordered by the WAL sequence of each run's start record: the order runs happened in,
 // even within one second. Values carry the start time for display and `--at`.
 pub(crate) const RUN_ORDER: TableDefinition<u64, &str> = TableDefinition::new("run_order");
@@ -44,9 +49,6 @@ pub(crate) const COMMITS: TableDefinition<&str, &[u8]> = TableDefinition::new("c
 /// (Sequence of a run's start, chunk number) → some of its results, packed (see `results`),
 /// in chunks of about a page.
 pub(crate) const RESULTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("results");
-/// (Sequence of a run's start, mission and node key) → (start time, run id, loss).
-pub(crate) const LOSS: TableDefinition<(u64, &str), (i64, &str, f64)> =
-    TableDefinition::new("loss_history");
 pub(crate) const BLOBS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("blobs");
 /// Run id → when `journal prune` removed it (unix seconds).
 pub(crate) const PRUNED: TableDefinition<&str, i64> = TableDefinition::new("pruned");
@@ -119,11 +121,6 @@ pub fn test_key(mission: &str, reference: &str) -> String {
     format!("{mission}\u{1f}{reference}")
 }
 
-/// The key of a node across runs: mission and node id.
-pub fn node_key(mission: &str, node: &str) -> String {
-    format!("{mission}\u{1f}{node}")
-}
-
 /// What the meta table says: format (major, minor), last applied sequence, owning WAL's id.
 type Meta = (Option<(u32, u32)>, u64, Option<Vec<u8>>);
 
@@ -172,6 +169,7 @@ pub(crate) mod commits;
 mod compact;
 mod memory;
 pub(crate) mod results;
+pub(crate) mod rows;
 use apply::{Pending, apply};
 
 impl Index {
@@ -399,7 +397,7 @@ impl Index {
         size!("test_defs", TEST_DEFS);
         size!("commits", COMMITS);
         size!("results", RESULTS);
-        size!("loss_history", LOSS);
+        size!("design_stamps", STAMPS);
         size!("blobs", BLOBS);
         size!("design_patches", PATCHES);
         Ok(out)
@@ -533,7 +531,11 @@ impl Index {
         let p = &self.path;
         let tx = tri!(p, self.db.begin_read());
         let t = tri!(p, tx.open_table(RUNS));
-        Ok(tri!(p, t.get(run_id)).and_then(|v| minicbor::decode(v.value()).ok()))
+        let mut rows = rows::RowReader::new(tri!(p, tx.open_table(STAMPS)));
+        match tri!(p, t.get(run_id)) {
+            Some(v) => Ok(tri!(p, rows.row(v.value()))),
+            None => Ok(None),
+        }
     }
 }
 

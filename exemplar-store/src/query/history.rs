@@ -2,11 +2,8 @@
 
 use std::collections::HashMap;
 
-use redb::{ReadableDatabase, ReadableTable};
-
-use super::err;
 use crate::errors::Result;
-use crate::index::{Index, LOSS, RunRow, node_key, test_key};
+use crate::index::{Index, RunRow, test_key};
 use crate::records::Outcome;
 
 /// One value of a directive's (or the mission's) loss history.
@@ -95,33 +92,42 @@ impl Index {
         Ok(out)
     }
 
-    /// Every loss point, in the order of the runs (and of mission within a run).
+    /// Every loss point, in the order of the runs (and of mission within a run, its own loss
+    /// before its nodes'). A shard's losses are of part of the suite: no point of any curve.
     fn each_loss(&self, mut f: impl FnMut(LossPoint)) -> Result<()> {
-        let tx = tri!(self, self.db.begin_read());
-        let t = tri!(self, tx.open_table(LOSS));
-        for item in tri!(self, t.iter()) {
-            let (k, v) = tri!(self, item);
-            let (_, key) = k.value();
-            let Some((mission, n)) = key.split_once('\u{1f}') else {
+        for run in self.runs_without_design()? {
+            if run.partition().is_some() {
                 continue;
-            };
-            let (at, run, loss) = v.value();
-            f(LossPoint {
-                mission: mission.to_owned(),
-                node: n.to_owned(),
-                run_id: run.to_owned(),
-                started_at: at,
-                loss,
-            });
+            }
+            for m in &run.losses {
+                let point = |node: &str, loss: f64| LossPoint {
+                    mission: m.mission.clone(),
+                    node: node.to_owned(),
+                    run_id: run.run_id.clone(),
+                    started_at: run.started_at,
+                    loss,
+                };
+                f(point("", m.loss));
+                for n in &m.nodes {
+                    f(point(&n.id, n.loss));
+                }
+            }
         }
         Ok(())
     }
 
-    /// The loss of one node of one mission in one run.
+    /// The loss of one node (`""`: the mission's own) of one mission in one run; `None` when
+    /// the run did not measure it, and for a shard of a partitioned run.
     pub fn loss_at(&self, mission: &str, node: &str, run: &RunRow) -> Result<Option<f64>> {
-        let tx = tri!(self, self.db.begin_read());
-        let t = tri!(self, tx.open_table(LOSS));
-        let key = node_key(mission, node);
-        Ok(tri!(self, t.get((run.start_seq, key.as_str()))).map(|v| v.value().2))
+        if run.partition().is_some() {
+            return Ok(None);
+        }
+        let Some(m) = run.losses.iter().find(|m| m.mission == mission) else {
+            return Ok(None);
+        };
+        if node.is_empty() {
+            return Ok(Some(m.loss));
+        }
+        Ok(m.nodes.iter().find(|n| n.id == node).map(|n| n.loss))
     }
 }

@@ -10,7 +10,9 @@ use std::path::Path;
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use crate::errors::{Result, StoreError};
-use crate::index::{Index, RESULTS, RUN_ORDER, RUNS, RunRow, TEST_DEFS, results, test_def};
+use crate::index::{
+    Index, RESULTS, RUN_ORDER, RUNS, RunRow, STAMPS, TEST_DEFS, results, rows, test_def,
+};
 use crate::records::Outcome;
 use crate::records::{TestDef, TestResult};
 
@@ -52,12 +54,30 @@ impl Index {
         let tx = tri!(self, self.db.begin_read());
         let order = tri!(self, tx.open_table(RUN_ORDER));
         let runs = tri!(self, tx.open_table(RUNS));
+        let mut rows = rows::RowReader::new(tri!(self, tx.open_table(STAMPS)));
         let mut out = Vec::new();
         for item in tri!(self, order.iter()) {
             let (_, v) = tri!(self, item);
-            let id = v.value();
-            if let Some(v) = tri!(self, runs.get(id))
-                && let Ok(row) = minicbor::decode::<RunRow>(v.value())
+            if let Some(v) = tri!(self, runs.get(v.value()))
+                && let Some(row) = tri!(self, rows.row(v.value()))
+            {
+                out.push(row);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every run, oldest first, without its design fingerprints (`missions` is empty): for
+    /// questions of losses and counts, which need not decode them.
+    pub(crate) fn runs_without_design(&self) -> Result<Vec<RunRow>> {
+        let tx = tri!(self, self.db.begin_read());
+        let order = tri!(self, tx.open_table(RUN_ORDER));
+        let runs = tri!(self, tx.open_table(RUNS));
+        let mut out = Vec::new();
+        for item in tri!(self, order.iter()) {
+            let (_, v) = tri!(self, item);
+            if let Some(v) = tri!(self, runs.get(v.value()))
+                && let Some((_, row)) = rows::split(v.value())
             {
                 out.push(row);
             }
