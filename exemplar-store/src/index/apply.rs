@@ -173,7 +173,7 @@ impl<'txn, 'p> Batch<'txn, 'p> {
             scope: r.scope.clone(),
             other_shards: Vec::new(),
         };
-        let bytes = tri!(p, rows::encode(&row, &mut self.stamps));
+        let bytes = tri!(p, rows::encode(row, &mut self.stamps));
         tri!(p, self.runs.insert(r.run_id.as_str(), bytes.as_slice()));
         tri!(p, self.order.insert(seq, r.run_id.as_str()));
         self.started

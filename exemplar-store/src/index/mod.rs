@@ -39,7 +39,7 @@ pub(crate) const RUNS: TableDefinition<&str, &[u8]> = TableDefinition::new("runs
 /// the runs that started with it.
 pub(crate) const STAMPS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("design_stamps");
 // History is ordered by the WAL sequence of each run's start record: the order runs happened in,
-// even within one second. Values carry the start time for display and `--at`.
+// even within one second. Values are the runs' ids.
 pub(crate) const RUN_ORDER: TableDefinition<u64, &str> = TableDefinition::new("run_order");
 /// Test id → its definition (CBOR [`records::TestDef`]).
 pub(crate) const TEST_DEFS: TableDefinition<u64, &[u8]> = TableDefinition::new("test_defs");

@@ -19,25 +19,23 @@ type StampKey = [u8; 32];
 /// Keep `row`'s fingerprints in `stamps` (once per distinct set) and encode the rest of it for
 /// the runs table.
 pub(crate) fn encode(
-    row: &RunRow,
+    mut row: RunRow,
     stamps: &mut Table<'_, &'static [u8], &'static [u8]>,
 ) -> Result<Vec<u8>, StorageError> {
-    let design = minicbor::to_vec(&row.missions).unwrap_or_default();
+    let design = minicbor::to_vec(std::mem::take(&mut row.missions)).unwrap_or_default();
     let key = *blake3::hash(&design).as_bytes();
     if stamps.get(&key[..])?.is_none() {
         stamps.insert(&key[..], design.as_slice())?;
     }
-    Ok(join(&key, row))
+    Ok(join(&key, &row))
 }
 
-/// The runs table's value for `row` with its fingerprints kept under `key`.
+/// The runs table's value for `row` (whose `missions` is empty) with its fingerprints kept
+/// under `key`.
 pub(crate) fn join(key: &StampKey, row: &RunRow) -> Vec<u8> {
-    let bare = RunRow {
-        missions: Vec::new(),
-        ..row.clone()
-    };
+    debug_assert!(row.missions.is_empty(), "fingerprints are kept apart");
     let mut out = key.to_vec();
-    out.extend(minicbor::to_vec(&bare).unwrap_or_default());
+    out.extend(minicbor::to_vec(row).unwrap_or_default());
     out
 }
 

@@ -51,6 +51,17 @@ pub use history::{LossPoint, TestPoint};
 impl Index {
     /// Every run, oldest first.
     pub fn runs(&self) -> Result<Vec<RunRow>> {
+        self.each_run(true)
+    }
+
+    /// Every run, oldest first, without its design fingerprints (`missions` is empty): for
+    /// questions of losses and counts, which need not decode them.
+    pub(crate) fn runs_without_design(&self) -> Result<Vec<RunRow>> {
+        self.each_run(false)
+    }
+
+    /// Every run, oldest first, with its design fingerprints when `design`.
+    fn each_run(&self, design: bool) -> Result<Vec<RunRow>> {
         let tx = tri!(self, self.db.begin_read());
         let order = tri!(self, tx.open_table(RUN_ORDER));
         let runs = tri!(self, tx.open_table(RUNS));
@@ -58,29 +69,14 @@ impl Index {
         let mut out = Vec::new();
         for item in tri!(self, order.iter()) {
             let (_, v) = tri!(self, item);
-            if let Some(v) = tri!(self, runs.get(v.value()))
-                && let Some(row) = tri!(self, rows.row(v.value()))
-            {
-                out.push(row);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Every run, oldest first, without its design fingerprints (`missions` is empty): for
-    /// questions of losses and counts, which need not decode them.
-    pub(crate) fn runs_without_design(&self) -> Result<Vec<RunRow>> {
-        let tx = tri!(self, self.db.begin_read());
-        let order = tri!(self, tx.open_table(RUN_ORDER));
-        let runs = tri!(self, tx.open_table(RUNS));
-        let mut out = Vec::new();
-        for item in tri!(self, order.iter()) {
-            let (_, v) = tri!(self, item);
-            if let Some(v) = tri!(self, runs.get(v.value()))
-                && let Some((_, row)) = rows::split(v.value())
-            {
-                out.push(row);
-            }
+            let Some(v) = tri!(self, runs.get(v.value())) else {
+                continue;
+            };
+            let row = match design {
+                true => tri!(self, rows.row(v.value())),
+                false => rows::split(v.value()).map(|(_, row)| row),
+            };
+            out.extend(row);
         }
         Ok(out)
     }
