@@ -83,9 +83,13 @@ fn exemplar(dir: &Path, args: &[&str]) -> Duration {
 
 /// Median of `reps` runs.
 fn median(reps: usize, mut f: impl FnMut() -> Duration) -> Duration {
-    let mut v: Vec<Duration> = (0..reps).map(|_| f()).collect();
+    middle((0..reps).map(|_| f()).collect())
+}
+
+/// The median of some durations.
+fn middle(mut v: Vec<Duration>) -> Duration {
     v.sort();
-    v[reps / 2]
+    v[v.len() / 2]
 }
 
 fn ms(d: Duration) -> String {
@@ -131,25 +135,30 @@ fn main() {
 /// file.
 fn build_time(root: &Path) {
     let n = exemplar_bench::build_tests();
-    println!("\nbuild of {n} unit tests (dependencies built; median of 3):");
+    let reps = 5;
+    println!("\nbuild of {n} unit tests (dependencies built; median of {reps}, interleaved):");
     let tagged = root.join("tagged-build");
     let plain = root.join("plain-build");
     let body = "std::hint::black_box(1);";
     project(&tagged, 1, n, body, true);
     project(&plain, 1, n, body, false);
+    cargo(&plain, &["test", "--no-run"]);
+    cargo(&tagged, &["test", "--no-run"]);
+    // A change to the library's file rebuilds its unit-test target.
     let rebuild = |dir: &Path, tagged_tests: bool| {
-        cargo(dir, &["test", "--no-run"]);
-        median(3, || {
-            // A change to the library's file rebuilds its unit-test target.
-            project(dir, 1, n, body, tagged_tests);
-            let lib = dir.join("src/lib.rs");
-            let text = std::fs::read_to_string(&lib).unwrap();
-            write(&lib, &format!("{text}\n// {:?}\n", Instant::now()));
-            cargo(dir, &["test", "--no-run", "--lib"])
-        })
+        project(dir, 1, n, body, tagged_tests);
+        let lib = dir.join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib).unwrap();
+        write(&lib, &format!("{text}\n// {:?}\n", Instant::now()));
+        cargo(dir, &["test", "--no-run", "--lib"])
     };
-    let p = rebuild(&plain, false);
-    let d = rebuild(&tagged, true);
+    // Plain and tagged take turns, so a change of the machine's load hits both alike.
+    let (mut plain_times, mut tagged_times) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        plain_times.push(rebuild(&plain, false));
+        tagged_times.push(rebuild(&tagged, true));
+    }
+    let (p, d) = (middle(plain_times), middle(tagged_times));
     println!(
         "  {n} #[test]: {}   {n} #[design] + #[test]: {}   ratio {:.2}",
         ms(p),
