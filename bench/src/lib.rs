@@ -37,6 +37,12 @@ pub fn build_tests() -> usize {
         .unwrap_or(10_000)
 }
 
+/// The value after `--name` on the command line, parsed; `None` when absent or unparsable.
+pub fn flag_value<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
+    let at = args.iter().position(|a| a == name)?;
+    args.get(at + 1)?.parse().ok()
+}
+
 /// Write `text` to `path`, creating its folder.
 pub fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().expect("a file in a folder")).unwrap();

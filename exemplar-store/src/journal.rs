@@ -9,7 +9,7 @@ use redb::{ReadableDatabase, ReadableTable};
 
 use crate::errors::{Result, StoreError, io};
 use crate::format::{self, HEADER_LEN, Header};
-use crate::index::{BLOBS, Index, TEST_DEFS};
+use crate::index::{BLOBS, Index, TEST_DEFS, db_err};
 use crate::lock::{Contention, WriterLock};
 use crate::records::{self, Gap, Hash, Record, TestDef, TestResult, kind};
 
@@ -163,37 +163,31 @@ impl JournalWriter {
 }
 
 fn known_tests(index: &Index) -> Result<HashSet<u64>> {
-    let p = &index.path;
-    let tx = index
-        .db
-        .begin_read()
-        .map_err(|e| crate::index::db_err(p)(e))?;
-    let t = tx
-        .open_table(TEST_DEFS)
-        .map_err(|e| crate::index::db_err(p)(e))?;
-    let mut out = HashSet::new();
-    for item in t.iter().map_err(|e| crate::index::db_err(p)(e))? {
-        let (k, _) = item.map_err(|e| crate::index::db_err(p)(e))?;
-        out.insert(k.value());
-    }
-    Ok(out)
+    table_keys(index, TEST_DEFS, Some)
 }
 
 fn known_blobs(index: &Index) -> Result<HashSet<Hash>> {
+    table_keys(index, BLOBS, |k: &[u8]| <[u8; 32]>::try_from(k).ok())
+}
+
+/// The keys of one of the index's tables, each as `key` makes it (`None`: left out).
+fn table_keys<K, V, T>(
+    index: &Index,
+    table: redb::TableDefinition<K, V>,
+    key: impl Fn(K::SelfType<'_>) -> Option<T>,
+) -> Result<HashSet<T>>
+where
+    K: redb::Key + 'static,
+    V: redb::Value + 'static,
+    T: std::hash::Hash + Eq,
+{
     let p = &index.path;
+    let tx = index.db.begin_read().map_err(db_err(p))?;
+    let t = tx.open_table(table).map_err(db_err(p))?;
     let mut out = HashSet::new();
-    let tx = index
-        .db
-        .begin_read()
-        .map_err(|e| crate::index::db_err(p)(e))?;
-    let t = tx
-        .open_table(BLOBS)
-        .map_err(|e| crate::index::db_err(p)(e))?;
-    for item in t.iter().map_err(|e| crate::index::db_err(p)(e))? {
-        let (k, _) = item.map_err(|e| crate::index::db_err(p)(e))?;
-        if let Ok(h) = <[u8; 32]>::try_from(k.value()) {
-            out.insert(h);
-        }
+    for item in t.iter().map_err(db_err(p))? {
+        let (k, _) = item.map_err(db_err(p))?;
+        out.extend(key(k.value()));
     }
     Ok(out)
 }

@@ -71,18 +71,8 @@ fn main() {
         base.path().display()
     );
 
-    if let Some(directives) = args
-        .iter()
-        .position(|a| a == "--sizes")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-    {
-        let runs = args
-            .iter()
-            .position(|a| a == "--runs")
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(40);
+    if let Some(directives) = exemplar_bench::flag_value(&args, "--sizes") {
+        let runs = exemplar_bench::flag_value(&args, "--runs").unwrap_or(40);
         sizes(base.path(), directives, runs);
         return;
     }

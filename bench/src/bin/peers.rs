@@ -123,12 +123,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     // `--bundled`: only the bundled missions; `--reps N`: the median of N (default 3).
     let bundled_only = args.iter().any(|a| a == "--bundled");
-    let reps = args
-        .iter()
-        .position(|a| a == "--reps")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
+    let reps = exemplar_bench::flag_value(&args, "--reps").unwrap_or(3);
     release_cli();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let root = repo().join("target/bench-peers");
